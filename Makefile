@@ -1,0 +1,39 @@
+# gradflow course commands. `make lab` to learn, `make test` to prove it all works.
+# Each target creates the environment first when it is missing or out of date.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadscope --nbval-current-env
+
+.PHONY: setup lab test lessons outputs bench check clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	# build matplotlib's font cache now, so no notebook prints "building the font cache"
+	MPLBACKEND=Agg $(BIN)/python -c 'import matplotlib.pyplot'
+	touch $(STAMP)
+
+setup: $(STAMP)          ## create or update the course environment in .venv
+
+lab: $(STAMP)            ## open the course in JupyterLab (your copies live in workspace/)
+	$(BIN)/python -m gradflow.course.lab
+
+test: $(STAMP)           ## every test: library, build sync, strict nbval on solutions, lax nbval on lessons
+	$(PYTEST) tests solutions --nbval --nbval-sanitize-with tests/sanitize.cfg
+	$(PYTEST) lessons --nbval-lax
+
+lessons: $(STAMP)        ## rebuild lessons/ from solutions/
+	$(BIN)/python -m gradflow.course.build
+
+outputs: $(STAMP)        ## re-run solutions in place (NB=solutions/01_detach.ipynb for one)
+	$(BIN)/python -m gradflow.course.execute $(NB)
+
+bench: $(STAMP)          ## time every notebook against a bare one
+	$(BIN)/python -m gradflow.course.bench
+
+clean:                   ## remove the environment (your workspace/ is kept)
+	rm -rf $(VENV)

@@ -1,0 +1,63 @@
+"""Course-wide pytest hooks: the stub/answer proof of DESIGN.md section 1, inside the nbval run.
+
+While nbval executes a notebook cell by cell, this hook reads each cell's fresh output for checker
+lines (``✔ 01.2 ...``, ``… 01.2 ...``, ``✘ 01.2 ...``):
+
+* in ``lessons/`` every checker must say "not attempted yet" (the stub must not pass);
+* in ``solutions/`` every checker must say "passed" (the answer must);
+* after a notebook's last cell, every exercise registered for that lesson must have reported.
+
+So each notebook is executed once and both ends of every exercise are proven.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from gradflow.checking import NOT_ATTEMPTED, PASSED, exercises_of
+
+STATUS_LINE = re.compile(r"^(?P<symbol>[✔…✘]) (?P<lesson>\d\d)\.(?P<number>\d+) (?P<rest>.*)$", re.M)
+EXPECTED = {"lessons": ("…", NOT_ATTEMPTED), "solutions": ("✔", PASSED)}
+
+
+def _output_text(outputs) -> str:
+    parts = []
+    for out in outputs or []:
+        if "text" in out:
+            parts.append(out["text"])
+        data = out.get("data", {})
+        if "text/plain" in data:
+            parts.append(data["text/plain"])
+    return "".join(parts)
+
+
+def _last_cell(item) -> bool:
+    cache = item.session.__dict__.setdefault("_gradflow_last_cells", {})
+    if item.parent not in cache:
+        cache[item.parent] = [i for i in item.session.items if i.parent is item.parent][-1]
+    return cache[item.parent] is item
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    outputs = getattr(item, "test_outputs", None)
+    folder = Path(str(item.fspath)).parent.name
+    if outputs is None or folder not in EXPECTED:
+        return result
+    symbol, word = EXPECTED[folder]
+    seen = item.session.__dict__.setdefault("_gradflow_seen", {}).setdefault(str(item.fspath), set())
+    for match in STATUS_LINE.finditer(_output_text(outputs)):
+        seen.add(int(match["number"]))
+        if match["symbol"] != symbol:
+            raise AssertionError(f"in {folder}/ every checker must report '{word}', but this cell printed:\n"
+                                 f"{match.group(0)}")
+    if _last_cell(item):
+        stem = Path(str(item.fspath)).stem
+        missing = [ex.label for ex in exercises_of(stem) if ex.number not in seen]
+        if missing:
+            raise AssertionError(f"{folder}/{stem}.ipynb never ran the checker of: {', '.join(missing)}")
+    return result

@@ -1,0 +1,79 @@
+"""Graph walking and drawing from live tensors."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import torch
+
+from gradflow import build_graph, draw_graph, graph_text, names_reached, reachable_leaves
+from gradflow.models import LinearChain
+
+
+def test_text_of_seed_example_shows_ops_leaf_and_shared_node():
+    a = torch.tensor([2.0, 3.0], requires_grad=True)
+    b = a + 3
+    out = (b * b * 3).mean()
+    text = graph_text(out, names={"a": a})
+    assert text.splitlines()[0] == "output = MeanBackward0"
+    assert "a [2], .grad None" in text
+    assert "(shared, see above)" in text
+    out.backward()
+    assert "a [2], .grad [15, 18]" in graph_text(out, names={"a": a})
+
+
+def test_leaf_kinds_follow_grad():
+    w = torch.ones(2, requires_grad=True)
+    y = (w * 2).sum()
+    graph = build_graph(y, names={"w": w})
+    assert [n.kind for n in graph.leaves()] == ["leaf_nograd"]
+    y.backward()
+    assert [n.kind for n in build_graph(y, names={"w": w}).leaves()] == ["leaf_grad"]
+
+
+def test_detach_cut_lists_unreachable_parameters():
+    model = LinearChain(detach_after="lin1")
+    out = model(torch.randn(3, 4)).sum()
+    text = graph_text(out, names=model)
+    assert "cut off" in text
+    cut_line = text.splitlines()[-1]
+    for name in ["lin0.weight", "lin0.bias", "lin1.weight", "lin1.bias"]:
+        assert name in cut_line
+    assert "lin3.weight" not in cut_line
+    assert names_reached(out, names=model) == ["lin2.weight", "lin2.bias", "lin3.weight", "lin3.bias"]
+
+
+def test_named_detached_input_is_recognised():
+    x = torch.tensor([1.0], requires_grad=True)
+    z = 2 * x**2
+    p = z.detach()
+    q = torch.tensor([2.0], requires_grad=True)
+    assert "p: no grad" in graph_text(p * q, names={"p": p, "q": q})
+
+
+def test_tensor_without_graph():
+    t = torch.ones(2)
+    assert graph_text(t) == "output: no graph, (requires_grad=False)"
+    assert reachable_leaves(t) == []
+
+
+def test_leaf_root_and_reachable_leaves():
+    w = torch.ones(2, requires_grad=True)
+    assert reachable_leaves(w) == [w]
+    v = torch.ones(2, requires_grad=True)
+    assert {id(t) for t in reachable_leaves((w * v).sum())} == {id(w), id(v)}
+
+
+def test_draw_returns_a_figure_with_one_box_per_node():
+    model = LinearChain(detach_after="lin1")
+    out = model(torch.randn(3, 4)).sum()
+    drawing = draw_graph(out, names=model)
+    assert repr(drawing) == graph_text(out, names=model)
+    assert drawing._repr_png_().startswith(b"\x89PNG")
+    fig = drawing.figure
+    ax = fig.axes[0]
+    n_nodes = len(build_graph(out, names=model).nodes)
+    boxes = [t for t in ax.texts if t.get_bbox_patch() is not None]
+    assert len(boxes) == n_nodes
+    assert any("cut off" in t.get_text() for t in ax.texts)
+    fig.canvas.draw()  # layout and arrows render without error

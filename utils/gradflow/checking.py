@@ -1,0 +1,227 @@
+"""The exercise-checker mechanism.
+
+An exercise is a plain function decorated with :func:`exercise`. Its body states what a right
+answer looks like with the ``expect_*`` helpers, which raise :class:`Wrong` with a message and a
+hint. The decorator turns every outcome into one printed line and a truth value (a :class:`CheckResult`):
+
+    ✔ 00.1 gradient of the mean: passed
+    … 00.1 gradient of the mean: not attempted yet (replace the ... with your answer)
+    ✘ 00.1 gradient of the mean: wrong value: expected tensor([15., 18.]), got tensor([5., 6.])
+        hint: did you call backward twice without zeroing .grad?
+
+A checker never raises on a learner's answer: ``...``, ``None``, a wrong type, a tensor still in the
+graph, or code that throws are all reported, not turned into a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+PASSED = "passed"
+NOT_ATTEMPTED = "not attempted yet"
+
+_SYMBOL = {"passed": "✔", "not attempted": "…", "wrong": "✘"}
+
+
+class CheckResult:
+    """What a checker returns: true when the answer passed. Shows nothing when a cell ends with it."""
+
+    def __init__(self, passed: bool, status: str):
+        self.passed = passed
+        self.status = status  # "passed", "not attempted" or "wrong"
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.status})"
+
+    def _ipython_display_(self) -> None:  # the printed line already said it all
+        pass
+
+
+class Wrong(Exception):
+    """Raised inside a checker body: the answer is wrong. ``hint`` says why it might be."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class NotAttempted(Exception):
+    """Raised inside a checker body when the answer is still the lesson's placeholder."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    lesson: str  # notebook stem, e.g. "00_autograd_refresher"
+    number: int
+    title: str
+    check: Callable[..., "CheckResult"]
+
+    @property
+    def label(self) -> str:
+        return f"{self.lesson[:2]}.{self.number} {self.title}"
+
+
+#: every exercise of the course, by lesson stem, in the order they are defined
+REGISTRY: dict[str, list[Exercise]] = {}
+
+
+def exercises_of(lesson: str) -> list[Exercise]:
+    """The exercises registered for a lesson stem (imports the lesson's checker module)."""
+    from . import exercises  # noqa: F401  (importing registers every lesson's checkers)
+
+    return list(REGISTRY.get(lesson, []))
+
+
+def is_placeholder(value: Any) -> bool:
+    """True for what a lesson stub leaves in place of an answer: ``...`` (also inside a tuple/list/dict)."""
+    if value is Ellipsis:
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(is_placeholder(v) for v in value)
+    if isinstance(value, dict):
+        return any(is_placeholder(v) for v in value.values())
+    return False
+
+
+def report(label: str, status: str, detail: str = "", hint: str | None = None) -> None:
+    """Print one checker line (and an indented hint line when there is one)."""
+    symbol = _SYMBOL[status]
+    text = {"passed": PASSED, "not attempted": NOT_ATTEMPTED, "wrong": detail}[status]
+    if status == "passed" and detail:
+        text = f"{PASSED} ({detail})"
+    if status == "not attempted":
+        text = f"{NOT_ATTEMPTED} ({detail or 'replace the ... with your answer and run the cell again'})"
+    print(f"{symbol} {label}: {text}")
+    if hint:
+        print(f"    hint: {hint}")
+
+
+def exercise(lesson: str, number: int, title: str):
+    """Register a checker and make it safe: it prints one line and returns a truthy CheckResult.
+
+    The body receives the learner's answer(s). It returns ``None`` or a short string to show on
+    success, and raises :class:`Wrong` for a wrong answer. A placeholder (``...``) anywhere in the
+    arguments, or a learner function that raises ``NotImplementedError``, counts as not attempted.
+    """
+
+    def decorate(body: Callable[..., Any]) -> Callable[..., CheckResult]:
+        label = f"{lesson[:2]}.{number} {title}"
+
+        @functools.wraps(body)
+        def check(*answers: Any, **named: Any) -> CheckResult:
+            if not answers and not named:
+                report(label, "not attempted", "pass your answer to the checker")
+                return CheckResult(False, "not attempted")
+            if is_placeholder(list(answers)) or is_placeholder(named):
+                report(label, "not attempted")
+                return CheckResult(False, "not attempted")
+            try:
+                note = body(*answers, **named)
+            except NotAttempted as stub:
+                report(label, "not attempted", str(stub) or "")
+                return CheckResult(False, "not attempted")
+            except NotImplementedError:
+                report(label, "not attempted", "your function still raises NotImplementedError")
+                return CheckResult(False, "not attempted")
+            except Wrong as wrong:
+                report(label, "wrong", wrong.message, wrong.hint)
+                return CheckResult(False, "wrong")
+            except Exception as error:  # a learner's code or answer broke something: explain, never crash
+                report(label, "wrong", f"running your answer raised {type(error).__name__}: {_first_line(error)}",
+                       "run the cells above again from the top, then read the error message")
+                return CheckResult(False, "wrong")
+            report(label, "passed", note or "")
+            return CheckResult(True, "passed")
+
+        REGISTRY.setdefault(lesson, []).append(Exercise(lesson, number, title, check))
+        return check
+
+    return decorate
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+# --- expectations: the building blocks of checker bodies -------------------------------------
+
+
+def expect_tensor(answer: Any, expected: torch.Tensor, name: str = "your answer", hint: str | None = None,
+                  *, atol: float = 1e-4, allow_graph: bool = False) -> torch.Tensor:
+    """A tensor with ``expected``'s shape and values (within ``atol``). Returns it detached."""
+    if answer is None:
+        raise Wrong(f"{name} is None", hint or "None is what .grad holds before any backward reaches it")
+    if isinstance(answer, (int, float)) and expected.numel() == 1:
+        answer = torch.tensor(float(answer))
+    if not isinstance(answer, torch.Tensor):
+        raise Wrong(f"{name} should be a tensor, got {type(answer).__name__}", hint)
+    if answer.requires_grad and not allow_graph:
+        raise Wrong(f"{name} is still attached to the autograd graph (requires_grad=True)",
+                    "hand over the value only: use .detach() (or read .grad, which never requires grad)")
+    value = answer.detach()
+    if value.shape != expected.shape and value.numel() == expected.numel() == 1:
+        value = value.reshape(expected.shape)
+    if value.shape != expected.shape:
+        raise Wrong(f"{name} has shape {tuple(value.shape)}, expected {tuple(expected.shape)}", hint)
+    if not value.is_floating_point():
+        value = value.to(expected.dtype)
+    if not torch.allclose(value.to(expected.dtype), expected, atol=atol, rtol=1e-4):
+        raise Wrong(f"{name} is {_short(value)}, expected {_short(expected)}", hint)
+    return value
+
+
+def expect_value(answer: Any, expected: Any, name: str = "your answer", hint: str | None = None) -> None:
+    """A plain value (bool, int, str, ...) equal to ``expected``, of the same type family."""
+    if answer is None:
+        raise Wrong(f"{name} is None", hint)
+    if isinstance(expected, bool):
+        if not isinstance(answer, bool):
+            raise Wrong(f"{name} should be True or False, got {type(answer).__name__}", hint)
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+            answer = answer.item()
+        if not isinstance(answer, (int, float)) or isinstance(answer, bool):
+            raise Wrong(f"{name} should be a number, got {type(answer).__name__}", hint)
+        if not math.isclose(answer, expected, rel_tol=1e-4, abs_tol=1e-6):
+            raise Wrong(f"{name} is {answer}, expected {expected}", hint)
+        return
+    elif not isinstance(answer, type(expected)):
+        raise Wrong(f"{name} should be a {type(expected).__name__}, got {type(answer).__name__}", hint)
+    if answer != expected:
+        raise Wrong(f"{name} is {answer!r}, expected {expected!r}", hint)
+
+
+def expect_choice(answer: Any, options: dict[str, str], correct: str, name: str = "your choice") -> None:
+    """One letter of a multiple-choice question. ``options`` maps letter -> why it is right or wrong."""
+    if not isinstance(answer, str):
+        raise Wrong(f"{name} should be one of the letters {', '.join(repr(k) for k in options)}, "
+                    f"got {type(answer).__name__}")
+    key = answer.strip().lower()
+    if key not in options:
+        raise Wrong(f"{answer!r} is not an option; choose one of {', '.join(repr(k) for k in options)}")
+    if key != correct:
+        raise Wrong(f"{key!r} is not it", options[key])
+
+
+def expect_type(answer: Any, kind: type | tuple[type, ...], name: str = "your answer", hint: str | None = None) -> None:
+    if not isinstance(answer, kind):
+        want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise Wrong(f"{name} should be a {want}, got {type(answer).__name__}", hint)
+
+
+def _short(t: torch.Tensor) -> str:
+    """A compact, stable rendering of a tensor for feedback lines."""
+    values = t.detach().flatten()[:8].tolist()
+    body = ", ".join(f"{v:.4g}" for v in values)
+    more = ", ..." if t.numel() > 8 else ""
+    return f"tensor([{body}{more}])" if t.dim() else f"tensor({values[0]:.4g})"

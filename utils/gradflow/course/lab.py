@@ -1,0 +1,48 @@
+"""Open the course in JupyterLab: localhost only, token kept, in the learner's workspace.
+
+    python -m gradflow.course.lab [extra jupyter lab options]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from .build import ROOT
+from .workspace import sync
+
+# JupyterLab settings for this environment: no news or update checks (they would reach the network)
+OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def lab_command(workspace: Path, extra: list[str]) -> list[str]:
+    command = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.root_dir={workspace}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # Jupyter refuses root without it
+        command.append("--allow-root")
+    return command + extra
+
+
+def write_overrides() -> Path:
+    path = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(OVERRIDES, indent=1) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    extra = list(sys.argv[1:] if argv is None else argv)
+    workspace = ROOT / "workspace"
+    for line in sync(ROOT / "lessons", workspace):
+        print(line)
+    write_overrides()
+    command = lab_command(workspace, extra)
+    print("starting:", " ".join(command))
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())
