@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadscope --nbval-current-env
 
-.PHONY: setup lab test lessons outputs bench check clean
+.PHONY: setup lab test lessons outputs bench check clean reset site test-browser
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
@@ -34,6 +34,21 @@ outputs: $(STAMP)        ## re-run solutions in place (NB=solutions/01_detach.ip
 
 bench: $(STAMP)          ## time every notebook against a bare one
 	$(BIN)/python -m gradflow.course.bench
+
+check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)
+	$(BIN)/python -m gradflow.course.check
+
+reset: $(STAMP)          ## course version back, yours kept beside it: make reset LESSON=01_detach [EXERCISE=2]
+	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=01_detach [EXERCISE=2]"; exit 2; }
+	$(BIN)/python -m gradflow.course.reset_exercise $(LESSON) $(EXERCISE)
+
+site: $(STAMP)           ## static HTML site of the executed solutions in _site/ (offline)
+	$(BIN)/python -m gradflow.course.site
+
+test-browser: $(STAMP)   ## end-to-end in headless Chromium: JupyterLab runs a lesson, the widget responds
+	$(BIN)/python -c 'import playwright' 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,browser]'
+	$(BIN)/python -m pytest tests_browser -v
 
 clean:                   ## remove the environment (your workspace/ is kept)
 	rm -rf $(VENV)
