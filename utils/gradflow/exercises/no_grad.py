@@ -1,0 +1,205 @@
+"""Checkers for lesson 03: no_grad, inference_mode and eval()."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..checking import Wrong, exercise, expect_choice, expect_tensor
+from ..memory import SavedTensors
+
+LESSON = "03_no_grad"
+
+
+# --- Exercise 1: predict requires_grad -------------------------------------------------------
+
+#: why each result of the exercise's snippet does or does not require grad
+_WHY = {
+    "a": "outside no_grad, a result requires grad as soon as one input does (w does)",
+    "b": "inside torch.no_grad() no operation is recorded: every result has requires_grad=False",
+    "c": "no_grad changes no existing tensor: c is w itself, a leaf that still has requires_grad=True",
+    "d": "torch.enable_grad() switches recording back on inside no_grad",
+    "e": "leaving no_grad does not re-attach b: b * 2 has no input that requires grad",
+    "f": "inference_mode switches recording off, like no_grad (and skips more bookkeeping)",
+}
+
+
+def _snippet_truth() -> dict[str, bool]:
+    """Run the snippet of exercise 1 and read the answers from the pinned PyTorch itself."""
+    w = torch.ones(3, requires_grad=True)
+    x = torch.full((3,), 2.0)
+    a = w * x
+    with torch.no_grad():
+        b = w * x
+        c = w
+        with torch.enable_grad():
+            d = w * x
+    e = b * 2
+    with torch.inference_mode():
+        f = w * x
+    return {name: t.requires_grad for name, t in zip("abcdef", (a, b, c, d, e, f))}
+
+
+@exercise(LESSON, 1, "predict requires_grad")
+def predict_requires_grad(a, b, c, d, e, f):
+    answers = dict(zip("abcdef", (a, b, c, d, e, f)))
+    for name, value in answers.items():
+        if not isinstance(value, bool):
+            raise Wrong(f"pred_{name} should be True or False, got {type(value).__name__}",
+                        "write your prediction as a Python bool, without running the snippet")
+    truth = _snippet_truth()
+    wrong = [name for name in "abcdef" if answers[name] != truth[name]]
+    if wrong:
+        raise Wrong(f"{6 - len(wrong)} of 6 right; look again at {', '.join(wrong)}",
+                    f"{wrong[0]}: {_WHY[wrong[0]]}")
+    return "6 of 6"
+
+
+# --- Exercise 2: only no_grad in a validation loop -------------------------------------------
+
+_CHOICES = {
+    "a": "no: nothing is recorded under no_grad, so no gradient can reach the parameters",
+    "b": "right",
+    "c": "no: no_grad touches autograd only; the layers still behave as in training (dropout, batch statistics)",
+    "d": "no: no error is raised, which is what makes this bug silent (a batch of one sample is the exception)",
+}
+
+
+@exercise(LESSON, 2, "no_grad without eval()")
+def no_grad_without_eval(answer):
+    expect_choice(answer, _CHOICES, "b")
+
+
+# --- Exercise 3: evaluate(model, x, y) -------------------------------------------------------
+
+
+def _classifier(seed: int, x: torch.Tensor, y: torch.Tensor) -> nn.Module:
+    """A small classifier with batch norm and dropout, trained for a few steps on ``(x, y)``."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(20):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    opt.zero_grad()
+    return model
+
+
+def _blobs(seed: int):
+    g = torch.Generator().manual_seed(seed)
+    centres = 2.0 * torch.randn(3, 2, generator=g)
+    x = torch.cat([c + torch.randn(20, 2, generator=g) for c in centres])
+    y = torch.arange(3).repeat_interleave(20)
+    return x, y
+
+
+def _reference_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        accuracy = (model(x).argmax(dim=1) == y).float().mean().item()
+    model.train(was_training)
+    return accuracy
+
+
+def _as_number(value, name: str = "evaluate's result") -> float:
+    if value is None:
+        raise Wrong(f"{name} is None", "return the accuracy, for example (pred == y).float().mean().item()")
+    if isinstance(value, torch.Tensor):
+        if value.requires_grad:
+            raise Wrong(f"{name} is a tensor still attached to the graph", "return a plain number: .item()")
+        if value.numel() != 1:
+            raise Wrong(f"{name} has shape {tuple(value.shape)}, expected one number",
+                        "average the correct predictions: (pred == y).float().mean().item()")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Wrong(f"{name} should be a number, got {type(value).__name__}")
+    return float(value)
+
+
+@exercise(LESSON, 3, "an evaluation function")
+def evaluate_function(evaluate):
+    if not callable(evaluate):
+        raise Wrong(f"pass your function evaluate itself, got {type(evaluate).__name__}")
+    with torch.random.fork_rng():  # leave the learner's random state as it was
+        x, y = _blobs(seed=3)
+        results = {}
+        for start_in_training in (True, False):
+            model = _classifier(4, x, y)
+            model.train(start_in_training)
+            expected = _reference_accuracy(model, x, y)
+            stats_before = [b.clone() for b in model[1].buffers()]
+            torch.manual_seed(5)
+            with SavedTensors(exclude=model) as saved:
+                value = evaluate(model, x, y)
+            results[start_in_training] = (model, value, expected, saved.count, stats_before)
+
+    for start_in_training, (model, value, expected, n_saved, stats_before) in results.items():
+        accuracy = _as_number(value)
+        if not all(p.requires_grad for p in model.parameters()):
+            raise Wrong("after evaluate, some parameters have requires_grad=False",
+                        "do not freeze the model to evaluate it: run the forward pass under torch.no_grad()")
+        if n_saved:
+            raise Wrong(f"evaluate built an autograd graph ({n_saved} tensors saved for backward)",
+                        "run the forward pass inside `with torch.no_grad():` (or decorate evaluate with @torch.no_grad())")
+        if any(not torch.equal(a, b) for a, b in zip(stats_before, model[1].buffers())):
+            raise Wrong("BatchNorm's running statistics changed: the forward pass ran in training mode",
+                        "call model.eval() before the forward pass; no_grad alone does not change the layers")
+        if model.training != start_in_training:
+            before, after = ("training", "eval") if start_in_training else ("eval", "training")
+            raise Wrong(f"the model was in {before} mode before evaluate and is in {after} mode after it",
+                        "remember was_training = model.training, and end with model.train(was_training)")
+        if abs(accuracy - expected) <= 1e-6:
+            continue
+        if expected and abs(accuracy - expected * len(y)) < 1e-4:
+            raise Wrong(f"evaluate returned {accuracy:.4g}, the number of correct predictions",
+                        f"divide by the number of examples ({len(y)}): accuracy is a fraction between 0 and 1")
+        if expected and abs(accuracy - 100 * expected) < 1e-3:
+            raise Wrong(f"evaluate returned {accuracy:.4g}, which is a percentage",
+                        "return a fraction between 0 and 1")
+        raise Wrong(f"evaluate returned {accuracy:.4f}, expected an accuracy of {expected:.4f}",
+                    "accuracy = fraction of rows where model(x).argmax(dim=1) equals y")
+    return "no graph, eval-mode layers, mode restored in both cases"
+
+
+# --- Exercise 4: features cached under inference_mode -----------------------------------------
+
+
+def _backbone(seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU())
+
+
+@exercise(LESSON, 4, "features a head can train on")
+def cached_features(cache_features):
+    if not callable(cache_features):
+        raise Wrong(f"pass your function cache_features itself, got {type(cache_features).__name__}")
+    with torch.random.fork_rng():
+        backbone = _backbone(seed=6)
+        torch.manual_seed(7)
+        x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+        with torch.no_grad():
+            expected = backbone(x)
+        with SavedTensors(exclude=backbone) as saved:
+            features = cache_features(backbone, x)
+        torch.manual_seed(8)
+        head = nn.Linear(8, 3)
+    if not isinstance(features, torch.Tensor):
+        raise Wrong(f"cache_features should return a tensor, got {type(features).__name__}",
+                    "return the backbone's output for x")
+    if features.is_inference():
+        raise Wrong("the features are still an inference tensor (features.is_inference() is True)",
+                    "compute them under torch.no_grad() instead, or return a .clone() made outside inference mode")
+    if features.requires_grad:
+        raise Wrong("the features are attached to the backbone's graph (requires_grad=True)",
+                    "compute them under torch.no_grad(): the backbone is frozen, it needs no graph")
+    if saved.count:
+        raise Wrong(f"cache_features built a graph through the backbone ({saved.count} tensors saved) "
+                    "and threw it away", "skip the graph altogether: run the backbone under torch.no_grad()")
+    expect_tensor(features, expected, "the features", "return backbone(x), computed without a graph")
+    loss = nn.functional.cross_entropy(head(features), y)
+    loss.backward()
+    if head.weight.grad is None or any(p.grad is not None for p in backbone.parameters()):
+        raise Wrong("training the head on your features did not give gradients to the head only")
+    return "a head trains on them, and no graph was built through the backbone"
