@@ -1,0 +1,83 @@
+"""Benchmark: seconds per notebook, against a bare notebook measured in the same run.
+
+    python -m gradflow.course.bench            # every solution notebook (what `make bench` runs)
+    python -m gradflow.course.bench --suite    # also time the whole `make test` suite
+    python -m gradflow.course.bench solutions/01_detach.ipynb
+
+The bare notebook only starts a kernel and imports torch and matplotlib, so the ratio says how
+much a lesson costs beyond the fixed price of any notebook. Goals (issue 3): each lesson <= 10 s
+on a 2-core machine (20 s for the capstone); the whole suite <= 1.5 x (notebooks x bare / cores).
+This is a measurement, not a test: nothing fails because a machine is slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+from .build import ROOT
+from .execute import run_notebook
+
+BARE_SOURCE = "import torch\nimport matplotlib.pyplot as plt"
+
+
+def _time(path: Path) -> float:
+    start = time.perf_counter()
+    run_notebook(path)
+    return time.perf_counter() - start
+
+
+def _bare_notebook(folder: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(BARE_SOURCE)]
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    path = folder / "_bare.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--repeat", type=int, default=2, help="runs of the bare notebook (median taken)")
+    parser.add_argument("--suite", action="store_true", help="also time the full test suite (make test)")
+    args = parser.parse_args(argv)
+    notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bare_path = _bare_notebook(Path(tmp))
+        bare_runs = sorted(_time(bare_path) for _ in range(max(1, args.repeat)))
+    bare = bare_runs[len(bare_runs) // 2]
+    print(f"{'notebook':<34} {'seconds':>8} {'x bare':>7}  goal")
+    print(f"{'(bare: kernel + torch + matplotlib)':<34} {bare:>8.1f} {1.0:>7.2f}")
+    total = 0.0
+    for path in notebooks:
+        seconds = _time(path)
+        total += seconds
+        limit = 20.0 if "capstone" in path.stem else 10.0
+        verdict = "ok" if seconds <= limit else f"over {limit:.0f} s"
+        print(f"{path.parent.name + '/' + path.name:<34} {seconds:>8.1f} {seconds / bare:>7.2f}  {verdict}")
+    cores = os.cpu_count() or 1
+    n_notebooks = 2 * len(notebooks)  # the suite runs every solution and every lesson
+    budget = 1.5 * n_notebooks * bare / cores
+    print(f"\nsum of solution notebooks: {total:.1f} s on {cores} cores")
+    print(f"suite goal: <= 1.5 x ({n_notebooks} notebooks x {bare:.1f} s bare / {cores} cores) = {budget:.1f} s")
+    if args.suite:
+        start = time.perf_counter()
+        code = subprocess.call(["make", "--no-print-directory", "test"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        suite = time.perf_counter() - start
+        print(f"make test: {suite:.1f} s ({suite / budget:.2f} x the goal's budget), exit code {code}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
