@@ -1,0 +1,165 @@
+"""The explorers, driven from Python: set toggles, read what they show (no frontend needed)."""
+
+import base64
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+import torch
+
+from gradflow.models import LinearChain
+from gradflow.widgets import WIDGET_VIEW, FlowLab, GradQuiz, explore_flow, graph_saved_bytes, quiz
+
+ALL = [f"lin{i}.{k}" for i in range(4) for k in ("weight", "bias")]
+
+
+def test_lab_everything_trainable_gets_every_gradient():
+    result = FlowLab().run()
+    assert result.received == ALL and result.no_grad == [] and result.error is None
+    assert result.saved_bytes == result.held_bytes == 2048  # x, three hidden activations, the output
+
+
+def test_lab_detach_cuts_everything_before_it():
+    result = FlowLab().set("lin1", detach=True).run()
+    assert result.received == ALL[4:]
+    assert "cut off" in result.graph and "lin0.weight" in result.graph.splitlines()[-1]
+    assert result.held_bytes < result.saved_bytes  # the cut-off piece saved tensors that die with it
+
+
+def test_lab_frozen_middle_layer_passes_gradients_through():
+    result = FlowLab().set("lin2", requires_grad=False).run()
+    assert result.received == ALL[:4] + ALL[6:]
+
+
+def test_lab_frozen_middle_layer_saves_no_memory_with_relu_but_a_prefix_does():
+    def held(**toggles):
+        lab = FlowLab(relu=True)
+        for layer, value in toggles.items():
+            lab.set(layer, requires_grad=value)
+        return lab.run().held_bytes
+
+    assert held(lin2=False) == held()
+    assert held(lin0=False) < held()
+
+
+def test_lab_no_grad_region_cuts_like_detach_and_all_cut_reports_backward_error():
+    assert FlowLab().set("lin1", no_grad=True).run().received == ALL[4:]
+    result = FlowLab().set("lin3", no_grad=True).run()
+    assert result.received == [] and result.held_bytes == 0
+    assert "does not require grad" in result.error
+    assert "backward failed" in result.text()
+
+
+def test_lab_matches_a_hand_written_forward():
+    lab = FlowLab().set("lin1", detach=True)
+    lab.run()
+    torch.manual_seed(0)
+    model = LinearChain((4, 8, 8, 8, 4), detach_after="lin1")
+    x = torch.randn(16, 4)
+    model(x).pow(2).mean().backward()
+    assert torch.allclose(lab.model.lin3.weight.grad, model.lin3.weight.grad)
+
+
+def test_lab_leaves_the_callers_random_state_alone():
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    FlowLab(seed=1).run()
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_lab_rejects_unknown_layer():
+    with pytest.raises(KeyError, match="lin0, lin1"):
+        FlowLab().set("lin9", detach=True)
+
+
+def test_graph_saved_bytes_excludes_parameters():
+    w = torch.nn.Parameter(torch.ones(10))
+    x = torch.ones(10, requires_grad=True)
+    y = (w * x).sum()
+    assert graph_saved_bytes(y, exclude=[w]) == 40  # x is saved (for w's grad); w itself is excluded
+    assert graph_saved_bytes(y) == 80
+
+
+def test_explorer_checkboxes_drive_the_lab_and_update_the_views():
+    explorer = explore_flow()
+    png_before = explorer.image.value
+    explorer.controls["lin1"]["detach"].value = True  # as a click in the browser would
+    assert explorer.lab.detach["lin1"]
+    assert explorer.lab.result.received == ALL[4:]
+    assert "detach after lin1" in explorer.summary.value
+    assert "received a gradient: lin2.weight" in explorer.summary.value
+    assert explorer.image.value != png_before and explorer.image.value[:4] == b"\x89PNG"
+    explorer.set("lin3", requires_grad=False)
+    assert explorer.controls["lin3"]["requires_grad"].value is False
+    assert explorer.lab.result.received == ALL[4:6]
+    explorer.reset_button.click()
+    assert explorer.lab.result.received == ALL
+    assert all(box.value is True for box in (b["requires_grad"] for b in explorer.controls.values()))
+
+
+def test_explorer_initial_toggles_show_in_checkboxes():
+    explorer = explore_flow(frozen=["lin0"], detach_after=["lin2"], no_grad=["lin3"])
+    assert explorer.controls["lin0"]["requires_grad"].value is False
+    assert explorer.controls["lin2"]["detach"].value is True
+    assert explorer.controls["lin3"]["no_grad"].value is True
+
+
+def test_explorer_mimebundle_is_widget_plus_stable_text_and_png():
+    bundle = explore_flow(detach_after=["lin1"])._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "image/png", WIDGET_VIEW}
+    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
+    again = explore_flow(detach_after=["lin1"])._repr_mimebundle_()
+    assert bundle["text/plain"] == again["text/plain"]  # deterministic: what nbval compares
+    assert bundle[WIDGET_VIEW]["model_id"] != again[WIDGET_VIEW]["model_id"]
+    assert "0x" not in bundle["text/plain"] and "model_id" not in bundle["text/plain"]
+    assert "detach after lin1" in bundle["text/plain"]
+
+
+def _seed_chain():
+    torch.manual_seed(0)
+    model = LinearChain(detach_after="lin1")
+    model.lin2.requires_grad_(False)
+    return model(torch.randn(3, 4)).sum(), model
+
+
+def test_quiz_truth_comes_from_a_live_backward():
+    q = GradQuiz("which?", _seed_chain)
+    assert q.truth == {n: n.startswith("lin3") for n in ALL}
+    reasons = {name: why for name, _, _, why in q.check([])}
+    assert "requires_grad is False" in reasons["lin2.weight"]
+    assert "no path" in reasons["lin0.weight"]
+    assert q.score(["lin3.weight", "lin3.bias"]) == 8
+    assert q.score(["lin0.weight"]) == 5
+
+
+def test_quiz_widget_reveal_marks_each_answer():
+    widget = quiz("which?", _seed_chain, explanation="detach cuts everything before it")
+    widget.boxes["lin3.weight"].value = True
+    widget.boxes["lin0.weight"].value = True
+    assert widget.feedback.value == ""
+    widget.button.click()
+    text = widget.feedback.value
+    assert "6 of 8 right" in text
+    assert "WRONG  lin0.weight" in text and "WRONG  lin3.bias" in text and "right  lin3.weight" in text
+    assert "detach cuts everything before it" in text
+
+
+def test_quiz_when_backward_fails_nothing_gets_a_gradient():
+    def build():
+        w = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            out = (w * 2).sum()
+        return out, {"w": w}
+
+    q = GradQuiz("which?", build)
+    assert q.truth == {"w": False}
+    assert "backward itself failed" in q.reveal_text([])
+
+
+def test_quiz_mimebundle_does_not_give_the_answer_away():
+    bundle = quiz("which?", _seed_chain)._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", WIDGET_VIEW}
+    assert "candidates: lin0.weight" in bundle["text/plain"] and "right" not in bundle["text/plain"]

@@ -1,0 +1,455 @@
+"""Interactive explorers: toggle gradient flow in a small chain of layers, and predict-then-reveal quizzes.
+
+Two layers in each tool, kept apart so tests (and a notebook without a frontend) can use the logic alone:
+
+* a plain-Python **state** object that does the computation: :class:`FlowLab` (a chain
+  ``x -> lin0 -> lin1 -> lin2 -> lin3 -> loss`` with per-layer toggles) and :class:`GradQuiz`
+  (which parameters does a backward reach? the truth comes from a live backward);
+* a thin **widget** object built on ipywidgets 8: :class:`FlowExplorer` and :class:`QuizWidget`.
+
+Displaying a widget object shows the live controls when a kernel and the widget manager are there.
+Its ``_repr_mimebundle_`` also carries a deterministic ``text/plain`` summary (what nbval compares,
+what GitHub and a terminal show) and, for the explorer, an ``image/png`` of the current graph (what a
+static HTML page shows when no widget state was saved). No model ids or addresses ever reach the text.
+
+    from gradflow.widgets import explore_flow, quiz
+    explore_flow(detach_after=["lin1"])          # end the cell with it
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import torch
+from torch import nn
+
+from .graph import draw_graph, graph_text, names_reached
+from .memory import SavedTensors, kib
+from .models import LinearChain
+from .session import clean_message
+
+__all__ = ["FlowLab", "FlowResult", "FlowExplorer", "explore_flow", "GradQuiz", "QuizWidget", "quiz"]
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+# --- the gradient-flow lab: pure computation ------------------------------------------------
+
+
+@dataclass
+class FlowResult:
+    """What one forward + backward of the lab showed."""
+
+    settings: str  # one line: which toggles are on
+    received: list[str]  # parameters whose .grad is set after backward
+    no_grad: list[str]  # parameters whose .grad stayed None
+    saved_bytes: int  # bytes autograd saved for backward during the forward (parameters excluded)
+    held_bytes: int  # of those, the bytes the loss's graph still holds (the rest went with cut-off pieces)
+    graph: str  # the text tree of the graph (gradflow.graph_text)
+    error: str | None = None  # backward's error message, when nothing in the loss requires grad
+    rows: list[tuple[str, bool, bool, bool, str]] = field(default_factory=list)  # per-layer table
+
+    def text(self) -> str:
+        """A stable, human-readable summary (no ids, no addresses)."""
+        lines = ["gradient-flow explorer: x -> lin0 -> lin1 -> lin2 -> lin3 -> loss",
+                 f"settings: {self.settings}",
+                 "layer  requires_grad  detach after  inside no_grad  gradient",
+                 ]
+        for name, rg, det, ng, got in self.rows:
+            lines.append(f"{name:<5}  {str(rg):<13}  {'yes' if det else 'no':<12}  {'yes' if ng else 'no':<14}  {got}")
+        lines.append("received a gradient: " + (", ".join(self.received) or "none"))
+        lines.append(f"saved for backward: {self.held_bytes} bytes held by the loss's graph")
+        if self.saved_bytes != self.held_bytes:
+            lines.append(f"  ({self.saved_bytes} bytes were saved during the forward; the other "
+                         f"{self.saved_bytes - self.held_bytes} belonged to pieces cut off the graph, freed with them)")
+        if self.error:
+            lines.append(f"backward failed: {self.error}")
+        lines.append("graph:")
+        lines.extend("  " + line for line in self.graph.splitlines())
+        return "\n".join(lines)
+
+
+class FlowLab:
+    """A chain of ``nn.Linear`` layers (``lin0`` ... ``lin3``) with three toggles per layer.
+
+    * ``requires_grad``: ``False`` freezes the layer's weight and bias (``requires_grad_(False)``);
+    * ``detach``: ``x = x.detach()`` right after the layer;
+    * ``no_grad``: the layer runs inside ``with torch.no_grad():``.
+
+    Each :meth:`run` builds a fresh model from the same seed, does the forward pass (measuring the
+    bytes saved for backward with :class:`~gradflow.SavedTensors`), calls ``backward`` on
+    ``loss = out.pow(2).mean()`` and reports which parameters received ``.grad``. The learner's
+    random state is left alone (``torch.random.fork_rng``).
+    """
+
+    def __init__(self, sizes=(4, 8, 8, 8, 4), batch: int = 16, seed: int = 0, relu: bool = False):
+        self.sizes = tuple(sizes)
+        self.batch = batch
+        self.seed = seed
+        self.relu = relu
+        self.layers = [f"lin{i}" for i in range(len(self.sizes) - 1)]
+        self.requires_grad = {name: True for name in self.layers}
+        self.detach = {name: False for name in self.layers}
+        self.no_grad = {name: False for name in self.layers}
+        self.model: nn.Module | None = None
+        self.loss: torch.Tensor | None = None
+        self.result: FlowResult | None = None
+
+    def set(self, layer: str, *, requires_grad: bool | None = None, detach: bool | None = None,
+            no_grad: bool | None = None) -> "FlowLab":
+        """Change the toggles of one layer (``None`` leaves a toggle as it is). Returns the lab."""
+        if layer not in self.layers:
+            raise KeyError(f"no layer {layer!r}; the layers are {', '.join(self.layers)}")
+        for table, value in ((self.requires_grad, requires_grad), (self.detach, detach), (self.no_grad, no_grad)):
+            if value is not None:
+                table[layer] = bool(value)
+        return self
+
+    def reset(self) -> "FlowLab":
+        """Every layer trainable, no detach, no no_grad."""
+        for name in self.layers:
+            self.set(name, requires_grad=True, detach=False, no_grad=False)
+        return self
+
+    def settings(self) -> str:
+        parts = [f"{n} frozen" for n in self.layers if not self.requires_grad[n]]
+        parts += [f"detach after {n}" for n in self.layers if self.detach[n]]
+        parts += [f"{n} inside no_grad" for n in self.layers if self.no_grad[n]]
+        return "; ".join(parts) if parts else "everything trainable, nothing cut"
+
+    def _forward(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        layers = list(model.named_children())
+        for i, (name, layer) in enumerate(layers):
+            if self.no_grad[name]:
+                with torch.no_grad():
+                    x = layer(x)
+            else:
+                x = layer(x)
+            if self.relu and i < len(layers) - 1:
+                x = torch.relu(x)
+            if self.detach[name]:
+                x = x.detach()
+        return x
+
+    def run(self) -> FlowResult:
+        """Forward, backward, and read off who got a gradient. Stores and returns the result."""
+        with torch.random.fork_rng():
+            torch.manual_seed(self.seed)
+            model = LinearChain(self.sizes)
+            x = torch.randn(self.batch, self.sizes[0])
+        for name, layer in model.named_children():
+            layer.requires_grad_(self.requires_grad[name])
+        with SavedTensors(exclude=model) as saved:
+            out = self._forward(model, x)
+            loss = out.pow(2).mean()
+        held = graph_saved_bytes(loss, exclude=model)
+        error = None
+        try:
+            loss.backward(retain_graph=True)  # keep the graph so it can still be drawn with its saved tensors
+        except RuntimeError as err:
+            error = clean_message(err)
+        params = dict(model.named_parameters())
+        received = [n for n, p in params.items() if p.grad is not None]
+        missing = [n for n in params if n not in received]
+        rows = []
+        for name in self.layers:
+            got = [n.split(".")[1] for n in received if n.startswith(name + ".")]
+            gradient = "weight, bias" if len(got) == 2 else (", ".join(got) or "none")
+            rows.append((name, self.requires_grad[name], self.detach[name], self.no_grad[name], gradient))
+        self.model, self.loss = model, loss
+        self.result = FlowResult(self.settings(), received, missing, saved.bytes, held,
+                                 graph_text(loss, names=model), error, rows)
+        return self.result
+
+    def reached(self) -> list[str]:
+        """Names of the parameters a backward from the current loss reaches (runs first if needed)."""
+        if self.result is None:
+            self.run()
+        return names_reached(self.loss, names=self.model)
+
+    def drawing(self):
+        """The autograd graph of the current loss, as a :class:`gradflow.graph.Drawing`."""
+        if self.result is None:
+            self.run()
+        return draw_graph(self.loss, names=self.model, title=f"loss graph: {self.result.settings}")
+
+    def text(self) -> str:
+        if self.result is None:
+            self.run()
+        return self.result.text()
+
+
+def graph_saved_bytes(output: torch.Tensor, exclude=()) -> int:
+    """Bytes of the distinct storages that the graph behind ``output`` still holds for backward.
+
+    :class:`~gradflow.SavedTensors` counts everything saved while a forward ran, including graph
+    pieces that a ``detach()`` or ``no_grad`` later cut off (and that are freed with them); this walk
+    counts only what a backward from ``output`` would use. ``exclude`` as for SavedTensors.
+    """
+    items = exclude if isinstance(exclude, (list, tuple)) else [exclude]
+    skip = set()
+    for item in items:
+        tensors = list(item.parameters()) + list(item.buffers()) if isinstance(item, nn.Module) else [item]
+        skip.update(t.untyped_storage().data_ptr() for t in tensors)
+    storages: dict[int, int] = {}
+    seen: set[int] = set()
+    stack = [output.grad_fn] if output.grad_fn is not None else []
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        for attr in dir(fn):
+            if not attr.startswith("_saved_"):
+                continue
+            try:
+                value = getattr(fn, attr)
+            except RuntimeError:  # already freed by a backward
+                continue
+            values = value if isinstance(value, (tuple, list)) else [value]
+            for v in values:
+                if isinstance(v, torch.Tensor):
+                    storage = v.untyped_storage()
+                    if storage.data_ptr() not in skip:
+                        storages[storage.data_ptr()] = storage.nbytes()
+        stack.extend(nxt for nxt, _ in fn.next_functions)
+    return sum(storages.values())
+
+
+def _png_b64(drawing) -> str:
+    return base64.b64encode(drawing._repr_png_()).decode("ascii")
+
+
+def _pre(text: str) -> str:
+    return f"<pre style='font-size:11px;line-height:1.25'>{html.escape(text)}</pre>"
+
+
+class FlowExplorer:
+    """The widget view of a :class:`FlowLab`: three checkboxes per layer, the graph figure and the summary.
+
+    ``explorer.controls[layer][toggle]`` is the ``ipywidgets.Checkbox`` (toggles ``"requires_grad"``,
+    ``"detach"``, ``"no_grad"``); ``explorer.image`` (``ipywidgets.Image``) holds the PNG of the graph and
+    ``explorer.summary`` (``ipywidgets.HTML``) the text. Changing a checkbox's ``.value`` reruns the lab.
+    """
+
+    def __init__(self, lab: FlowLab | None = None):
+        import ipywidgets as w
+
+        self.lab = lab or FlowLab()
+        self.controls: dict[str, dict[str, "w.Checkbox"]] = {}
+        rows = [w.HBox([w.HTML("<b>layer</b>", layout=w.Layout(width="60px")),
+                        w.HTML("<b>requires_grad</b>", layout=w.Layout(width="130px")),
+                        w.HTML("<b>detach after</b>", layout=w.Layout(width="130px")),
+                        w.HTML("<b>inside no_grad</b>", layout=w.Layout(width="130px"))])]
+        for name in self.lab.layers:
+            boxes = {
+                "requires_grad": w.Checkbox(value=self.lab.requires_grad[name], indent=False,
+                                            description="", layout=w.Layout(width="130px")),
+                "detach": w.Checkbox(value=self.lab.detach[name], indent=False, description="",
+                                     layout=w.Layout(width="130px")),
+                "no_grad": w.Checkbox(value=self.lab.no_grad[name], indent=False, description="",
+                                      layout=w.Layout(width="130px")),
+            }
+            for toggle, box in boxes.items():
+                box.observe(self._on_change, names="value")
+            self.controls[name] = boxes
+            rows.append(w.HBox([w.HTML(f"<code>{name}</code>", layout=w.Layout(width="60px")), *boxes.values()]))
+        self.reset_button = w.Button(description="reset", tooltip="every layer trainable, nothing cut")
+        self.reset_button.on_click(lambda _: self.reset())
+        self.image = w.Image(format="png")
+        self.summary = w.HTML()
+        self.widget = w.VBox([w.HTML("<b>Gradient-flow explorer</b>: tick and untick, the graph is rebuilt "
+                                     "on every change."), *rows, self.reset_button,
+                              w.HBox([self.image]), self.summary])
+        self._busy = False
+        self.refresh()
+
+    def _on_change(self, change) -> None:
+        if self._busy:
+            return
+        for name, boxes in self.controls.items():
+            self.lab.set(name, **{toggle: box.value for toggle, box in boxes.items()})
+        self.refresh()
+
+    def set(self, layer: str, **toggles: bool) -> "FlowExplorer":
+        """Set toggles from Python, through the checkboxes (as a click would)."""
+        self._busy = True
+        try:
+            for toggle, value in toggles.items():
+                self.controls[layer][toggle].value = bool(value)
+        finally:
+            self._busy = False
+        self._on_change(None)
+        return self
+
+    def reset(self) -> None:
+        self._busy = True
+        try:
+            for boxes in self.controls.values():
+                boxes["requires_grad"].value, boxes["detach"].value, boxes["no_grad"].value = True, False, False
+        finally:
+            self._busy = False
+        self._on_change(None)
+
+    def refresh(self) -> None:
+        """Rerun the lab and redraw the figure and the summary."""
+        self.lab.run()
+        self._drawing = self.lab.drawing()
+        self.image.value = self._drawing._repr_png_()
+        self.summary.value = _pre(self.lab.text())
+
+    @property
+    def text(self) -> str:
+        return self.lab.text()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = dict(self.widget._repr_mimebundle_())
+        bundle["text/plain"] = self.lab.text()
+        bundle["image/png"] = _png_b64(self._drawing)
+        return bundle
+
+    def __repr__(self) -> str:
+        return self.lab.text()
+
+
+def explore_flow(*, frozen: Iterable[str] = (), detach_after: Iterable[str] = (), no_grad: Iterable[str] = (),
+                 sizes=(4, 8, 8, 8, 4), relu: bool = False, seed: int = 0) -> FlowExplorer:
+    """A gradient-flow explorer, starting from the given toggles. End a notebook cell with it."""
+    lab = FlowLab(sizes=sizes, seed=seed, relu=relu)
+    for name in frozen:
+        lab.set(name, requires_grad=False)
+    for name in detach_after:
+        lab.set(name, detach=True)
+    for name in no_grad:
+        lab.set(name, no_grad=True)
+    return FlowExplorer(lab)
+
+
+# --- predict then reveal: which parameters get a gradient? ----------------------------------
+
+
+def _named(names) -> dict[str, torch.Tensor]:
+    if isinstance(names, nn.Module):
+        return dict(names.named_parameters())
+    return {n: t for n, t in dict(names).items() if isinstance(t, torch.Tensor)}
+
+
+class GradQuiz:
+    """A "which of these get a gradient?" question whose answer comes from a live backward.
+
+    ``build`` is a function with no arguments that sets up the situation and returns
+    ``(output, names)``: the tensor to call ``backward`` on (summed if it is not a scalar) and the
+    candidates, as a module or a dict ``name -> tensor``. It is run inside ``fork_rng`` so seeding in
+    it leaves the notebook's random state alone. ``explanation`` is shown after the reveal.
+    """
+
+    def __init__(self, question: str, build: Callable[[], tuple], explanation: str = ""):
+        self.question = question
+        self.explanation = explanation
+        self._build = build
+        self._truth: dict[str, bool] | None = None
+        self._reasons: dict[str, str] = {}
+        self.error: str | None = None
+
+    def _solve(self) -> None:
+        with torch.random.fork_rng():
+            output, names = self._build()
+        tensors = _named(names)
+        reached = set(names_reached(output, names=tensors)) if isinstance(output, torch.Tensor) else set()
+        try:
+            (output if output.dim() == 0 else output.sum()).backward()
+        except RuntimeError as err:
+            self.error = clean_message(err)
+        self._truth = {n: t.grad is not None for n, t in tensors.items()}
+        for n, t in tensors.items():
+            if self._truth[n]:
+                self._reasons[n] = "backward reaches it along the graph, so .grad is filled"
+            elif not t.requires_grad:
+                self._reasons[n] = "requires_grad is False: autograd never computes its gradient"
+            elif n not in reached:
+                self._reasons[n] = "requires grad, but no path from the output reaches it: a detach() or no_grad cut it"
+            else:
+                self._reasons[n] = "no gradient arrived"
+
+    @property
+    def names(self) -> list[str]:
+        if self._truth is None:
+            self._solve()
+        return list(self._truth)
+
+    @property
+    def truth(self) -> dict[str, bool]:
+        """name -> whether backward gave it a ``.grad`` (computed once, from a live backward)."""
+        if self._truth is None:
+            self._solve()
+        return dict(self._truth)
+
+    def check(self, picked: Iterable[str]) -> list[tuple[str, bool, bool, str]]:
+        """For each candidate: (name, you said it gets a gradient, it does, why)."""
+        picked = set(picked)
+        return [(n, n in picked, got, self._reasons[n]) for n, got in self.truth.items()]
+
+    def score(self, picked: Iterable[str]) -> int:
+        return sum(said == got for _, said, got, _ in self.check(picked))
+
+    def question_text(self) -> str:
+        lines = [f"quiz: {self.question}", "candidates: " + ", ".join(self.names),
+                 "tick the ones you predict get a .grad, then press reveal"]
+        return "\n".join(lines)
+
+    def reveal_text(self, picked: Iterable[str]) -> str:
+        rows = self.check(picked)
+        width = max(len(n) for n, *_ in rows)
+        lines = [f"{sum(s == g for _, s, g, _ in rows)} of {len(rows)} right"]
+        for name, said, got, why in rows:
+            mark = "right" if said == got else "WRONG"
+            lines.append(f"{mark:<5}  {name:<{width}}  gets a gradient: {'yes' if got else 'no':<3}  - {why}")
+        if self.error:
+            lines.append(f"backward itself failed: {self.error}")
+        if self.explanation:
+            lines.append(self.explanation)
+        return "\n".join(lines)
+
+
+class QuizWidget:
+    """The widget view of a :class:`GradQuiz`: one checkbox per candidate, a reveal button, feedback.
+
+    ``quiz_widget.boxes[name]`` is the checkbox, ``quiz_widget.button`` the reveal button
+    (``.click()`` works from Python) and ``quiz_widget.feedback`` the ``ipywidgets.HTML`` answer.
+    """
+
+    def __init__(self, quiz: GradQuiz):
+        import ipywidgets as w
+
+        self.quiz = quiz
+        self.boxes = {n: w.Checkbox(value=False, description=n, indent=False) for n in quiz.names}
+        self.button = w.Button(description="reveal", button_style="info")
+        self.button.on_click(lambda _: self.reveal())
+        self.feedback = w.HTML()
+        self.widget = w.VBox([w.HTML(f"<b>Predict:</b> {html.escape(quiz.question)}"),
+                              *self.boxes.values(), self.button, self.feedback])
+
+    @property
+    def picked(self) -> list[str]:
+        return [n for n, box in self.boxes.items() if box.value]
+
+    def reveal(self) -> str:
+        text = self.quiz.reveal_text(self.picked)
+        self.feedback.value = _pre(text)
+        return text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = dict(self.widget._repr_mimebundle_())
+        bundle["text/plain"] = self.quiz.question_text()
+        return bundle
+
+    def __repr__(self) -> str:
+        return self.quiz.question_text()
+
+
+def quiz(question: str, build: Callable[[], tuple], explanation: str = "") -> QuizWidget:
+    """A predict-then-reveal quiz widget (see :class:`GradQuiz`). End a notebook cell with it."""
+    return QuizWidget(GradQuiz(question, build, explanation))
