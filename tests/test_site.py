@@ -1,0 +1,104 @@
+"""The static site (`make site`): every lesson has a page, every internal link resolves, nothing loads from the web."""
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from gradflow.course.site import build_site, lesson_info
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+class Page(HTMLParser):
+    """Links, ids, scripts, stylesheets and images of one HTML page."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []  # (href, rel)
+        self.ids: set[str] = set()
+        self.resources: list[str] = []  # what the browser would load: script src, link href, img src
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.links.append((attrs["href"], attrs.get("rel", "")))
+        if tag == "script" and attrs.get("src"):
+            self.resources.append(attrs["src"])
+        if tag == "link" and attrs.get("href"):
+            self.resources.append(attrs["href"])
+        if tag in ("img", "iframe", "source") and attrs.get("src"):
+            self.resources.append(attrs["src"])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site") / "_site"
+    build_site(out)
+    return out, {p.name: Page(p.read_text(encoding="utf-8")) for p in out.glob("*.html")}
+
+
+def test_every_lesson_has_a_page_listed_in_order_on_the_index(site):
+    out, pages = site
+    expected = [f"{p.stem}.html" for p in SOLUTIONS]
+    assert sorted(pages) == sorted(expected + ["index.html"])
+    index_links = [href for href, _ in pages["index.html"].links]
+    assert index_links == expected, "the index lists every lesson in lesson order"
+
+
+def test_prev_and_next_links_chain_the_lessons(site):
+    _, pages = site
+    order = [f"{p.stem}.html" for p in SOLUTIONS]
+    for i, name in enumerate(order):
+        rels = {}
+        for href, rel in pages[name].links:
+            rels.setdefault(rel, set()).add(href)
+        assert rels.get("index") == {"index.html"}
+        assert rels.get("prev", set()) == ({order[i - 1]} if i > 0 else set())
+        assert rels.get("next", set()) == ({order[i + 1]} if i + 1 < len(order) else set())
+
+
+def test_every_internal_link_resolves(site):
+    out, pages = site
+    broken = []
+    for name, page in pages.items():
+        for href, _ in page.links:
+            parts = urlsplit(href)
+            if parts.scheme or href.startswith("//"):
+                continue  # external documentation links are fine: they are not loaded
+            target = name if not parts.path else parts.path
+            if target not in pages:
+                broken.append(f"{name}: {href} (no such page)")
+            elif parts.fragment and unquote(parts.fragment) not in pages[target].ids and \
+                    parts.fragment not in pages[target].ids:
+                broken.append(f"{name}: {href} (no such anchor)")
+    assert not broken, "\n".join(broken)
+
+
+def test_no_script_style_or_image_is_loaded_from_the_network(site):
+    out, pages = site
+    for name, page in pages.items():
+        external = [r for r in page.resources if not r.startswith("data:")]
+        assert not external, f"{name} loads {external}"
+        text = (out / name).read_text(encoding="utf-8")
+        assert not re.search(r"@import\s+(url\()?['\"]?(https?:)?//", text), f"{name} imports a remote stylesheet"
+        assert "require.js" not in text and "mathjax" not in text.lower().replace("mathjax-", "")
+
+
+def test_figures_are_embedded(site):
+    out, _ = site
+    text = (out / "00_autograd_refresher.html").read_text(encoding="utf-8")
+    assert text.count('src="data:image/png;base64,') >= 1  # the autograd graph drawn by draw_graph
+    assert "a.grad = tensor([15., 18.])" in text  # stored outputs are shown
+
+
+def test_lesson_info_reads_title_promise_and_minutes():
+    info = lesson_info(ROOT / "solutions" / "00_autograd_refresher.ipynb")
+    assert info.number == "00" and info.title.startswith("Autograd refresher")
+    assert info.promise.startswith("after this lesson") and (info.teaching, info.exercises) == (20, 10)

@@ -1,0 +1,191 @@
+"""Build a static, offline HTML site of the course from the executed solutions (what `make site` runs).
+
+    python -m gradflow.course.site            # into _site/ (open _site/index.html in a browser)
+    python -m gradflow.course.site --out DIR
+
+One page per notebook in ``solutions/`` (with its stored outputs and figures), in lesson order, an
+index page, and previous / index / next links on every lesson page.
+
+Why nbconvert (and not mkdocs with mkdocs-jupyter): it is Jupyter's own exporter, already installed
+with JupyterLab and pinned in constraints.txt, so the site needs no extra dependency, and its
+``lab`` template renders cells and outputs exactly as JupyterLab does. Its default page loads
+require.js and MathJax from CDNs; this module's template drops those blocks (the pages use no
+JavaScript), embeds every image as base64 and inlines the CSS, so the site works from a folder, a
+USB stick or a server with no internet. The few formulas in the lessons (``$w = 8x^6$``) are short
+and read fine as written. Widget outputs need a kernel: the site shows their text form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter
+
+from .build import ROOT
+
+TEMPLATE_NAME = "gradflow_site.html.j2"
+# Extends nbconvert's lab template; every block that would load a script from a CDN is emptied.
+TEMPLATE = r"""{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}<style type="text/css">{{ resources.gradflow_css }}</style>{%- endblock extra_css -%}
+{%- block body_header -%}{{ super() }}{{ resources.gradflow_nav }}{%- endblock body_header -%}
+{%- block body_footer -%}{{ resources.gradflow_nav }}</main>
+</body>{%- endblock body_footer -%}
+"""
+CSS = """
+nav.gradflow-nav { display: flex; justify-content: space-between; gap: 1em; max-width: 1100px;
+  margin: 0.5em auto; padding: 0.6em 1em; border: 1px solid #ddd; border-radius: 6px;
+  font-family: system-ui, sans-serif; background: #f7f7f9; }
+nav.gradflow-nav a { text-decoration: none; }
+nav.gradflow-nav span.none { color: #999; }
+"""
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>gradflow: controlling gradient flow in PyTorch</title>
+<style type="text/css">
+body {{ font-family: system-ui, sans-serif; max-width: 900px; margin: 2em auto; padding: 0 1em; line-height: 1.5; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ text-align: left; padding: 0.4em 0.6em; border-bottom: 1px solid #ddd; vertical-align: top; }}
+td.min {{ white-space: nowrap; }}
+</style>
+</head>
+<body>
+<h1>gradflow: controlling gradient flow in PyTorch</h1>
+<p>The course's solved notebooks with their outputs, as run on torch {torch}. These pages show the
+answers to the exercises: to work through a lesson yourself, open it in JupyterLab (<code>make lab</code>).</p>
+<table>
+<thead><tr><th>#</th><th>lesson</th><th>promise</th><th>teaching</th><th>exercises</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+<p>Total: {teaching} min teaching, {exercises} min exercises.</p>
+</body>
+</html>
+"""
+TIME = re.compile(r"\*\*Teaching:\*\*\s*(\d+)\s*min.*?\*\*Exercises:\*\*\s*(\d+)\s*min", re.S)
+LESSON_LINK = re.compile(r'href="(?:\.\./(?:solutions|lessons)/|\./)?(\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
+
+
+@dataclass
+class Lesson:
+    """What the index and the schedule need to know about one notebook."""
+
+    path: Path
+    number: str
+    title: str
+    promise: str
+    teaching: int | None
+    exercises: int | None
+
+    @property
+    def page(self) -> str:
+        return f"{self.path.stem}.html"
+
+
+def lesson_info(path: Path) -> Lesson:
+    """Title, promise and minutes from a notebook's first cell (the anatomy of DESIGN.md section 3)."""
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0].source if nb.cells else ""
+    title_line = next((line for line in first.splitlines() if line.startswith("# ")), f"# {path.stem}")
+    title = re.sub(r"^#\s*\d\d\s*·\s*", "", title_line).strip()
+    promise = next((line.split("**Promise:**", 1)[1].strip() for line in first.splitlines()
+                    if "**Promise:**" in line), "")
+    times = TIME.search(first)
+    teaching, exercises = (int(times.group(1)), int(times.group(2))) if times else (None, None)
+    return Lesson(path, path.name[:2], title, promise, teaching, exercises)
+
+
+def _nav(lessons: list[Lesson], index: int) -> str:
+    def link(i: int, label: str) -> str:
+        if 0 <= i < len(lessons):
+            return f'<a href="{lessons[i].page}" rel="{label}">{_inline(_label(lessons[i]))}</a>'
+        return '<span class="none"></span>'
+
+    prev = link(index - 1, "prev").replace('">', '">&larr; ', 1) if index > 0 else link(-1, "prev")
+    nxt = link(index + 1, "next").replace("</a>", " &rarr;</a>") if index + 1 < len(lessons) else link(-1, "next")
+    return (f'<nav class="gradflow-nav">{prev}<a href="index.html" rel="index">all lessons</a>{nxt}</nav>')
+
+
+def _inline(text: str) -> str:
+    """HTML for a line of markdown that uses only `code` spans (titles and promises)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def _label(lesson: Lesson) -> str:
+    return f"{lesson.number} · {lesson.title}"
+
+
+def _exporter() -> HTMLExporter:
+    loader = jinja2.DictLoader({TEMPLATE_NAME: TEMPLATE})
+    return HTMLExporter(template_name="lab", template_file=TEMPLATE_NAME, extra_loaders=[loader],
+                        embed_images=True, exclude_input_prompt=False, sanitize_html=False)
+
+
+def build_site(out: Path, solutions: list[Path] | None = None) -> list[Path]:
+    """Write the site into ``out`` (replaced if it exists); return the pages written."""
+    solutions = sorted((ROOT / "solutions").glob("*.ipynb")) if solutions is None else sorted(solutions)
+    lessons = [lesson_info(p) for p in solutions]
+    exporter = _exporter()
+    pages: dict[str, str] = {}
+    known = {lesson.path.stem for lesson in lessons}
+    for index, lesson in enumerate(lessons):
+        nb = nbformat.read(lesson.path, as_version=4)
+        body, _ = exporter.from_notebook_node(nb, resources={
+            "metadata": {"name": _label(lesson), "path": str(lesson.path.parent)},
+            "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS})
+
+        def relink(match: re.Match) -> str:  # links between lessons point at their pages
+            stem, anchor = match.group(1), match.group(2) or ""
+            return f'href="{stem}.html{anchor}"' if stem in known else match.group(0)
+
+        pages[lesson.page] = LESSON_LINK.sub(relink, body)
+    pages["index.html"] = _index(lessons)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    written = []
+    for name, text in pages.items():
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
+    return written
+
+
+def _index(lessons: list[Lesson]) -> str:
+    import torch
+
+    rows = []
+    for lesson in lessons:
+        rows.append(f'<tr><td>{lesson.number}</td><td><a href="{lesson.page}">{_inline(lesson.title)}</a></td>'
+                    f"<td>{_inline(lesson.promise)}</td>"
+                    f'<td class="min">{lesson.teaching or "?"} min</td><td class="min">{lesson.exercises or "?"} min</td></tr>')
+    return INDEX.format(rows="\n".join(rows), torch=torch.__version__.split("+")[0],
+                        teaching=sum(lesson.teaching or 0 for lesson in lessons),
+                        exercises=sum(lesson.exercises or 0 for lesson in lessons))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "_site")
+    args = parser.parse_args(argv)
+    pages = build_site(args.out)
+    print(f"built {len(pages)} pages into {args.out}; open {args.out / 'index.html'} in a browser")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
