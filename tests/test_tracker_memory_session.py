@@ -104,3 +104,26 @@ def test_show_warnings_prints_clean_messages_once(capsys):
         with show_warnings(expect="careful"):
             pass
     assert clean_message(ValueError("plain")) == "plain"
+
+
+def test_bytes_recorded_versus_alive_after_a_detach():
+    # the part before a detach records its saved tensors, then frees them once nothing refers to them
+    torch.manual_seed(0)
+    first, second = nn.Linear(64, 64), nn.Linear(64, 64)
+    x = torch.randn(8, 64)
+    with SavedTensors(exclude=[first, second]) as full:
+        out_full = second(torch.relu(first(x)))
+    with SavedTensors(exclude=[first, second]) as cut:
+        out_cut = second(torch.relu(first(x)).detach())
+    assert cut.bytes == full.bytes  # the same recording work
+    assert cut.alive_bytes < full.alive_bytes  # but the pre-cut graph is gone
+    assert out_full.requires_grad and out_cut.requires_grad
+
+
+def test_reused_addresses_are_not_merged():
+    lin = nn.Linear(32, 32)
+    with SavedTensors(exclude=lin) as saved:
+        for _ in range(5):
+            torch.relu(lin(torch.randn(4, 32))).sum()  # each graph is freed at once; memory is reused
+    assert saved.bytes == 5 * 2 * 4 * 32 * 4
+    assert saved.alive_bytes == 0

@@ -8,6 +8,8 @@ holds, whatever the device, without relying on an allocator's statistics.
 
 from __future__ import annotations
 
+import weakref
+
 import torch
 
 
@@ -19,6 +21,15 @@ def _storage_key(t: torch.Tensor) -> tuple[int, int]:
 class SavedTensors:
     """Context manager: ``with SavedTensors() as saved: loss = model(x).sum()``; then ``saved.bytes``.
 
+    * ``bytes``: the distinct storages autograd saved during the block (what recording cost);
+    * ``alive_bytes``: of those, the ones a graph still holds now (after the block);
+    * ``count``: how many times a tensor was saved (one storage can be saved by several nodes).
+
+    The hook stores a ``detach()``-ed view (same storage and version counter) rather than the
+    tensor itself: saving an output in its own ``grad_fn`` would make a reference cycle that keeps
+    the graph alive. During the block every saved storage is held, so the allocator cannot hand
+    the same address to a new tensor and two storages are never counted as one.
+
     ``exclude=`` takes modules or tensors whose storage should not count (for example a model's
     parameters, which exist anyway), so that ``bytes`` is the extra memory the graph holds.
     """
@@ -29,15 +40,24 @@ class SavedTensors:
         for item in items:
             tensors = list(item.parameters()) + list(item.buffers()) if isinstance(item, torch.nn.Module) else [item]
             self._excluded.update(_storage_key(t) for t in tensors)
-        self._storages: dict[tuple[int, int], int] = {}
-        self.count = 0  # how many times a tensor was saved (one storage can be saved many times)
+        # one entry per distinct storage: its size and weak references to the tensors saved on it
+        self._entries: list[tuple[int, list[weakref.ref]]] = []
+        self._index: dict[tuple[int, int], int] = {}  # storage key -> entry index
+        self._hold: list[torch.Tensor] = []  # keeps saved storages alive during the block
+        self.count = 0
 
     def _pack(self, t: torch.Tensor) -> torch.Tensor:
         self.count += 1
+        saved = t.detach()
         key = _storage_key(t)
-        if key not in self._excluded:
-            self._storages[key] = key[1]
-        return t
+        if key in self._excluded:
+            return saved
+        self._hold.append(saved)
+        if key not in self._index:
+            self._index[key] = len(self._entries)
+            self._entries.append((key[1], []))
+        self._entries[self._index[key]][1].append(weakref.ref(saved))
+        return saved
 
     def __enter__(self) -> "SavedTensors":
         self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, lambda t: t)
@@ -46,10 +66,15 @@ class SavedTensors:
 
     def __exit__(self, *exc) -> None:
         self._hooks.__exit__(*exc)
+        self._hold.clear()
 
     @property
     def bytes(self) -> int:
-        return sum(self._storages.values())
+        return sum(size for size, _ in self._entries)
+
+    @property
+    def alive_bytes(self) -> int:
+        return sum(size for size, refs in self._entries if any(ref() is not None for ref in refs))
 
 
 def saved_bytes(fn, *args, exclude=(), **kwargs) -> int:
