@@ -1,0 +1,194 @@
+"""Checkers for lesson 02, requires_grad: freezing parameters."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..checking import Wrong, exercise, expect_choice, expect_type
+from ..models import LinearChain, make_blobs
+from ..tracker import ParamTracker
+
+LESSON = "02_requires_grad"
+
+CHAIN_NAMES = [f"lin{i}.{kind}" for i in range(4) for kind in ("weight", "bias")]
+
+
+def _fmt(names) -> str:
+    return "{" + ", ".join(sorted(names)) + "}" if names else "{}"
+
+
+# --- exercise 1 ------------------------------------------------------------------------------
+
+FREEZE_TARGET = {"lin0.weight", "lin0.bias", "lin2.bias", "lin3.weight", "lin3.bias"}
+
+
+@exercise(LESSON, 1, "freeze exactly these")
+def freeze_exactly(freeze):
+    if not callable(freeze):
+        raise Wrong(f"pass your function freeze itself, got {type(freeze).__name__}")
+    with torch.random.fork_rng():  # leave the learner's random state as it was
+        torch.manual_seed(0)
+        model = LinearChain()
+        x = torch.randn(2, 4)
+        returned = freeze(model)
+        if isinstance(returned, nn.Module) and returned is not model:
+            raise Wrong("freeze returned a different model",
+                        "change the model you are given in place (requires_grad_ changes it in place)")
+        module_flags = [name for name, m in model.named_modules() if "requires_grad" in vars(m)]
+        if module_flags:
+            raise Wrong(f"you set a plain attribute requires_grad on the module(s) {', '.join(module_flags)}, "
+                        "which freezes nothing",
+                        "call the method instead: model.lin1.requires_grad_(False)")
+        if model.detach_after is not None:
+            raise Wrong(f"you set detach_after={model.detach_after!r}: detach cuts off every layer before it",
+                        "freeze with requires_grad_(False) on the parameters; gradients then still flow through")
+        out = model(x).sum()
+        if not out.requires_grad:
+            raise Wrong("every parameter is frozen: backward would fail with "
+                        "'element 0 of tensors does not require grad'",
+                        "freeze lin1 and lin2.weight only")
+        out.backward()
+    got = {name for name, p in model.named_parameters() if p.grad is not None}
+    if got == FREEZE_TARGET:
+        return "gradients reach exactly " + _fmt(FREEZE_TARGET)
+    extra, missing = got - FREEZE_TARGET, FREEZE_TARGET - got
+    if "lin2.bias" in missing and "lin2.weight" not in got:
+        raise Wrong("lin2.bias gets no gradient: you froze all of lin2",
+                    "requires_grad is per tensor: freeze model.lin2.weight only")
+    if missing & {"lin0.weight", "lin0.bias"}:
+        raise Wrong(f"{_fmt(missing & {'lin0.weight', 'lin0.bias'})} get no gradient",
+                    "freezing lin1 does not stop gradients reaching lin0: do not freeze lin0")
+    if missing:
+        raise Wrong(f"these get no gradient but should: {_fmt(missing)}",
+                    "freeze only lin1 (both tensors) and lin2.weight")
+    raise Wrong(f"these still get a gradient: {_fmt(extra)}",
+                "freeze them with requires_grad_(False): lin1 entirely, and lin2.weight")
+
+
+# --- exercise 2 ------------------------------------------------------------------------------
+
+PREDICT_TARGET = {"lin2.bias", "lin3.weight"}
+
+
+@exercise(LESSON, 2, "predict who gets a gradient")
+def predict_grads(answer):
+    if isinstance(answer, str):
+        raise Wrong("give a set or list of names, not one string",
+                    'for example {"lin0.weight", "lin3.bias"}')
+    expect_type(answer, (set, frozenset, list, tuple), "your answer", 'a set of names such as {"lin0.weight"}')
+    if not all(isinstance(n, str) for n in answer):
+        raise Wrong("every element should be a parameter name (a string) such as 'lin2.bias'")
+    names = {n.strip() for n in answer}
+    unknown = names - set(CHAIN_NAMES)
+    if unknown:
+        raise Wrong(f"not parameter names of the chain: {_fmt(unknown)}",
+                    "the names are lin0.weight, lin0.bias, ..., lin3.bias (as in model.named_parameters())")
+    if names == PREDICT_TARGET:
+        return None
+    if names & {"lin0.weight", "lin0.bias", "lin1.weight", "lin1.bias"}:
+        raise Wrong(f"{_fmt(names & {'lin0.weight', 'lin0.bias', 'lin1.weight', 'lin1.bias'})} cannot get a gradient",
+                    "the forward pass detaches lin1's output: no gradient reaches lin1 or lin0")
+    if names & {"lin2.weight", "lin3.bias"}:
+        raise Wrong(f"{_fmt(names & {'lin2.weight', 'lin3.bias'})} are frozen",
+                    "a tensor with requires_grad=False never gets a .grad")
+    if "lin2.bias" not in names:
+        raise Wrong("lin2.bias is missing",
+                    "freezing lin2.weight does not freeze lin2.bias: requires_grad is per tensor")
+    raise Wrong("lin3.weight is missing", "lin3.weight requires grad and sits right after the output")
+
+
+# --- exercise 3 ------------------------------------------------------------------------------
+
+
+class _BackboneNet(nn.Module):
+    """The lesson's BackboneNet: Linear -> BatchNorm1d -> ReLU, then a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU())
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def _make_backbone_net() -> _BackboneNet:
+    torch.manual_seed(0)
+    return _BackboneNet()
+
+
+def _reference_head(x, y, steps):
+    model = _make_backbone_net()
+    model.backbone.requires_grad_(False)
+    model.eval()
+    opt = torch.optim.SGD(model.head.parameters(), lr=0.1)
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return model.head
+
+
+@exercise(LESSON, 3, "a backbone that stays frozen")
+def frozen_backbone(fine_tune_head):
+    if not callable(fine_tune_head):
+        raise Wrong(f"pass your function fine_tune_head itself, got {type(fine_tune_head).__name__}")
+    steps = 4
+    with torch.random.fork_rng():
+        x, y = make_blobs(n_per_class=20, seed=3)
+        reference = _reference_head(x, y, steps)
+        model = _make_backbone_net()
+        model.train()
+        backbone_tracker = ParamTracker(model.backbone)
+        head_tracker = ParamTracker(model.head)
+        result = fine_tune_head(model, x, y, steps)
+    if result is None:
+        raise Wrong("fine_tune_head returned None", "return the last loss as a number: loss.item()")
+    if isinstance(result, torch.Tensor):
+        if result.requires_grad:
+            raise Wrong("fine_tune_head returned a tensor still attached to the graph", "return loss.item()")
+        result = result.item() if result.numel() == 1 else result
+    if not isinstance(result, (int, float)) or isinstance(result, bool) or not math.isfinite(result):
+        raise Wrong(f"fine_tune_head should return the loss as a number, got {type(result).__name__}",
+                    "return loss.item()")
+    changed = backbone_tracker.changed()
+    moved_params = [n for n in changed if not n.startswith("1.running")]
+    if moved_params:
+        raise Wrong(f"backbone parameters changed: {', '.join(moved_params)}",
+                    "freeze the backbone and give the optimizer only model.head.parameters()")
+    if any(p.requires_grad for p in model.backbone.parameters()):
+        raise Wrong("the backbone's parameters still require grad: autograd computes gradients it never uses",
+                    "call model.backbone.requires_grad_(False)")
+    if changed:
+        raise Wrong(f"the backbone's BatchNorm statistics changed: {', '.join(changed)}",
+                    "requires_grad_(False) does not stop running statistics: call model.backbone.eval() "
+                    "after every model.train()")
+    if not head_tracker.changed():
+        raise Wrong("the head did not change", "call opt.step() after loss.backward(), for the head's parameters")
+    if not all(torch.allclose(a, b, atol=1e-5) for a, b in zip(model.head.parameters(), reference.parameters())):
+        raise Wrong(f"after {steps} steps the head differs from a reference fine-tuning",
+                    "use torch.optim.SGD(model.head.parameters(), lr=0.1), F.cross_entropy on the full batch, "
+                    "zero_grad in every step, and exactly `steps` steps")
+    return "backbone untouched (parameters and BatchNorm statistics), head trained"
+
+
+# --- exercise 4 ------------------------------------------------------------------------------
+
+MEMORY_OPTIONS = {
+    "a": "right: nothing before the third layer requires grad, so no graph is recorded there",
+    "b": "the first layer still needs its gradient, so backward passes through the frozen middle layers and "
+         "every activation before them stays saved (the ReLUs save them anyway)",
+    "c": "the first layers still need gradients, so backward runs through the whole network: every "
+         "activation is saved",
+    "d": "where matters: only a frozen prefix stops autograd recording; section 7 measured the middle freeze at "
+         "zero bytes saved",
+}
+
+
+@exercise(LESSON, 4, "where to freeze to save memory")
+def memory_choice(answer):
+    expect_choice(answer, MEMORY_OPTIONS, "a")
