@@ -77,12 +77,14 @@ def _classifier(seed: int, x: torch.Tensor, y: torch.Tensor) -> nn.Module:
     """A small classifier with batch norm and dropout, trained for a few steps on ``(x, y)``."""
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
-    opt = torch.optim.Adam(model.parameters(), lr=0.05)
-    for _ in range(20):
-        opt.zero_grad()
-        nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
-    opt.zero_grad()
+    for _ in range(30):  # plain gradient descent (a torch.optim optimizer would import torch._dynamo: slow)
+        loss = nn.functional.cross_entropy(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= 0.3 * p.grad
+    model.zero_grad()
     return model
 
 
