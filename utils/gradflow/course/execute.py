@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         nb = run_notebook(path)
         path.write_text(render(nb), encoding="utf-8")
-        print(f"executed {path.relative_to(ROOT)} in {time.perf_counter() - start:.1f} s")
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"executed {shown} in {time.perf_counter() - start:.1f} s")
     return 0
 
 
