@@ -213,6 +213,38 @@ def test_specific_wrong_fixes(capsys):
         fake = G(z)
         (bce(D(real), 1.0) + bce(D(fake.detach()), 0.0)).backward()
 
+    def zero_g_afterwards(G, D, opt_D, real, z):
+        broken_d_step(G, D, opt_D, real, z)
+        G.zero_grad()  # hides the .grad, but the backward through G still ran
+
+    assert not ex.d_step(zero_g_afterwards)
+    assert "reached the generator" in capsys.readouterr().out
+
+    def retain_graph_gan_step(G, D, opt_G, opt_D, real, z):
+        fake = G(z)
+        d_fake = D(fake)
+        opt_D.zero_grad()
+        (bce(D(real), 1.0) + bce(D(fake.detach()), 0.0)).backward(retain_graph=True)
+        opt_D.step()
+        opt_G.zero_grad()
+        bce(d_fake, 1.0).backward()
+        opt_G.step()
+
+    assert not ex.gan_step(retain_graph_gan_step)  # retain_graph does not help: the saved weight was changed
+    assert "score the fake batch again" in capsys.readouterr().out
+
+    def no_grad_clamp_before_backward(model, opt, x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.clamp_(-CLAMP, CLAMP)
+        loss.backward()
+        opt.step()
+
+    assert not ex.clamped_step(no_grad_clamp_before_backward)
+    assert "after opt.step()" in capsys.readouterr().out
+
     assert not ex.d_step(no_step)
     assert "did not change" in capsys.readouterr().out
 

@@ -118,13 +118,19 @@ def d_step(fixed_d_step):
         opt_D = torch.optim.SGD(D.parameters(), lr=0.1)
         opt_ref = torch.optim.SGD(D_ref.parameters(), lr=0.1)
         tracker = ParamTracker({"G": G, "D": D})
-        for step in range(2):
-            real, z = gan_batch(step)
-            _run(fixed_d_step, G, D, opt_D, real, z)
-            _ref_d_step(G_ref, D_ref, opt_ref, real, z)
-    reached = [n for n, p in G.named_parameters() if p.grad is not None]
+        computed: list[str] = []  # a tensor hook sees a gradient even if the step clears .grad afterwards
+        hooks = [p.register_hook(lambda grad, name=n: computed.append(name)) for n, p in G.named_parameters()]
+        try:
+            for step in range(2):
+                real, z = gan_batch(step)
+                _run(fixed_d_step, G, D, opt_D, real, z)
+                _ref_d_step(G_ref, D_ref, opt_ref, real, z)
+        finally:
+            for hook in hooks:
+                hook.remove()
+    reached = [n for n, p in G.named_parameters() if p.grad is not None] + computed
     if reached:
-        raise Wrong(f"the discriminator's loss reached the generator: G.{reached[0]}.grad is set after your step",
+        raise Wrong(f"the discriminator's loss reached the generator: autograd computed G.{reached[0]}'s gradient",
                     "score the fake batch with D(fake.detach()): the D step must not backpropagate into G")
     moved_G = [n for n in tracker.changed() if n.startswith("G.")]
     if moved_G:
