@@ -64,7 +64,7 @@ class FlowResult:
         lines.append(f"saved for backward: {self.held_bytes} bytes held by the loss's graph")
         if self.saved_bytes != self.held_bytes:
             lines.append(f"  ({self.saved_bytes} bytes were saved during the forward; the other "
-                         f"{self.saved_bytes - self.held_bytes} belonged to pieces cut off the graph, freed with them)")
+                         f"{self.saved_bytes - self.held_bytes} belong to pieces cut off the graph: freed once nothing refers to them)")
         if self.error:
             lines.append(f"backward failed: {self.error}")
         lines.append("graph:")
