@@ -77,3 +77,14 @@ def test_draw_returns_a_figure_with_one_box_per_node():
     assert len(boxes) == n_nodes
     assert any("cut off" in t.get_text() for t in ax.texts)
     fig.canvas.draw()  # layout and arrows render without error
+
+
+def test_frozen_parameters_are_listed_and_only_unambiguous_inputs_named():
+    model = LinearChain()
+    model.lin2.requires_grad_(False)
+    x = torch.randn(3, 4)
+    text = graph_text(model(x).sum(), names=[model, {"x": x}])
+    assert text.splitlines()[-1] == "frozen (requires_grad=False, never get .grad): lin2.weight, lin2.bias"
+    assert "x: no grad" in text  # lin0's addmm has one no-grad input: the data
+    assert "lin2.weight: no grad" not in text  # lin2's has two (weight, bias): which is which is unknowable
+    assert "cut off" not in text  # freezing lets gradients pass through to lin0 and lin1

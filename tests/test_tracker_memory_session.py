@@ -46,7 +46,8 @@ def test_tracker_includes_batchnorm_buffers_and_prefixes():
     tracker = ParamTracker({"backbone": bn})
     bn.train()
     bn(torch.randn(4, 3))
-    assert set(tracker.changed()) == {"backbone.running_mean", "backbone.running_var"}
+    assert set(tracker.changed()) == {"backbone.running_mean", "backbone.running_var",
+                                      "backbone.num_batches_tracked"}
     tracker.reset()
     assert tracker.changed() == []
 

@@ -44,6 +44,7 @@ class Graph:
     nodes: dict[int, Node]
     roots: list[int]
     cut_off: list[str]  # names of tensors that require grad but cannot be reached
+    frozen: list[str] = field(default_factory=list)  # named leaves with requires_grad=False
 
     def leaves(self) -> list[Node]:
         return [n for n in self.nodes.values() if n.kind.startswith("leaf")]
@@ -132,11 +133,14 @@ def build_graph(*roots: torch.Tensor, names=None) -> Graph:
         node = Node(key, "op", type(fn).__name__)
         nodes[key] = node
         saved = _saved_inputs(fn)
+        # name a no-grad input only when it is the node's single one: with several, which saved
+        # tensor belongs to which input slot is not knowable from the outside
+        single = sum(nxt is None for nxt, _ in fn.next_functions) == 1
         for nxt, _ in fn.next_functions:
             if nxt is None:
                 stub_count += 1
                 label = "no grad"
-                for t in saved:  # name the input when we can recognise it
+                for t in saved if single else []:
                     if id(t) in quiet:
                         label = f"{quiet[id(t)]}: no grad"
                         break
@@ -162,8 +166,10 @@ def build_graph(*roots: torch.Tensor, names=None) -> Graph:
             nodes[key] = Node(key, "input", f"{name}: no graph\n(requires_grad=False)")
         root_keys.append(key)
 
-    cut_off = [n for n, t in _named_tensors(names) if t.requires_grad and t.is_leaf and id(t) not in reached]
-    return Graph(nodes, root_keys, cut_off)
+    named = _named_tensors(names)
+    cut_off = [n for n, t in named if t.requires_grad and t.is_leaf and id(t) not in reached]
+    frozen = [n for n, t in named if isinstance(t, torch.nn.Parameter) and not t.requires_grad]
+    return Graph(nodes, root_keys, cut_off, frozen)
 
 
 def graph_text(*roots: torch.Tensor, names=None) -> str:
@@ -192,6 +198,8 @@ def graph_text(*roots: torch.Tensor, names=None) -> str:
         write(key, "", True, True)
     if graph.cut_off:
         lines.append("cut off (requires grad, but no path from the output): " + ", ".join(graph.cut_off))
+    if graph.frozen:
+        lines.append("frozen (requires_grad=False, never get .grad): " + ", ".join(graph.frozen))
     return "\n".join(lines)
 
 
@@ -294,9 +302,14 @@ def draw_graph(*roots: torch.Tensor, names=None, title: str | None = None, ax=No
         for child in node.children:
             ax.annotate("", xy=(0.5, 1.0), xycoords=boxes[child], xytext=(0.5, 0.0), textcoords=boxes[node.key],
                         arrowprops=dict(arrowstyle="-|>", color="#495057", lw=0.8, shrinkA=2, shrinkB=2))
+    notes = []
     if graph.cut_off:
-        ax.text(0.0, -0.02, "cut off (no gradient can reach): " + ", ".join(graph.cut_off), transform=ax.transAxes,
-                fontsize=8, color="#c92a2a", va="top", ha="left")
+        notes.append("cut off (no gradient can reach): " + ", ".join(graph.cut_off))
+    if graph.frozen:
+        notes.append("frozen (requires_grad=False): " + ", ".join(graph.frozen))
+    if notes:
+        ax.text(0.0, -0.02, "\n".join(notes), transform=ax.transAxes, fontsize=8, color="#c92a2a",
+                va="top", ha="left")
     legend = [Patch(fc=_COLOURS["root"], ec="#495057", label="output"),
               Patch(fc=_COLOURS["op"], ec="#495057", label="backward op"),
               Patch(fc=_COLOURS["leaf_grad"], ec="#495057", label="leaf, .grad set"),

@@ -16,7 +16,7 @@ def _named_state(source, buffers: bool) -> dict[str, torch.Tensor]:
     if isinstance(source, torch.nn.Module):
         named = dict(source.named_parameters())
         if buffers:
-            named.update((n, b) for n, b in source.named_buffers() if b.is_floating_point())
+            named.update(source.named_buffers())
         return named
     named = {}
     for prefix, item in source.items():
@@ -30,8 +30,8 @@ def _named_state(source, buffers: bool) -> dict[str, torch.Tensor]:
 class ParamTracker:
     """Snapshot tensors now; later, report which of them changed.
 
-    ``ParamTracker(model)`` tracks a module's parameters and floating-point buffers (BatchNorm's
-    running statistics included). ``ParamTracker({"G": gen, "D": disc})`` prefixes names.
+    ``ParamTracker(model)`` tracks a module's parameters and buffers (BatchNorm's running
+    statistics and its ``num_batches_tracked`` counter included). ``ParamTracker({"G": gen, "D": disc})`` prefixes names.
     """
 
     def __init__(self, source, *, buffers: bool = True):
@@ -40,7 +40,7 @@ class ParamTracker:
 
     def change(self) -> dict[str, float]:
         """name -> largest absolute change of any element since the snapshot."""
-        return {name: (t.detach() - self._before[name]).abs().max().item() if t.numel() else 0.0
+        return {name: (t.detach().double() - self._before[name].double()).abs().max().item() if t.numel() else 0.0
                 for name, t in self._live.items()}
 
     def changed(self) -> list[str]:

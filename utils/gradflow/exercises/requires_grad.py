@@ -156,7 +156,8 @@ def frozen_backbone(fine_tune_head):
         raise Wrong(f"fine_tune_head should return the loss as a number, got {type(result).__name__}",
                     "return loss.item()")
     changed = backbone_tracker.changed()
-    moved_params = [n for n in changed if not n.startswith("1.running")]
+    parameter_names = dict(model.backbone.named_parameters())
+    moved_params = [n for n in changed if n in parameter_names]  # buffers (BatchNorm statistics) come later
     if moved_params:
         raise Wrong(f"backbone parameters changed: {', '.join(moved_params)}",
                     "freeze the backbone and give the optimizer only model.head.parameters()")
