@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from gradflow import ParamTracker, SavedTensors, clean_message, expect_error, kib, saved_bytes, setup, show_warnings
+from gradflow import (ParamTracker, SavedTensors, clean_message, expect_error, graph_footprint, kib, saved_bytes, setup,
+                      show_warnings)
 from gradflow.models import TwoLayerNet
 
 
@@ -128,3 +129,26 @@ def test_reused_addresses_are_not_merged():
             torch.relu(lin(torch.randn(4, 32))).sum()  # each graph is freed at once; memory is reused
     assert saved.bytes == 5 * 2 * 4 * 32 * 4
     assert saved.alive_bytes == 0
+
+
+def test_graph_footprint_counts_what_the_graph_holds_until_backward_frees_it():
+    w = torch.nn.Parameter(torch.ones(10))
+    x = torch.ones(10, requires_grad=True)
+    y = (w * x).sum()
+    # MulBackward0 saves w and x; SumBackward0 and the two AccumulateGrad nodes save nothing
+    assert graph_footprint(y) == (4, 80)
+    assert graph_footprint(y, exclude=[w]).bytes == 40
+    y.backward(retain_graph=True)
+    assert graph_footprint(y).bytes == 80
+    y.backward()
+    assert graph_footprint(y) == (4, 0)
+    assert graph_footprint(torch.ones(2)) == (0, 0)
+
+
+def test_graph_footprint_leaves_out_what_a_detach_cut_off():
+    torch.manual_seed(0)
+    first, second = nn.Linear(8, 8), nn.Linear(8, 8)
+    x = torch.randn(4, 8)
+    full = second(torch.relu(first(x))).sum()
+    cut = second(torch.relu(first(x)).detach()).sum()
+    assert graph_footprint(cut, exclude=[first, second]).bytes < graph_footprint(full, exclude=[first, second]).bytes

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gradflow.models import LinearChain
-from gradflow.widgets import WIDGET_VIEW, FlowLab, GradQuiz, explore_flow, graph_saved_bytes, quiz
+from gradflow.widgets import WIDGET_VIEW, FlowLab, GradQuiz, explore_flow, quiz
 
 ALL = [f"lin{i}.{k}" for i in range(4) for k in ("weight", "bias")]
 
@@ -73,14 +73,6 @@ def test_lab_leaves_the_callers_random_state_alone():
 def test_lab_rejects_unknown_layer():
     with pytest.raises(KeyError, match="lin0, lin1"):
         FlowLab().set("lin9", detach=True)
-
-
-def test_graph_saved_bytes_excludes_parameters():
-    w = torch.nn.Parameter(torch.ones(10))
-    x = torch.ones(10, requires_grad=True)
-    y = (w * x).sum()
-    assert graph_saved_bytes(y, exclude=[w]) == 40  # x is saved (for w's grad); w itself is excluded
-    assert graph_saved_bytes(y) == 80
 
 
 def test_explorer_checkboxes_drive_the_lab_and_update_the_views():

@@ -9,6 +9,7 @@ holds, whatever the device, without relying on an allocator's statistics.
 from __future__ import annotations
 
 import weakref
+from typing import NamedTuple
 
 import torch
 
@@ -35,11 +36,7 @@ class SavedTensors:
     """
 
     def __init__(self, exclude=()):
-        items = exclude if isinstance(exclude, (list, tuple)) else [exclude]
-        self._excluded: set[tuple[int, int]] = set()
-        for item in items:
-            tensors = list(item.parameters()) + list(item.buffers()) if isinstance(item, torch.nn.Module) else [item]
-            self._excluded.update(_storage_key(t) for t in tensors)
+        self._excluded = _excluded_storages(exclude)
         # one entry per distinct storage: its size and weak references to the tensors saved on it
         self._entries: list[tuple[int, list[weakref.ref]]] = []
         self._index: dict[tuple[int, int], int] = {}  # storage key -> entry index
@@ -50,7 +47,7 @@ class SavedTensors:
         self.count += 1
         saved = t.detach()
         key = _storage_key(t)
-        if key in self._excluded:
+        if key[0] in self._excluded:
             return saved
         self._hold.append(saved)
         if key not in self._index:
@@ -75,6 +72,51 @@ class SavedTensors:
     @property
     def alive_bytes(self) -> int:
         return sum(size for size, refs in self._entries if any(ref() is not None for ref in refs))
+
+
+class Footprint(NamedTuple):
+    nodes: int  # backward nodes reachable from the output (AccumulateGrad included)
+    bytes: int  # distinct storages those nodes still hold for backward
+
+
+def _excluded_storages(exclude) -> set[int]:
+    items = exclude if isinstance(exclude, (list, tuple)) else [exclude]
+    skip: set[int] = set()
+    for item in items:
+        tensors = list(item.parameters()) + list(item.buffers()) if isinstance(item, torch.nn.Module) else [item]
+        skip.update(t.untyped_storage().data_ptr() for t in tensors)
+    return skip
+
+
+def graph_footprint(output: torch.Tensor, exclude=()) -> Footprint:
+    """What the graph behind ``output`` holds right now: ``(nodes, bytes)``.
+
+    Walks ``grad_fn`` the way ``backward`` would and adds up the distinct storages its nodes saved.
+    Unlike :class:`SavedTensors`, which counts what a forward pass saved, this counts only what a
+    backward from ``output`` would still use: pieces cut off by ``detach`` or ``no_grad`` are not
+    in it, and after a backward without ``retain_graph`` it is 0 bytes. ``exclude`` as for SavedTensors.
+    """
+    skip = _excluded_storages(exclude)
+    storages: dict[int, int] = {}
+    seen: set[int] = set()
+    stack = [output.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        for attr in dir(fn):
+            if not attr.startswith("_saved_"):
+                continue
+            try:
+                value = getattr(fn, attr)
+            except RuntimeError:  # already freed by a backward
+                continue
+            for v in value if isinstance(value, (tuple, list)) else [value]:
+                if isinstance(v, torch.Tensor) and v.untyped_storage().data_ptr() not in skip:
+                    storages[v.untyped_storage().data_ptr()] = v.untyped_storage().nbytes()
+        stack.extend(nxt for nxt, _ in fn.next_functions)
+    return Footprint(len(seen), sum(storages.values()))
 
 
 def saved_bytes(fn, *args, exclude=(), **kwargs) -> int:

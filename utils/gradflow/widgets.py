@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .graph import draw_graph, graph_text, names_reached
-from .memory import SavedTensors, kib
+from .memory import SavedTensors, graph_footprint, kib
 from .models import LinearChain
 from .session import clean_message
 
@@ -145,7 +145,7 @@ class FlowLab:
         with SavedTensors(exclude=model) as saved:
             out = self._forward(model, x)
             loss = out.pow(2).mean()
-        held = graph_saved_bytes(loss, exclude=model)
+        held = graph_footprint(loss, exclude=model).bytes
         error = None
         try:
             loss.backward(retain_graph=True)  # keep the graph so it can still be drawn with its saved tensors
@@ -180,43 +180,6 @@ class FlowLab:
         if self.result is None:
             self.run()
         return self.result.text()
-
-
-def graph_saved_bytes(output: torch.Tensor, exclude=()) -> int:
-    """Bytes of the distinct storages that the graph behind ``output`` still holds for backward.
-
-    :class:`~gradflow.SavedTensors` counts everything saved while a forward ran, including graph
-    pieces that a ``detach()`` or ``no_grad`` later cut off (and that are freed with them); this walk
-    counts only what a backward from ``output`` would use. ``exclude`` as for SavedTensors.
-    """
-    items = exclude if isinstance(exclude, (list, tuple)) else [exclude]
-    skip = set()
-    for item in items:
-        tensors = list(item.parameters()) + list(item.buffers()) if isinstance(item, nn.Module) else [item]
-        skip.update(t.untyped_storage().data_ptr() for t in tensors)
-    storages: dict[int, int] = {}
-    seen: set[int] = set()
-    stack = [output.grad_fn] if output.grad_fn is not None else []
-    while stack:
-        fn = stack.pop()
-        if fn is None or id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        for attr in dir(fn):
-            if not attr.startswith("_saved_"):
-                continue
-            try:
-                value = getattr(fn, attr)
-            except RuntimeError:  # already freed by a backward
-                continue
-            values = value if isinstance(value, (tuple, list)) else [value]
-            for v in values:
-                if isinstance(v, torch.Tensor):
-                    storage = v.untyped_storage()
-                    if storage.data_ptr() not in skip:
-                        storages[storage.data_ptr()] = storage.nbytes()
-        stack.extend(nxt for nxt, _ in fn.next_functions)
-    return sum(storages.values())
 
 
 def _png_b64(drawing) -> str:
