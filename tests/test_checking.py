@@ -104,3 +104,16 @@ def test_registry_labels():
 def test_result_does_not_display_in_notebooks():
     result = CheckResult(True, "passed")
     assert result._ipython_display_() is None and repr(result) == "CheckResult(passed)"
+
+
+def test_expect_function_names_the_function_and_how_to_pass_it():
+    from gradflow.checking import expect_function
+
+    expect_function(len, "step")
+    try:
+        expect_function(3.5, "step")
+    except Wrong as wrong:
+        assert wrong.message == "pass your function step itself, got float"
+        assert "without calling it" in wrong.hint
+    else:
+        raise AssertionError("a number was accepted as a function")

@@ -213,6 +213,13 @@ def expect_choice(answer: Any, options: dict[str, str], correct: str, name: str 
         raise Wrong(f"{key!r} is not it", options[key])
 
 
+def expect_function(answer: Any, name: str) -> None:
+    """The learner's function itself (not its result, not a placeholder string)."""
+    if not callable(answer):
+        raise Wrong(f"pass your function {name} itself, got {type(answer).__name__}",
+                    f"define `def {name}(...)` in the cell and pass the name, without calling it")
+
+
 def expect_type(answer: Any, kind: type | tuple[type, ...], name: str = "your answer", hint: str | None = None) -> None:
     if not isinstance(answer, kind):
         want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)

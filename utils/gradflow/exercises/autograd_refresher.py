@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_tensor, expect_type
+from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_type
 
 LESSON = "00_autograd_refresher"
 
@@ -51,8 +51,7 @@ def _reference_steps(make_model, x, y, steps: int, lr: float):
 
 @exercise(LESSON, 3, "a correct training step")
 def training_step(train_step):
-    if not callable(train_step):
-        raise Wrong(f"pass your function train_step itself, got {type(train_step).__name__}")
+    expect_function(train_step, "train_step")
     with torch.random.fork_rng():  # leave the learner's random state as it was
         torch.manual_seed(0)
         x, y = torch.randn(16, 3), torch.randn(16, 1)

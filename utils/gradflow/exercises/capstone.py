@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..checking import Wrong, exercise
+from ..checking import Wrong, exercise, expect_function
 from ..gan import make_gan, noise, real_samples
 from ..tracker import ParamTracker
 
@@ -64,12 +64,6 @@ def gan_batch(seed: int, n: int = 32):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _need_function(fn, name: str) -> None:
-    if not callable(fn):
-        raise Wrong(f"pass your function {name} itself, got {type(fn).__name__}",
-                    f"define `def {name}(...)` in the cell and pass the name, without calling it")
-
-
 def _same(a: nn.Module, b: nn.Module, atol: float = 1e-6) -> list[str]:
     """Names of parameters and floating buffers where ``a`` and ``b`` differ."""
     sa = {**dict(a.named_parameters()), **{n: t for n, t in a.named_buffers() if t.is_floating_point()}}
@@ -111,7 +105,7 @@ def _ref_d_step(G, D, opt_D, real, z):
 
 @exercise(LESSON, 1, "a discriminator step that leaves G alone")
 def d_step(fixed_d_step):
-    _need_function(fixed_d_step, "fixed_d_step")
+    expect_function(fixed_d_step, "fixed_d_step")
     with torch.random.fork_rng():
         G, D = make_gan(seed=3)
         G_ref, D_ref = make_gan(seed=3)
@@ -158,7 +152,7 @@ def _ref_gan_step(G, D, opt_G, opt_D, real, z):
 
 @exercise(LESSON, 2, "a GAN step without the stale D graph")
 def gan_step(fixed_gan_step):
-    _need_function(fixed_gan_step, "fixed_gan_step")
+    expect_function(fixed_gan_step, "fixed_gan_step")
     with torch.random.fork_rng():
         G, D = make_gan(seed=4)
         G_ref, D_ref = make_gan(seed=4)
@@ -202,7 +196,7 @@ def _warm_classifier(seed: int):
 
 @exercise(LESSON, 3, "a frozen backbone that stays frozen")
 def head_only_step(fixed_head_step):
-    _need_function(fixed_head_step, "fixed_head_step")
+    expect_function(fixed_head_step, "fixed_head_step")
     with torch.random.fork_rng():
         model, opt = _warm_classifier(seed=5)
         ref, opt_ref = _warm_classifier(seed=5)
@@ -241,7 +235,7 @@ def _ref_clamped_step(model, opt, x, y):
 
 @exercise(LESSON, 4, "a weight bound that does not corrupt gradients")
 def clamped_step(fixed_clamped_step):
-    _need_function(fixed_clamped_step, "fixed_clamped_step")
+    expect_function(fixed_clamped_step, "fixed_clamped_step")
     with torch.random.fork_rng():
         model, ref = make_regressor(seed=6), make_regressor(seed=6)
         opt = torch.optim.SGD(model.parameters(), lr=0.2)
@@ -269,7 +263,7 @@ def clamped_step(fixed_clamped_step):
 
 @exercise(LESSON, 5, "which parameters did the step change")
 def changed_by_step(fixed_changed_by_step):
-    _need_function(fixed_changed_by_step, "fixed_changed_by_step")
+    expect_function(fixed_changed_by_step, "fixed_changed_by_step")
     with torch.random.fork_rng():
         model = make_classifier(seed=7)
         model.backbone.requires_grad_(False)  # a frozen backbone: only the head may change
@@ -311,7 +305,7 @@ def _bn_setup(seed: int):
 
 @exercise(LESSON, 6, "a BatchNorm backbone that stays frozen")
 def bn_head_step(fixed_bn_head_step):
-    _need_function(fixed_bn_head_step, "fixed_bn_head_step")
+    expect_function(fixed_bn_head_step, "fixed_bn_head_step")
     with torch.random.fork_rng():
         model, opt = _bn_setup(seed=8)
         ref, opt_ref = _bn_setup(seed=8)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_type
+from ..checking import Wrong, exercise, expect_function, expect_type
 from ..models import TwoLayerNet
 
 LESSON = "05_clone"
@@ -21,8 +21,7 @@ def _as_tensor(value):
 
 @exercise(LESSON, 1, "a snapshot that detects change")
 def real_snapshot(snapshot):
-    if not callable(snapshot):
-        raise Wrong(f"pass your function snapshot itself, got {type(snapshot).__name__}")
+    expect_function(snapshot, "snapshot")
     with torch.random.fork_rng():
         torch.manual_seed(5)
         model = TwoLayerNet()

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_value
+from ..checking import Wrong, exercise, expect_function, expect_value
 
 LESSON = "04_data_vs_detach"
 
@@ -117,8 +117,7 @@ def _run_learner(fn, *args):
 
 @exercise(LESSON, 2, "a manual SGD step")
 def manual_sgd(sgd_step):
-    if not callable(sgd_step):
-        raise Wrong(f"pass your function sgd_step itself, got {type(sgd_step).__name__}")
+    expect_function(sgd_step, "sgd_step")
     lr = 0.1
     with torch.random.fork_rng():
         x, y = _data()
@@ -161,8 +160,7 @@ def manual_sgd(sgd_step):
 
 @exercise(LESSON, 3, "weight clipping without .data")
 def weight_clipping(clip_weights_):
-    if not callable(clip_weights_):
-        raise Wrong(f"pass your function clip_weights_ itself, got {type(clip_weights_).__name__}")
+    expect_function(clip_weights_, "clip_weights_")
     c = 0.3
     with torch.random.fork_rng():
         torch.manual_seed(2)
@@ -199,8 +197,7 @@ def weight_clipping(clip_weights_):
 
 @exercise(LESSON, 4, "values for a log")
 def values_for_log(to_numpy):
-    if not callable(to_numpy):
-        raise Wrong(f"pass your function to_numpy itself, got {type(to_numpy).__name__}")
+    expect_function(to_numpy, "to_numpy")
     leaf = torch.tensor([[1.0, -2.0], [0.5, 4.0]], requires_grad=True)
     attached = leaf * 3
     plain = torch.tensor([0.25, 0.75])

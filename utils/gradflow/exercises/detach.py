@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_tensor
+from ..checking import Wrong, exercise, expect_function, expect_tensor
 from ..graph import names_reached
 from ..models import LinearChain
 from ..tracker import ParamTracker
@@ -71,8 +71,7 @@ def _reference_d_step(generator, discriminator, opt_d, real, noise):
 
 @exercise(LESSON, 3, "a discriminator step that leaves G alone")
 def discriminator_step(d_step):
-    if not callable(d_step):
-        raise Wrong(f"pass your function d_step itself, got {type(d_step).__name__}", "no parentheses after d_step")
+    expect_function(d_step, "d_step")
     with torch.random.fork_rng():
         generator, discriminator = _tiny_gan()
         ref_g, ref_d = _tiny_gan()

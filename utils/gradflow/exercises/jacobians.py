@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checking import Wrong, exercise, expect_tensor, expect_type
+from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_type
 
 LESSON = "08_jacobians"
 
@@ -82,8 +82,7 @@ def _reference_jacobian(body, x):
 
 @exercise(LESSON, 2, "a Jacobian row by row")
 def jacobian_by_rows(fn):
-    if not callable(fn):
-        raise Wrong(f"pass your function jacobian_by_rows itself, got {type(fn).__name__}")
+    expect_function(fn, "jacobian_by_rows")
     for body, n_out, x in _CASES:
         f = _Counted(body, n_out)
         expected = _reference_jacobian(body, x)

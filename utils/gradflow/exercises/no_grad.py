@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_choice, expect_tensor
+from ..checking import Wrong, exercise, expect_choice, expect_function, expect_tensor
 from ..memory import SavedTensors
 
 LESSON = "03_no_grad"
@@ -122,8 +122,7 @@ def _as_number(value, name: str = "evaluate's result") -> float:
 
 @exercise(LESSON, 3, "an evaluation function")
 def evaluate_function(evaluate):
-    if not callable(evaluate):
-        raise Wrong(f"pass your function evaluate itself, got {type(evaluate).__name__}")
+    expect_function(evaluate, "evaluate")
     with torch.random.fork_rng():  # leave the learner's random state as it was
         x, y = _blobs(seed=3)
         results = {}
@@ -175,8 +174,7 @@ def _backbone(seed: int) -> nn.Module:
 
 @exercise(LESSON, 4, "features a head can train on")
 def cached_features(cache_features):
-    if not callable(cache_features):
-        raise Wrong(f"pass your function cache_features itself, got {type(cache_features).__name__}")
+    expect_function(cache_features, "cache_features")
     with torch.random.fork_rng():
         backbone = _backbone(seed=6)
         torch.manual_seed(7)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_type
+from ..checking import Wrong, exercise, expect_function, expect_type
 
 LESSON = "07_optimizer_exclusion"
 
@@ -74,8 +74,7 @@ def _check_optimizer(opt, name="your function"):
 
 @exercise(LESSON, 1, "two groups, one still")
 def two_groups(make_optimizer):
-    if not callable(make_optimizer):
-        raise Wrong(f"pass your function make_optimizer itself, got {type(make_optimizer).__name__}")
+    expect_function(make_optimizer, "make_optimizer")
     with torch.random.fork_rng():
         net = _net()
         x, y = _data()
@@ -173,8 +172,7 @@ def which_move(moves):
 
 @exercise(LESSON, 3, "freeze a layer so it truly stops")
 def freeze_mid_training(freeze_layer):
-    if not callable(freeze_layer):
-        raise Wrong(f"pass your function freeze_layer itself, got {type(freeze_layer).__name__}")
+    expect_function(freeze_layer, "freeze_layer")
     with torch.random.fork_rng():
         net = _net()
         x, y = _data()
@@ -206,8 +204,7 @@ def freeze_mid_training(freeze_layer):
 
 @exercise(LESSON, 4, "unfreeze gradually")
 def gradual_unfreeze(unfreeze):
-    if not callable(unfreeze):
-        raise Wrong(f"pass your function unfreeze itself, got {type(unfreeze).__name__}")
+    expect_function(unfreeze, "unfreeze")
     with torch.random.fork_rng():
         net = _net()
         x, y = _data()

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..checking import Wrong, exercise, expect_choice, expect_type
+from ..checking import Wrong, exercise, expect_choice, expect_function, expect_type
 from ..models import LinearChain, make_blobs
 from ..tracker import ParamTracker
 
@@ -28,8 +28,7 @@ FREEZE_TARGET = {"lin0.weight", "lin0.bias", "lin2.bias", "lin3.weight", "lin3.b
 
 @exercise(LESSON, 1, "freeze exactly these")
 def freeze_exactly(freeze):
-    if not callable(freeze):
-        raise Wrong(f"pass your function freeze itself, got {type(freeze).__name__}")
+    expect_function(freeze, "freeze")
     with torch.random.fork_rng():  # leave the learner's random state as it was
         torch.manual_seed(0)
         model = LinearChain()
@@ -135,8 +134,7 @@ def _reference_head(x, y, steps):
 
 @exercise(LESSON, 3, "a backbone that stays frozen")
 def frozen_backbone(fine_tune_head):
-    if not callable(fine_tune_head):
-        raise Wrong(f"pass your function fine_tune_head itself, got {type(fine_tune_head).__name__}")
+    expect_function(fine_tune_head, "fine_tune_head")
     steps = 4
     with torch.random.fork_rng():
         x, y = make_blobs(n_per_class=20, seed=3)

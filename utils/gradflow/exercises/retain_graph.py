@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_value
+from ..checking import Wrong, exercise, expect_function
 
 LESSON = "06_retain_graph"
 
@@ -83,8 +83,7 @@ def _same(grads, expected, scale=1.0) -> bool:
 
 @exercise(LESSON, 2, "gradient accumulation over k micro-batches")
 def accumulation(accumulate):
-    if not callable(accumulate):
-        raise Wrong(f"pass your function accumulate itself, got {type(accumulate).__name__}")
+    expect_function(accumulate, "accumulate")
     for k in (2, 3, 4):
         with torch.random.fork_rng():
             model, x, y = _accumulation_problem()
@@ -177,8 +176,7 @@ def _reference_chunks(xs, ys, mode: str):
 
 @exercise(LESSON, 3, "fix the recurrent loop (truncated BPTT)")
 def truncated_bptt(train_chunk):
-    if not callable(train_chunk):
-        raise Wrong(f"pass your function train_chunk itself, got {type(train_chunk).__name__}")
+    expect_function(train_chunk, "train_chunk")
     xs, ys = make_waves()
     expected_losses, expected_weights = _reference_chunks(xs, ys, "tbptt")
     with torch.random.fork_rng():
