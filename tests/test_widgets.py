@@ -155,3 +155,4 @@ def test_quiz_mimebundle_does_not_give_the_answer_away():
     bundle = quiz("which?", _seed_chain)._repr_mimebundle_()
     assert set(bundle) == {"text/plain", WIDGET_VIEW}
     assert "candidates: lin0.weight" in bundle["text/plain"] and "right" not in bundle["text/plain"]
+

@@ -53,3 +53,26 @@ def make_gan(seed: int = 0, hidden: int = 16) -> tuple[Generator, Discriminator]
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return Generator(hidden=hidden), Discriminator(hidden=hidden)
+
+
+def bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """Binary cross-entropy of logits against a constant label (1.0: "real", 0.0: "fake")."""
+    return nn.functional.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def discriminator_step(D: nn.Module, opt_D: torch.optim.Optimizer, real: torch.Tensor, fake: torch.Tensor) -> float:
+    """The correct D step: ``fake`` is detached, so D's loss never reaches the generator."""
+    opt_D.zero_grad()
+    loss = bce(D(real), 1.0) + bce(D(fake.detach()), 0.0)
+    loss.backward()
+    opt_D.step()
+    return loss.item()
+
+
+def generator_step(D: nn.Module, opt_G: torch.optim.Optimizer, fake: torch.Tensor) -> float:
+    """The correct G step, after the D step: a fresh pass of ``fake`` through the updated D."""
+    opt_G.zero_grad()
+    loss = bce(D(fake), 1.0)
+    loss.backward()
+    opt_G.step()
+    return loss.item()

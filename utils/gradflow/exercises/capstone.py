@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..checking import Wrong, exercise, expect_function
-from ..gan import make_gan, noise, real_samples
+from ..gan import discriminator_step, generator_step, make_gan, noise, real_samples
 from ..tracker import ParamTracker
 
 LESSON = "09_capstone"
@@ -71,10 +71,6 @@ def _same(a: nn.Module, b: nn.Module, atol: float = 1e-6) -> list[str]:
     return [n for n in sa if not torch.allclose(sa[n].detach(), sb[n].detach(), atol=atol)]
 
 
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
-
-
 def _run(fn, *args, inplace_hint: str | None = None):
     """Call the learner's function; turn autograd's in-place error into specific feedback."""
     try:
@@ -94,15 +90,6 @@ def _run(fn, *args, inplace_hint: str | None = None):
 # --- bug 1: the D loss updates (reaches) G ---------------------------------------------------
 
 
-def _ref_d_step(G, D, opt_D, real, z):
-    opt_D.zero_grad()
-    fake = G(z)
-    loss = _bce(D(real), 1.0) + _bce(D(fake.detach()), 0.0)
-    loss.backward()
-    opt_D.step()
-    return loss.item()
-
-
 @exercise(LESSON, 1, "a discriminator step that leaves G alone")
 def d_step(fixed_d_step):
     expect_function(fixed_d_step, "fixed_d_step")
@@ -118,7 +105,7 @@ def d_step(fixed_d_step):
             for step in range(2):
                 real, z = gan_batch(step)
                 _run(fixed_d_step, G, D, opt_D, real, z)
-                _ref_d_step(G_ref, D_ref, opt_ref, real, z)
+                discriminator_step(D_ref, opt_ref, real, G_ref(z))
         finally:
             for hook in hooks:
                 hook.remove()
@@ -142,12 +129,8 @@ def d_step(fixed_d_step):
 
 def _ref_gan_step(G, D, opt_G, opt_D, real, z):
     fake = G(z)
-    opt_D.zero_grad()
-    (_bce(D(real), 1.0) + _bce(D(fake.detach()), 0.0)).backward()
-    opt_D.step()
-    opt_G.zero_grad()
-    _bce(D(fake), 1.0).backward()  # a fresh pass through the updated D
-    opt_G.step()
+    discriminator_step(D, opt_D, real, fake)
+    generator_step(D, opt_G, fake)
 
 
 @exercise(LESSON, 2, "a GAN step without the stale D graph")

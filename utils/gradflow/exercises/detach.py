@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ..checking import Wrong, exercise, expect_function, expect_tensor
+from ..gan import discriminator_step as reference_d_step
 from ..graph import names_reached
 from ..models import LinearChain
 from ..tracker import ParamTracker
@@ -58,17 +59,6 @@ def _tiny_gan():
     return generator, discriminator
 
 
-def _reference_d_step(generator, discriminator, opt_d, real, noise):
-    opt_d.zero_grad()
-    fake = generator(noise).detach()
-    logits_real, logits_fake = discriminator(real), discriminator(fake)
-    loss = (nn.functional.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real))
-            + nn.functional.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake)))
-    loss.backward()
-    opt_d.step()
-    return loss.item()
-
-
 @exercise(LESSON, 3, "a discriminator step that leaves G alone")
 def discriminator_step(d_step):
     expect_function(d_step, "d_step")
@@ -80,7 +70,7 @@ def discriminator_step(d_step):
         ref_opt = torch.optim.SGD(ref_d.parameters(), lr=0.1)
         tracker = ParamTracker({"G": generator, "D": discriminator})
         d_step(generator, discriminator, opt_d, real, noise)
-        _reference_d_step(ref_g, ref_d, ref_opt, real, noise)
+        reference_d_step(ref_d, ref_opt, real, ref_g(noise))
     reached = [n for n, p in generator.named_parameters() if p.grad is not None]
     if reached:
         raise Wrong(f"the discriminator loss reached the generator: G.{reached[0]}.grad is set",
