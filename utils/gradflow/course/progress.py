@@ -1,0 +1,38 @@
+"""``make progress``: the progress table of saved notebooks, printed in a terminal (reads only).
+
+    python -m gradflow.course.progress                # your workspace/
+    python -m gradflow.course.progress collected/     # an instructor's folder: one subfolder per learner
+
+The table and its rules live in the library (:mod:`gradflow.progress`); this is the command around it.
+Exit status 0 when the folder was read (notebooks that could not be read are listed, one line each),
+2 with one line when there is no such folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gradflow.progress import progress
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=Path("workspace"),
+                        help="a learner's folder of NN_name.ipynb, or a folder of learner subfolders")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="executed course notebooks that list every item (default: the course's solutions/)")
+    args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):  # a terminal without UTF-8 still gets a readable table
+        sys.stdout.reconfigure(errors="replace")
+    if not args.folder.is_dir():
+        hint = " (make lab creates it)" if args.folder.name == "workspace" else ""
+        print(f"progress: there is no folder {args.folder}{hint}", file=sys.stderr)
+        return 2
+    print(progress(args.folder, reference=args.reference).text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
