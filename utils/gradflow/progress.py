@@ -40,6 +40,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -256,6 +257,12 @@ class LessonProgress:
         return self.stem
 
 
+def _has_stub(source: str) -> bool:
+    """A ``...`` placeholder or ``NotImplementedError`` left in the code (comments do not count)."""
+    code = "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in source.splitlines())
+    return _STUB.search(code) is not None
+
+
 def _calls(source: str, name: str | None) -> bool:
     return bool(name) and re.search(rf"(?<!def )\b{re.escape(name)}\s*\(", source) is not None
 
@@ -317,7 +324,7 @@ def _item_state(want: _Expected, cells, sources, printed, answer_cells) -> Item:
             return make(NOT_RUN, "an answer cell above ran after the check: run the check again", cell=cell)
         if want.call and not _calls(sources[pos], want.call):
             return make(NOT_RUN, f"the cell that showed this result no longer calls {want.call}(...)", cell=cell)
-        if line.state == NOT_ATTEMPTED and not any(_STUB.search(sources[p]) for p, _ in region):
+        if line.state == NOT_ATTEMPTED and not any(_has_stub(sources[p]) for p, _ in region):
             return make(NOT_RUN, "an answer was written after the check ran: run the cell", cell=cell)
         return make(line.state, line.detail if line.state == WRONG else "", line.hint, cell)
     callers = [(pos, c) for pos, c in cells if c.get("cell_type") == "code" and _calls(sources[pos], want.call)]
@@ -330,7 +337,7 @@ def _item_state(want: _Expected, cells, sources, printed, answer_cells) -> Item:
         error = _error_of(cell)
         why = f"its cell stopped on {error} before the check" if error else "its cell ran but shows no result"
         return make(NOT_RUN, why, cell=cell)
-    if any(_STUB.search(sources[p]) for p, _ in answer_cells(pos, want.id)):
+    if any(_has_stub(sources[p]) for p, _ in answer_cells(pos, want.id)):
         return make(NOT_ATTEMPTED, cell=cell)
     return make(NOT_RUN, "an answer is written but its cell has not run", cell=cell)
 
@@ -412,7 +419,10 @@ class LearnerProgress:
                 out.append(f"{label}  {state}{'  ' + note if note else ''}".rstrip())
             else:
                 line = f"  {label:<{first}}  {state:<13} {note}".rstrip()
-                out.append(line if len(line) <= width else line[:width - 3] + "...")
+                if len(line) > width:  # the checker's words in full, wrapped under the row
+                    line = f"  {label:<{first}}  {state}\n" + textwrap.fill(
+                        note, width, initial_indent=" " * 6, subsequent_indent=" " * 6)
+                out.append(line)
         out += ["", "Total: " + self.summary(), _LEGEND]
         out += self.problems
         return "\n".join(out)
