@@ -47,6 +47,9 @@ bench: $(STAMP)          ## time every notebook against a bare one
 check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)
 	$(BIN)/python -m gradflow.course.check
 
+progress: $(STAMP)       ## where you are: every exercise and prediction from your saved notebooks (DIR=folder of learners)
+	@$(BIN)/python -m gradflow.course.progress $(or $(DIR),workspace)
+
 reset: $(STAMP)          ## course version back, yours kept beside it: make reset LESSON=01_detach [EXERCISE=2]
 	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=01_detach [EXERCISE=2]"; exit 2; }
 	$(BIN)/python -m gradflow.course.reset_exercise $(LESSON) $(EXERCISE)

@@ -215,6 +215,9 @@ def test_unreadable_notebooks_get_one_line_each_and_the_rest_is_read(learner):
         assert "\n" not in line and f"{stem}.ipynb" in line
         assert not result.lesson(stem).readable and result.lesson(stem).items == []
     assert {i.state for i in result.lesson(STEMS[0]).items} == {PASSED}
+    totals = result.totals()  # the unread notebooks' items are counted as such, not as not attempted
+    assert totals["not read"] == sum(len(ids(s)) for s in bad)
+    assert totals["total"] == sum(len(ids(s)) for s in STEMS) == totals["not read"] + len(result.items)
     assert result.lesson(STEMS[6]).problem == "no notebook"
     assert Path(good).name in {p.name for p in learner.iterdir()} and snapshot(learner) == before
 

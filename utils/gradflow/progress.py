@@ -244,6 +244,7 @@ class LessonProgress:
     items: list[Item] = field(default_factory=list)
     problem: str | None = None  # why the notebook was not read: "no notebook", or what is wrong with it
     path: Path | None = None
+    unread: int = 0  # the course's items in a notebook that could not be read (their state is unknown)
 
     @property
     def readable(self) -> bool:
@@ -384,8 +385,10 @@ class LearnerProgress:
         return [item for lesson in self.lessons for item in lesson.items]
 
     def totals(self) -> dict[str, int]:
+        """Items per state; ``not read``: items of unreadable notebooks; ``total``: all of them."""
         counts = {state: sum(item.state == state for item in self.items) for state in STATES}
-        counts["total"] = len(self.items)
+        counts["not read"] = sum(lesson.unread for lesson in self.lessons)
+        counts["total"] = len(self.items) + counts["not read"]
         return counts
 
     def summary(self) -> str:
@@ -393,7 +396,7 @@ class LearnerProgress:
         text = (f"{t[PASSED]} of {t['total']} passed, {t[WRONG]} wrong, {t[NOT_ATTEMPTED]} not attempted, "
                 f"{t[NOT_RUN]} not run")
         unread = [lesson.stem for lesson in self.lessons if lesson.path is not None and lesson.problem]
-        return text + (f"; not read: {', '.join(unread)}" if unread else "")
+        return text + (f"; {t['not read']} in notebooks not read ({', '.join(unread)})" if unread else "")
 
     def _rows(self) -> list[tuple[str, str, str, str]]:
         rows = []
@@ -416,7 +419,7 @@ class LearnerProgress:
         for kind, label, state, note in rows:
             if kind == "lesson":
                 out.append("")
-                out.append(f"{label}  {state}{'  ' + note if note else ''}".rstrip())
+                out.append("  ".join(part for part in (label, state, note) if part))
             else:
                 line = f"  {label:<{first}}  {state:<13} {note}".rstrip()
                 if len(line) > width:  # the checker's words in full, wrapped under the row
@@ -485,7 +488,7 @@ def read_learner(folder: Path | str, *, reference: Path | str | None = None, rec
             lesson = lesson_progress(stem, read_notebook(path), expected)
         except Unreadable as why:
             problems.append(f"cannot read {_relative(path, base)}: {why}; left out")
-            lessons.append(LessonProgress(stem, [], str(why), path))
+            lessons.append(LessonProgress(stem, [], str(why), path, unread=len(expected)))
             continue
         lesson.path = path
         lessons.append(lesson)
