@@ -412,7 +412,7 @@ class LearnerProgress:
         return rows
 
     def text(self, width: int = 100) -> str:
-        where = self.name or str(self.folder)
+        where = self.name or _shown(self.folder)
         out = [f"Progress in {where} (from the saved notebooks; nothing was run)"]
         rows = self._rows()
         first = max([len(r[1]) for r in rows if r[0] != "lesson"] + [30])
@@ -443,7 +443,7 @@ class LearnerProgress:
                             f"<td style='text-align:left;color:{colour[kind]}'>{e(state)}</td>"
                             f"<td style='text-align:left'>{e(note)}</td></tr>")
         problems = "".join(f"<p>{e(p)}</p>" for p in self.problems)
-        return (f"<div><p><b>Progress in {e(self.name or str(self.folder))}</b> (from the saved notebooks; "
+        return (f"<div><p><b>Progress in {e(self.name or _shown(self.folder))}</b> (from the saved notebooks; "
                 f"nothing was run)</p><table>{''.join(body)}</table>"
                 f"<p><b>Total:</b> {e(self.summary())}<br>{e(_LEGEND)}</p>{problems}</div>")
 
@@ -452,6 +452,11 @@ class LearnerProgress:
 
     def __repr__(self) -> str:
         return self.text()
+
+
+def _shown(folder: Path) -> str:
+    """A folder as the tables name it: its own name only, so no machine's path shows."""
+    return (folder.resolve().name or str(folder)) + "/"
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -493,7 +498,7 @@ def read_learner(folder: Path | str, *, reference: Path | str | None = None, rec
         lesson.path = path
         lessons.append(lesson)
     if not files:
-        problems.append(f"no lesson notebooks (NN_name.ipynb) in {_relative(folder, base) if name else folder}")
+        problems.append(f"no lesson notebooks (NN_name.ipynb) in {_relative(folder, base) if name else _shown(folder)}")
     return LearnerProgress(folder, lessons, problems, name)
 
 
@@ -546,7 +551,7 @@ class ClassProgress:
         head, rows = self._table()
         widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
         fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-        out = [f"Progress of {len(self.learners)} learners in {self.folder} (from the saved notebooks; "
+        out = [f"Progress of {len(self.learners)} learners in {_shown(self.folder)} (from the saved notebooks; "
                "nothing was run)", "", fmt(head)] + [fmt(r) for r in rows] + ["", self._KEY] + self.problems
         return "\n".join(line.rstrip() for line in out)
 
@@ -556,7 +561,7 @@ class ClassProgress:
         th = "".join(f"<th>{e(c)}</th>" for c in head)
         tr = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
         problems = "".join(f"<p>{e(p)}</p>" for p in self.problems)
-        return (f"<div><p><b>Progress of {len(self.learners)} learners in {e(str(self.folder))}</b> (from the "
+        return (f"<div><p><b>Progress of {len(self.learners)} learners in {e(_shown(self.folder))}</b> (from the "
                 f"saved notebooks; nothing was run)</p><table><tr>{th}</tr>{tr}</table>"
                 f"<p>{e(self._KEY)}</p>{problems}</div>")
 

@@ -11,6 +11,7 @@ Exit status 0 when the folder was read (notebooks that could not be read are lis
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         hint = " (make lab creates it)" if args.folder.name == "workspace" else ""
         print(f"progress: there is no folder {args.folder}{hint}", file=sys.stderr)
         return 2
-    print(progress(args.folder, reference=args.reference).text())
+    table = progress(args.folder, reference=args.reference).text()
+    try:
+        print(table, flush=True)
+    except BrokenPipeError:  # `make progress | head`: the reader stopped early, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
