@@ -9,7 +9,8 @@ when they last ran (the outputs saved in each ``NN_name.ipynb``) and the cells' 
 
 Each exercise (``01.2``) and prediction (``01.p1``) gets one of four states:
 
-* **passed** / **wrong** / **not attempted**: what its line said (``✔`` / ``✘`` / ``…``);
+* **passed** / **wrong** / **not attempted**: what its line said (``✔`` / ``✘`` / ``…``; when
+  several cells printed one, the line of the cell with the highest execution count);
 * **not run**: its saved line may not be about the answer now in the notebook. The rule, from
   execution counts and outputs only:
 
@@ -22,7 +23,8 @@ Each exercise (``01.2``) and prediction (``01.p1``) gets one of four states:
      ``NotImplementedError`` stub is left in the answer cells (an answer typed after the check ran);
   3. an item with no saved line is *not run* when its checker cell ran and printed no line (it
      stopped on an error, or its outputs were cleared), when the checker cell never ran but holds an
-     answer (no stub left), or when no cell calls its checker any more; otherwise *not attempted*.
+     answer (no stub left), or when no cell calls its checker any more; otherwise *not attempted*
+     (a prediction's reveal cell is known only by the line it prints: no line, not attempted).
 
   A cell edited without being run again looks the same as before in a saved notebook, and execution
   counts start again from 1 after a kernel restart: the rule cannot see either.
@@ -46,7 +48,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 __all__ = ["LINE_PATTERNS", "STATE_OF_SYMBOL", "PASSED", "WRONG", "NOT_ATTEMPTED", "NOT_RUN", "STATES",
-           "Item", "LessonProgress", "LearnerProgress", "ClassProgress", "Unreadable", "progress",
+           "CourseItem", "Item", "LessonProgress", "LearnerProgress", "ClassProgress", "Unreadable", "progress",
            "read_learner", "read_class", "read_notebook", "lesson_progress", "course_items"]
 
 PASSED, WRONG, NOT_ATTEMPTED, NOT_RUN = "passed", "wrong", "not attempted", "not run"
@@ -78,7 +80,9 @@ _DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "solutions"
 
 
 @dataclass(frozen=True)
-class _Expected:
+class CourseItem:
+    """An exercise or prediction the course holds (what a notebook is read against)."""
+
     id: str
     title: str
     kind: str
@@ -90,7 +94,7 @@ def _number_key(item_id: str) -> tuple:
     return (lesson, rest[0].isdigit(), int(re.sub(r"\D", "", rest) or 0), rest)
 
 
-def course_items(reference: Path | str | None = None, stems: Iterable[str] = ()) -> dict[str, list[_Expected]]:
+def course_items(reference: Path | str | None = None, stems: Iterable[str] = ()) -> dict[str, list[CourseItem]]:
     """Every exercise and prediction of the course, by lesson stem, in the order they appear.
 
     From the lines the reference notebooks printed (``reference``: a folder of executed notebooks,
@@ -99,7 +103,7 @@ def course_items(reference: Path | str | None = None, stems: Iterable[str] = ())
     from .checking import exercises_of
 
     folder = _DEFAULT_REFERENCE if reference is None else Path(reference)
-    found: dict[str, dict[str, _Expected]] = {}
+    found: dict[str, dict[str, CourseItem]] = {}
     if folder.is_dir():
         for path in sorted(folder.glob("*.ipynb")):
             match = _LESSON_FILE.match(path.name)
@@ -112,12 +116,12 @@ def course_items(reference: Path | str | None = None, stems: Iterable[str] = ())
             items = found.setdefault(match["stem"], {})
             for _, cell in cells:
                 for line in _lines_of(cell):
-                    items.setdefault(line.id, _Expected(line.id, line.title, line.kind))
+                    items.setdefault(line.id, CourseItem(line.id, line.title, line.kind))
     for stem in sorted(set(found) | set(stems)):
         items = found.setdefault(stem, {})
         for ex in exercises_of(stem):
             item_id = f"{ex.lesson[:2]}.{ex.number}"
-            items[item_id] = _Expected(item_id, ex.title, "exercise", ex.check.__name__)
+            items[item_id] = CourseItem(item_id, ex.title, "exercise", ex.check.__name__)
     return {stem: list(items.values()) for stem, items in sorted(found.items())}
 
 
@@ -268,17 +272,17 @@ def _calls(source: str, name: str | None) -> bool:
     return bool(name) and re.search(rf"(?<!def )\b{re.escape(name)}\s*\(", source) is not None
 
 
-def lesson_progress(stem: str, notebook: dict, expected: Iterable[_Expected] = ()) -> LessonProgress:
+def lesson_progress(stem: str, notebook: dict, expected: Iterable[CourseItem] = ()) -> LessonProgress:
     """The state of every item of one lesson from its notebook JSON (see the module docstring)."""
     expected = list(expected)
     cells = _cells(notebook)
     by_pos = dict(cells)
     sources = {pos: _text(c.get("source")) for pos, c in cells}
     printed = {pos: _lines_of(c) for pos, c in cells}
-    items: dict[str, _Expected] = {e.id: e for e in expected}
+    items: dict[str, CourseItem] = {e.id: e for e in expected}
     for lines in printed.values():
         for line in lines:
-            items.setdefault(line.id, _Expected(line.id, line.title, line.kind))
+            items.setdefault(line.id, CourseItem(line.id, line.title, line.kind))
     known = {e.id for e in expected}
     extra = [e for i, e in items.items() if i not in known and i.startswith(stem[:2] + ".")]
     wanted = list(expected) + sorted(extra, key=lambda e: _number_key(e.id))  # old or unknown ids last
@@ -311,7 +315,7 @@ def lesson_progress(stem: str, notebook: dict, expected: Iterable[_Expected] = (
     return LessonProgress(stem, result)
 
 
-def _item_state(want: _Expected, cells, sources, printed, answer_cells) -> Item:
+def _item_state(want: CourseItem, cells, sources, printed, answer_cells) -> Item:
     def make(state: str, note: str = "", hint: str = "", cell: dict | None = None) -> Item:
         return Item(want.id, want.title, want.kind, state, note, hint, (cell or {}).get("id"))
 
@@ -320,7 +324,7 @@ def _item_state(want: _Expected, cells, sources, printed, answer_cells) -> Item:
     if shown:
         count, pos, cell, line = max(shown, key=lambda s: (s[0], s[1]))
         region = answer_cells(pos, want.id)
-        later = [c for p, c in region if p != pos and count >= 0 and (_count(c) or -1) > count]
+        later = [c for p, c in region if p != pos and count >= 0 and (_count(c) or 0) > count]
         if later:
             return make(NOT_RUN, "an answer cell above ran after the check: run the check again", cell=cell)
         if want.call and not _calls(sources[pos], want.call):
@@ -467,7 +471,7 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def read_learner(folder: Path | str, *, reference: Path | str | None = None, recursive: bool = False,
-                 name: str | None = None, course: dict[str, list[_Expected]] | None = None,
+                 name: str | None = None, course: dict[str, list[CourseItem]] | None = None,
                  report_base: Path | None = None) -> LearnerProgress:
     """One learner's lessons from the ``NN_name.ipynb`` files in ``folder`` (subfolders too if recursive)."""
     folder = Path(folder)
