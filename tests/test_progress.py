@@ -306,6 +306,16 @@ def test_command_prints_the_table_and_exits_0(learner, capsys):
     assert f"✔ {ids(STEMS[0])[0]} " in out and f"cannot read {STEMS[1]}.ipynb" in out
 
 
+def test_default_folder_is_the_current_one(learner, monkeypatch):
+    """In the lab a notebook's kernel starts in workspace/: progress() reads that folder."""
+    shutil.copy(SOLUTIONS / f"{STEMS[0]}.ipynb", learner)
+    monkeypatch.chdir(learner)
+    result = progress()
+    assert result.lesson(STEMS[0]).count(PASSED) == len(ids(STEMS[0]))
+    assert result.text().startswith("Progress in workspace/ ")
+    assert str(learner.parent) not in result.text() + result.html()  # no machine's path in the table
+
+
 def test_command_on_a_missing_folder_says_so_in_one_line(tmp_path, capsys):
     assert main([str(tmp_path / "nowhere")]) != 0
     captured = capsys.readouterr()
