@@ -157,7 +157,7 @@ def test_choice_accepts_the_right_option_written_several_ways(answer, capsys):
 def test_choice_wrong_option_explains_its_misconception(capsys):
     assert not _choice().reveal("a")
     line = one_line(capsys)
-    assert "not quite: you said (a): backward fills .grad only for leaves" in line
+    assert "not quite: you said (a), but backward fills .grad only for leaves" in line
     assert "it is (b) None, because" in line
 
 

@@ -346,7 +346,7 @@ class Choice:
                 said = f"a {type(answer).__name__}"
             letters = ", ".join(self.options)
             return _emit(self.label, WRONG, f"you said {said}, which is not one of the letters {letters}; {because}")
-        return _emit(self.label, WRONG, f"you said ({letter}): {self.options[letter].why}; {because}")
+        return _emit(self.label, WRONG, f"you said ({letter}), but {self.options[letter].why}; {because}")
 
     def text(self, number: str | None = None) -> str:
         head = f"{number or self.id}. {self.question}"
