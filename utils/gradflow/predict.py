@@ -43,7 +43,7 @@ from torch import nn
 from .graph import names_reached
 from .session import clean_message
 
-__all__ = ["LINE", "Revealed", "reveal", "read_lines", "Choice", "Recap", "GradQuiz", "QuizWidget", "quiz"]
+__all__ = ["LINE", "Revealed", "Results", "reveal", "read_lines", "Choice", "Recap", "GradQuiz", "QuizWidget", "quiz"]
 
 RIGHT, WRONG, OPEN = "right", "not quite", "no prediction yet"
 _SYMBOL = {RIGHT: "✔", WRONG: "✘", OPEN: "…"}
@@ -386,7 +386,7 @@ class Recap:
     def __repr__(self) -> str:
         return self.text()
 
-    def reveal(self, answers: Any) -> list[Revealed]:
+    def reveal(self, answers: Any) -> "Results":
         """One line per question. ``answers`` is a list of letters (``...`` for the whole list or one item)."""
         n = len(self.questions)
         if answers is Ellipsis:
@@ -398,7 +398,14 @@ class Recap:
         elif not isinstance(answers, (list, tuple)):
             answers = [answers] + [...] * (n - 1)
         answers = list(answers)[:n] + [...] * max(0, n - len(answers))
-        return [q.reveal(a) for q, a in zip(self.questions, answers)]
+        return Results(q.reveal(a) for q, a in zip(self.questions, answers))
+
+
+class Results(list):
+    """The verdicts of a :class:`Recap`: a list of :class:`Revealed` that shows nothing when a cell ends with it."""
+
+    def _ipython_display_(self) -> None:
+        pass
 
 
 # --- which parameters get a gradient? (clickable) ------------------------------------------------
