@@ -249,3 +249,37 @@ def test_quiz_mimebundle_does_not_give_the_answer_away():
     bundle = quiz("which?", _seed_chain)._repr_mimebundle_()
     assert set(bundle) == {"text/plain", WIDGET_VIEW}
     assert "candidates: lin0.weight" in bundle["text/plain"] and "right" not in bundle["text/plain"]
+
+
+# --- every lesson's questions (gradflow.quizzes) -------------------------------------------------
+
+
+def _lesson_choices():
+    import importlib
+    import pkgutil
+
+    import gradflow.quizzes as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"gradflow.quizzes.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, Choice):
+                yield f"{info.name}.{name}", value
+            elif isinstance(value, Recap):
+                yield from ((f"{info.name}.{name}[{i}]", q) for i, q in enumerate(value.questions))
+
+
+@pytest.mark.parametrize("name, choice", list(_lesson_choices()), ids=lambda v: v if isinstance(v, str) else "")
+def test_lesson_questions_have_misconception_options_and_hide_the_answer(name, choice):
+    assert len(choice.options) >= 3, "at least two wrong options, each a real misconception"
+    whys = [o.why for o in choice.options.values()]
+    assert all(len(w) > 20 for w in whys) and len(set(whys)) == len(whys), "each option explains itself"
+    shown = "\n".join(choice._repr_mimebundle_().values())
+    assert not any(w in shown for w in whys), "the static form never holds an explanation"
+
+
+def test_recap_results_show_nothing_when_a_cell_ends_with_them(capsys):
+    from gradflow.quizzes import autograd_refresher as lesson
+
+    results = lesson.recap.reveal(...)
+    assert results._ipython_display_() is None and len(results) == len(lesson.recap.questions)

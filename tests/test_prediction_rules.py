@@ -6,6 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from gradflow.prediction_rules import PROMPT as PROMPT_RE
 from gradflow.prediction_rules import answer_values, check_file, check_predictions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +126,15 @@ def test_visible_comment_giving_the_answer_away():
 def test_each_prompt_is_checked_up_to_the_next_one():
     second = [new_markdown_cell("**Predict:** and now?"), new_code_cell("print(out)")]
     problems = check_predictions(nb(*good(), *second))
-    assert problems == ["notebook, cell c5 (Predict prompt): no prediction cell (`my_... = ...`) after the prompt"]
+    assert problems == ["notebook, cell c5 (Predict prompt): no prediction cell (`my_... = ...`) after the prompt",
+                        "notebook, cell c5 (Predict prompt): the reveal cell c6 is not tagged 'reveal'",
+                        "notebook, cell c5 (Predict prompt): the reveal cell c6 must start with a neutral comment "
+                        "such as '# run to reveal' (its first line stays visible), not 'print(out)'"]
+
+
+def test_without_a_prediction_the_next_code_cell_is_still_checked_as_the_reveal():
+    problems = check_predictions(nb(new_markdown_cell(PROMPT), new_code_cell("assert out.item() == 91.5  # 91.5")))
+    assert any("no prediction cell" in p for p in problems) and any("not tagged" in p for p in problems)
 
 
 def test_cells_tagged_solution_are_ignored():
@@ -152,3 +161,28 @@ def test_converted_lessons_follow_the_prediction_rules(folder, stem):
 def test_nbformat_reads_what_the_checker_is_given():
     book = nbformat.reads(nbformat.writes(nb(*good())), as_version=4)
     assert check_predictions(book) == []
+
+
+def _saved_lines(path):
+    from gradflow.predict import read_lines
+
+    book = nbformat.read(path, as_version=4)
+    text = "".join(o.get("text", "") for c in book.cells if c.cell_type == "code" for o in c.outputs)
+    return read_lines(text)
+
+
+@pytest.mark.parametrize("stem", CONVERTED)
+def test_every_reveal_of_a_solution_says_right_once_per_id(stem):
+    # the solution records the right guesses: its saved outputs are what a learner who gets all right sees
+    lines = _saved_lines(ROOT / "solutions" / f"{stem}.ipynb")
+    ids = [line["id"] for line in lines]
+    assert len(ids) == len(set(ids)), f"a reveal id is used twice: {ids}"
+    assert all(line["lesson"] == stem[:2] and line["verdict"] == "right" for line in lines), lines
+    for kind in "pq":
+        numbers = [int(line["number"]) for line in lines if line["kind"] == kind]
+        assert numbers == list(range(1, len(numbers) + 1)), f"{kind} ids are numbered 1, 2, ... in order: {numbers}"
+    prompts = sum(bool(PROMPT_RE.search(c.source)) for c in nbformat.read(ROOT / "solutions" / f"{stem}.ipynb",
+                                                                          as_version=4).cells if c.cell_type == "markdown")
+    assert sum(line["kind"] == "p" for line in lines) == prompts, "one reveal line per Predict prompt"
+    assert 3 <= sum(line["kind"] == "q" for line in lines) <= 5, "a recap quiz of 3-5 questions"
+

@@ -119,9 +119,9 @@ def check_predictions(nb, name: str = "notebook") -> list[str]:
         tagged = [pos for pos, (_, c) in enumerate(codes) if REVEAL_TAG in _tags(c)]
         if not predictions:
             problems.append(f"{where}: no prediction cell (`my_... = ...`) after the prompt")
-            if not tagged:
+            if not codes:
                 continue
-            reveal_pos = tagged[0]
+            reveal_pos = tagged[0] if tagged else 0  # else the first code cell shows the result: check it as the reveal
         else:
             first = predictions[0]
             if tagged and tagged[0] < first:

@@ -10,7 +10,7 @@ b_grad = Choice(
     "backward() has run from out back to a. What does b.grad hold now (b = a + 3)?",
     {
         "a": ("tensor([15., 18.]): the gradient of out with respect to b",
-              "backward computes that gradient on its way to a, but it stores .grad only in leaves "
+              "backward does compute it on its way to a, yet it stores .grad only in leaves "
               "(and in tensors that asked for it with retain_grad)"),
         "b": ("None, and PyTorch warns when you read it",
               "b is not a leaf: its gradient flowed through it to a and was then dropped, to save memory"),
