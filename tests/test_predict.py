@@ -148,7 +148,7 @@ def _choice():
     }, answer="b")
 
 
-@pytest.mark.parametrize("answer", ["b", "B", " (b) ", "b)", "none"])
+@pytest.mark.parametrize("answer", ["b", "B", " (b) ", "b)", "none", None])
 def test_choice_accepts_the_right_option_written_several_ways(answer, capsys):
     assert _choice().reveal(answer)
     assert one_line(capsys).startswith("✔ 00.p4 what b.grad holds: right: (b) None, because b is not a leaf")
@@ -161,11 +161,17 @@ def test_choice_wrong_option_explains_its_misconception(capsys):
     assert "it is (b) None, because" in line
 
 
-@pytest.mark.parametrize("answer", ["z", 2, None, ["b"], torch.tensor(1.0)])
+@pytest.mark.parametrize("answer", ["z", 2, "tensor", ["b"], torch.tensor(1.0)])
 def test_choice_with_an_answer_that_is_no_option(answer, capsys):
     assert not _choice().reveal(answer)
     line = one_line(capsys)
     assert "not one of the letters a, b, c" in line and "it is (b) None" in line
+
+
+def test_choice_option_named_by_the_head_of_its_text(capsys):
+    choice = Choice("00.p4 t", "q?", {"a": ("None, and a warning", "right"), "b": ("zeros: a tensor", "wrong")}, "a")
+    assert choice.reveal(None) and choice.reveal("none") and not choice.reveal("zeros")
+    assert "you said (b), but wrong" in capsys.readouterr().out
 
 
 def test_choice_unanswered(capsys):

@@ -316,15 +316,20 @@ class Choice:
         return self.label.split(" ", 1)[0]
 
     def letter(self, answer: Any) -> str | None:
-        """The option a recorded answer names: a letter (any case, ``"(b)"``, ``"b)"``) or an option's exact text."""
+        """The option a recorded answer names: a letter (any case, ``"(b)"``, ``"b)"``), an option's text, or
+        the text's head before its first comma or colon (so ``None`` or ``"none"`` names the option "None, and ...")."""
+        if answer is None:
+            answer = "None"
         if not isinstance(answer, str):
             return None
         key = answer.strip().lower().strip("()[]. ")
         if key in self.options:
             return key
-        for letter, option in self.options.items():
-            if answer.strip().lower() == option.text.strip().lower():
-                return letter
+        said = answer.strip().lower()
+        for head in (lambda t: t, lambda t: re.split(r"[,:]", t, maxsplit=1)[0]):
+            found = [k for k, o in self.options.items() if head(o.text.strip().lower()).strip() == said]
+            if len(found) == 1:
+                return found[0]
         return None
 
     def _option_text(self, letter: str) -> str:
