@@ -133,6 +133,11 @@ def test_never_crashes_and_always_prints_one_line(guess, actual, capsys):
     assert "it is" in line or "right" in line  # the answer is always shown
 
 
+def test_a_long_or_multiline_guess_stays_one_short_line(capsys):
+    assert not reveal(LABEL, "x\n" * 500, 91.5, why="x")
+    assert len(one_line(capsys)) < 200
+
+
 def test_a_placeholder_inside_a_list_is_no_prediction_yet(capsys):
     assert reveal("00.p2 a.grad", [..., 18], torch.tensor([15.0, 18.0]), why="x").status == "no prediction yet"
 

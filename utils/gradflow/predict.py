@@ -280,9 +280,11 @@ def reveal(label: str, guess: Any, actual: Any, *, why: str, rtol: float = 2e-3,
         return _emit(label, RIGHT, f"{answer}, because {why}")
     try:
         said = show(guess)
+        kind = _kind(guess)
     except Exception:
-        said = f"a {type(guess).__name__}"
-    extra = f" ({note}: you gave {_kind(guess)})" if note else ""
+        said = kind = f"a {type(guess).__name__}"
+    said = said if len(said) <= 80 else said[:77] + "..."
+    extra = f" ({note}: you gave {kind})" if note else ""
     return _emit(label, WRONG, f"you said {said}{extra}, {because}")
 
 
