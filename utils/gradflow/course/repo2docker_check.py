@@ -61,6 +61,20 @@ def python_version(environment_yml: Path) -> str | None:
     return None
 
 
+def _reachable(url: str, timeout: float = 5.0) -> bool:
+    """Whether a package index answers at all (an HTTP error is an answer: pip may still use it)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url, timeout=timeout).close()
+        return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:  # no name, no route, refused, timed out
+        return False
+
+
 def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, **kwargs)
 
@@ -111,8 +125,16 @@ def check_postbuild(tmp: Path) -> list[str]:
             shutil.copy2(ROOT / name, source / name)
     # conda writes the pip section to a requirements file beside environment.yml and runs pip in the
     # repository folder: `-c constraints.txt` and `-e .` resolve exactly as they do in the image.
+    lines = []
+    for line in pip_section(source / "environment.yml"):
+        index = re.match(r"--(?:extra-)?index-url\s+(\S+)", line)
+        if index and not _reachable(index.group(1)):
+            # pip would retry it for every package (minutes); the pinned versions come from the others
+            print(f"note: {index.group(1)} is unreachable from here; installing without it")
+            continue
+        lines.append(line)
     requirements = source / "environment-pip-requirements.txt"
-    requirements.write_text("\n".join(pip_section(source / "environment.yml")) + "\n")
+    requirements.write_text("\n".join(lines) + "\n")
     bin_dir = _venv(tmp / "fresh-venv")
     installed = _run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                       "-r", requirements.name], cwd=source)
