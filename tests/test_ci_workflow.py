@@ -78,6 +78,13 @@ def test_the_steps_run_test_then_kernels_then_the_browser_in_debians_chromium():
     assert order == sorted(order), "make test, make test-kernels, install chromium, make test-browser: in that order"
 
 
+def test_the_job_runs_in_debian_with_the_courses_python():
+    job = next(iter(_workflow()["jobs"].values()))
+    assert job["container"]["image"].startswith("python:3.11-"), "the course needs Python 3.11"
+    assert "bookworm" in job["container"]["image"] or "trixie" in job["container"]["image"], (
+        "a Debian image: the browser test drives Debian's chromium package")
+
+
 def test_every_make_target_the_workflow_runs_exists():
     targets = set(re.findall(r"^([a-zA-Z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
     named = {m for step in _steps() for m in re.findall(r"^make ([\w-]+)", step.get("run", ""), re.M)}
