@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_type
+from ..checking import (Wrong, differing, exercise, expect_function, expect_number, expect_tensor, expect_type,
+                        train)
 
 LESSON = "00_autograd_refresher"
 
@@ -36,49 +37,32 @@ def non_leaf_grad(b):
                   "run the forward pass and a single backward again, from a fresh a")
 
 
-def _reference_steps(make_model, x, y, steps: int, lr: float):
-    model = make_model()
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = nn.functional.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return model, losses
-
-
 @exercise(LESSON, 3, "a correct training step")
 def training_step(train_step):
     expect_function(train_step, "train_step")
-    with torch.random.fork_rng():  # leave the learner's random state as it was
-        torch.manual_seed(0)
-        x, y = torch.randn(16, 3), torch.randn(16, 1)
+    torch.manual_seed(0)
+    x, y = torch.randn(16, 3), torch.randn(16, 1)
 
-        def make_model():
-            torch.manual_seed(1)
-            return nn.Linear(3, 1)
+    def make_model():
+        torch.manual_seed(1)
+        return nn.Linear(3, 1)
 
-        expected_model, expected_losses = _reference_steps(make_model, x, y, steps=3, lr=0.1)
-        model = make_model()
-        opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        losses = [train_step(model, opt, x, y) for _ in range(3)]
-        initial_weight = make_model().weight
-    if any(v is None for v in losses):
-        raise Wrong("train_step returned None", "return the loss as a Python number: loss.item()")
+    expected_model = make_model()
+    expected_losses = train(expected_model, torch.optim.SGD(expected_model.parameters(), lr=0.1), [(x, y)] * 3,
+                            nn.functional.mse_loss)
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    losses = [train_step(model, opt, x, y) for _ in range(3)]
     if any(isinstance(v, torch.Tensor) and v.requires_grad for v in losses):
         raise Wrong("train_step returned a tensor still attached to the graph",
                     "return loss.item(): a number keeps no graph (and no memory) alive")
-    if torch.equal(model.weight, initial_weight):
+    numbers = [expect_number(v, "train_step's result", "return the loss as a Python number: loss.item()")
+               for v in losses]
+    if torch.equal(model.weight, make_model().weight):
         raise Wrong("the model's weights did not change", "did you call opt.step() after loss.backward()?")
-    if not torch.allclose(model.weight, expected_model.weight, atol=1e-6):
+    if differing(model, expected_model):
         raise Wrong("after 3 steps the weights differ from a correct training loop",
                     "call opt.zero_grad() in every step, before backward: otherwise gradients pile up")
-    try:
-        numbers = [float(v) for v in losses]
-    except (TypeError, ValueError):
-        raise Wrong("train_step should return the loss as a number")
     if not torch.allclose(torch.tensor(numbers), torch.tensor(expected_losses), atol=1e-5):
         raise Wrong("the returned losses are not the losses of each step",
                     "compute the loss from this step's forward pass and return loss.item()")

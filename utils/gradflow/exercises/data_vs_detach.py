@@ -6,12 +6,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function, expect_value
+from ..checking import Wrong, differing, exercise, expect_function, expect_value, run_learner, train
 
 LESSON = "04_data_vs_detach"
 
 _IN_PLACE_ERROR = "modified by an inplace operation"
-_LEAF_ERROR = "leaf Variable that requires grad"
 
 
 # --- exercise 1: which backward raises? -------------------------------------------------------
@@ -104,31 +103,15 @@ def _model(seed: int = 1) -> nn.Module:
     return nn.Linear(3, 1)
 
 
-def _run_learner(fn, *args):
-    """Call learner code; turn the leaf in-place error into specific feedback."""
-    try:
-        return fn(*args)
-    except RuntimeError as error:
-        if _LEAF_ERROR in str(error):
-            raise Wrong("your update raised: a leaf Variable that requires grad is being used in an in-place "
-                        "operation", "run the in-place update inside `with torch.no_grad():`") from None
-        raise
-
-
 @exercise(LESSON, 2, "a manual SGD step")
 def manual_sgd(sgd_step):
     expect_function(sgd_step, "sgd_step")
     lr = 0.1
-    with torch.random.fork_rng():
-        x, y = _data()
-        reference = _model()
-        opt = torch.optim.SGD(reference.parameters(), lr=lr)
-        for _ in range(3):
-            opt.zero_grad()
-            nn.functional.mse_loss(reference(x), y).backward()
-            opt.step()
-        model = _model()
-        start = [p.detach().clone() for p in model.parameters()]
+    x, y = _data()
+    reference = _model()
+    train(reference, torch.optim.SGD(reference.parameters(), lr=lr), [(x, y)] * 3, nn.functional.mse_loss)
+    model = _model()
+    start = [p.detach().clone() for p in model.parameters()]
     params = list(model.parameters())
     versions_moved = True
     for _ in range(3):
@@ -136,7 +119,7 @@ def manual_sgd(sgd_step):
             p.grad = None
         nn.functional.mse_loss(model(x), y).backward()
         before = [p._version for p in params]
-        _run_learner(sgd_step, params, lr)
+        run_learner(sgd_step, params, lr)
         versions_moved &= all(p._version > v for p, v in zip(params, before))
     if any(p is not q for p, q in zip(params, model.parameters())):
         raise Wrong("the model's parameters were replaced", "update each tensor in place (p -= ...), do not rebind it")
@@ -146,7 +129,7 @@ def manual_sgd(sgd_step):
     if all(torch.equal(p, s) for p, s in zip(params, start)):
         raise Wrong("the parameters did not change",
                     "`p = p - lr * p.grad` only rebinds the loop variable; write into the tensor: `p -= lr * p.grad`")
-    if not all(torch.allclose(p, q, atol=1e-6) for p, q in zip(params, reference.parameters())):
+    if differing(model, reference):
         raise Wrong("after 3 steps the parameters differ from torch.optim.SGD",
                     "the SGD update is p -= lr * p.grad (minus: a step downhill), for every parameter")
     if not versions_moved:
@@ -162,16 +145,15 @@ def manual_sgd(sgd_step):
 def weight_clipping(clip_weights_):
     expect_function(clip_weights_, "clip_weights_")
     c = 0.3
-    with torch.random.fork_rng():
-        torch.manual_seed(2)
-        model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
-        with torch.no_grad():
-            for p in model.parameters():
-                p.mul_(3)  # make sure plenty of values lie outside [-c, c]
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3)  # make sure plenty of values lie outside [-c, c]
     originals = dict(model.named_parameters())
     expected = {n: p.detach().clamp(-c, c) for n, p in originals.items()}
     versions = {n: p._version for n, p in originals.items()}
-    _run_learner(clip_weights_, model, c)
+    run_learner(clip_weights_, model, c)
     now = dict(model.named_parameters())
     replaced = [n for n in originals if now.get(n) is not originals[n]]
     if replaced:
