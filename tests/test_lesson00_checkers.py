@@ -55,10 +55,3 @@ def test_training_step(capsys):
     assert "zero_grad" in capsys.readouterr().out
     assert not ex.training_step(_step_without_step)
     assert "opt.step()" in capsys.readouterr().out
-
-
-def test_training_step_leaves_learner_random_state_alone():
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    ex.training_step(_step)
-    assert torch.equal(torch.get_rng_state(), before)

@@ -125,13 +125,6 @@ def test_evaluate_function(capsys):
     assert "expected an accuracy" in capsys.readouterr().out
 
 
-def test_evaluate_function_leaves_learner_random_state_alone():
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    ex.evaluate_function(_right)
-    assert torch.equal(torch.get_rng_state(), before)
-
-
 def test_evaluate_function_stub_is_not_attempted(capsys):
     def stub(model, x, y):
         raise NotImplementedError

@@ -98,13 +98,6 @@ def test_accumulation_specific_wrong_answers(capsys):
         assert text in out, (answer.__name__, out)
 
 
-def test_accumulation_leaves_learner_random_state_alone():
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    ex.accumulation(_accumulate)
-    assert torch.equal(torch.get_rng_state(), before)
-
-
 # --- exercise 3 ------------------------------------------------------------------------------------
 
 
@@ -203,13 +196,6 @@ def test_truncated_bptt_specific_wrong_answers(capsys):
         assert not ex.truncated_bptt(answer), answer.__name__
         out = capsys.readouterr().out
         assert text in out, (answer.__name__, out)
-
-
-def test_truncated_bptt_leaves_learner_random_state_alone():
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    ex.truncated_bptt(_train_chunk)
-    assert torch.equal(torch.get_rng_state(), before)
 
 
 def test_make_waves_targets_are_next_inputs():

@@ -98,13 +98,13 @@ def predict_grads(answer):
 # --- exercise 3 ------------------------------------------------------------------------------
 
 
-def _make_backbone_net() -> BackboneNet:
+def _seeded_backbone_net() -> BackboneNet:
     torch.manual_seed(0)
     return BackboneNet()
 
 
 def _reference_head(x, y, steps):
-    model = _make_backbone_net()
+    model = _seeded_backbone_net()
     model.backbone.requires_grad_(False)
     model.eval()
     train(model, torch.optim.SGD(model.head.parameters(), lr=0.1), [(x, y)] * steps)
@@ -117,7 +117,7 @@ def frozen_backbone(fine_tune_head):
     steps = 4
     x, y = make_blobs(n_per_class=20, seed=3)
     reference = _reference_head(x, y, steps)
-    model = _make_backbone_net()
+    model = _seeded_backbone_net()
     model.train()
     backbone_tracker, head_tracker = ParamTracker(model.backbone), ParamTracker(model.head)
     expect_number(fine_tune_head(model, x, y, steps), "fine_tune_head's result (the last loss)", "return loss.item()")
