@@ -156,3 +156,15 @@ def test_quiz_mimebundle_does_not_give_the_answer_away():
     assert set(bundle) == {"text/plain", WIDGET_VIEW}
     assert "candidates: lin0.weight" in bundle["text/plain"] and "right" not in bundle["text/plain"]
 
+
+
+def test_one_explorer_click_walks_the_graph_once(monkeypatch):
+    import gradflow.graph as graph_module
+
+    explorer = explore_flow()
+    calls = []
+    real = graph_module.walk
+    monkeypatch.setattr(graph_module, "walk", lambda *roots: calls.append(1) or real(*roots))
+    explorer.controls["lin1"]["detach"].value = True
+    assert calls == [1]
+    assert explorer.lab.detach["lin1"] and "detach after lin1" in explorer.summary.value
