@@ -88,6 +88,18 @@ def which_raises(raises):
     return "all four match what PyTorch does"
 
 
+def _expect_trainable(params, what: str, fix: str) -> None:
+    if not all(p.is_leaf and p.requires_grad for p in params):
+        raise Wrong(f"after {what} the parameters are no longer trainable leaves",
+                    f"{fix} under torch.no_grad(); do not change requires_grad")
+
+
+def _expect_seen(versions_moved: bool, what: str, fix: str) -> None:
+    if not versions_moved:
+        raise Wrong(f"the values are right, but autograd did not see the {what} (the version counter did not move)",
+                    f"did you write through .data? use `with torch.no_grad(): {fix}` instead")
+
+
 # --- exercise 2: a manual SGD step ------------------------------------------------------------
 
 
@@ -123,18 +135,14 @@ def manual_sgd(sgd_step):
         versions_moved &= all(p._version > v for p, v in zip(params, before))
     if any(p is not q for p, q in zip(params, model.parameters())):
         raise Wrong("the model's parameters were replaced", "update each tensor in place (p -= ...), do not rebind it")
-    if not all(p.is_leaf and p.requires_grad for p in params):
-        raise Wrong("after your step the parameters are no longer trainable leaves",
-                    "update in place under torch.no_grad(); do not change requires_grad")
+    _expect_trainable(params, "your step", "update in place")
     if all(torch.equal(p, s) for p, s in zip(params, start)):
         raise Wrong("the parameters did not change",
                     "`p = p - lr * p.grad` only rebinds the loop variable; write into the tensor: `p -= lr * p.grad`")
     if differing(model, reference):
         raise Wrong("after 3 steps the parameters differ from torch.optim.SGD",
                     "the SGD update is p -= lr * p.grad (minus: a step downhill), for every parameter")
-    if not versions_moved:
-        raise Wrong("the values are right, but autograd did not see the update (the version counter did not move)",
-                    "did you write through .data? use `with torch.no_grad(): p -= lr * p.grad` instead")
+    _expect_seen(versions_moved, "update", "p -= lr * p.grad")
     return "three steps match torch.optim.SGD, and autograd saw every update"
 
 
@@ -159,18 +167,14 @@ def weight_clipping(clip_weights_):
     if replaced:
         raise Wrong(f"{replaced[0]} was replaced by a new tensor",
                     "an optimizer built earlier still holds the old parameter: clamp in place with p.clamp_(-c, c)")
-    if not all(p.is_leaf and p.requires_grad for p in now.values()):
-        raise Wrong("after clipping the parameters are no longer trainable leaves",
-                    "clamp in place under torch.no_grad(); do not change requires_grad")
+    _expect_trainable(now.values(), "clipping", "clamp in place")
     for name, p in now.items():
         if torch.equal(p.detach(), originals[name].detach()) and not torch.equal(p.detach(), expected[name]):
             raise Wrong(f"{name} was not clipped",
                         "`p = p.clamp(...)` only rebinds the name; clamp in place: p.clamp_(-c, c)")
         if not torch.allclose(p.detach(), expected[name]):
             raise Wrong(f"{name} is not clamped to [-c, c]", "use p.clamp_(-c, c) on every parameter")
-    if not all(now[n]._version > v for n, v in versions.items()):
-        raise Wrong("the values are right, but autograd did not see the change (the version counter did not move)",
-                    "did you write through .data? use `with torch.no_grad(): p.clamp_(-c, c)` instead")
+    _expect_seen(all(now[n]._version > v for n, v in versions.items()), "change", "p.clamp_(-c, c)")
     return "clipped in place, visible to autograd"
 
 
