@@ -47,7 +47,8 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
 
 def _is_tooling(module: str) -> bool:
     """The learner library is the package ``gradflow`` without ``gradflow.course``; the rest of utils/ is tooling."""
-    return not (module == "gradflow" or module.startswith("gradflow.")) or module.split(".")[:2] == ["gradflow", "course"]
+    top = module.split(".")[:2]
+    return top[0] != "gradflow" or top == ["gradflow", "course"]
 
 
 GRAPH = {name: _imports(name, path, set(_modules())) for name, path in _modules().items()}

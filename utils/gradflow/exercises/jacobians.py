@@ -91,8 +91,9 @@ def jacobian_by_rows(fn):
                                       "x arrives without requires_grad: start with x = x.detach().requires_grad_()"),
             "second time": ("the second backward found the graph already freed",
                             "pass retain_graph=True to every backward but the last"),
-            "implicitly created only for scalar": ("backward() was called on the whole output without a gradient",
-                                                   "give each backward a one-hot gradient: a row of torch.eye(y.numel())")})
+            "implicitly created only for scalar": (
+                "backward() was called on the whole output without a gradient",
+                "give each backward a one-hot gradient: a row of torch.eye(y.numel())")})
         name = f"J for a function with {x.numel()} inputs and {n_out} outputs"
         if J is None:
             raise Wrong("jacobian_by_rows returned None", "return the stacked rows: torch.stack(rows)")
