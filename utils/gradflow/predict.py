@@ -40,8 +40,10 @@ from typing import Any, Callable, Iterable, Mapping
 import torch
 from torch import nn
 
+from .explorer import pre_html
 from .graph import names_reached
 from .session import clean_message
+from .walk import named_tensors
 
 __all__ = ["LINE", "Revealed", "Results", "reveal", "read_lines", "Choice", "Recap", "GradQuiz", "QuizWidget", "quiz"]
 
@@ -418,16 +420,6 @@ class Results(list):
 # --- which parameters get a gradient? (clickable) ------------------------------------------------
 
 
-def _pre(text: str) -> str:
-    return f"<pre style='font-size:11px;line-height:1.25'>{html.escape(text)}</pre>"
-
-
-def _named(names) -> dict[str, torch.Tensor]:
-    if isinstance(names, nn.Module):
-        return dict(names.named_parameters())
-    return {n: t for n, t in dict(names).items() if isinstance(t, torch.Tensor)}
-
-
 class GradQuiz:
     """A "which of these get a gradient?" question whose answer comes from a live backward.
 
@@ -448,7 +440,7 @@ class GradQuiz:
     def _solve(self) -> None:
         with torch.random.fork_rng():
             output, names = self._build()
-        tensors = _named(names)
+        tensors = named_tensors(names)
         reached = set(names_reached(output, names=tensors)) if isinstance(output, torch.Tensor) else set()
         try:
             (output if output.dim() == 0 else output.sum()).backward()
@@ -529,7 +521,7 @@ class QuizWidget:
 
     def reveal(self) -> str:
         text = self.quiz.reveal_text(self.picked)
-        self.feedback.value = _pre(text)
+        self.feedback.value = pre_html(text)
         return text
 
     def _repr_mimebundle_(self, include=None, exclude=None):

@@ -1,4 +1,4 @@
-"""The gradient-flow explorer, driven from Python: set toggles, read what they show (no frontend needed)."""
+"""The explorers, driven from Python: set toggles, read what they show (no frontend needed)."""
 
 import base64
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gradflow.models import LinearChain
-from gradflow.widgets import WIDGET_VIEW, FlowLab, explore_flow
+from gradflow.explorer import WIDGET_VIEW, FlowLab, explore_flow
 
 ALL = [f"lin{i}.{k}" for i in range(4) for k in ("weight", "bias")]
 
@@ -108,3 +108,15 @@ def test_explorer_mimebundle_is_widget_plus_stable_text_and_png():
     assert bundle[WIDGET_VIEW]["model_id"] != again[WIDGET_VIEW]["model_id"]
     assert "0x" not in bundle["text/plain"] and "model_id" not in bundle["text/plain"]
     assert "detach after lin1" in bundle["text/plain"]
+
+
+def test_one_explorer_click_walks_the_graph_once(monkeypatch):
+    import gradflow.graph as graph_module
+
+    explorer = explore_flow()
+    calls = []
+    real = graph_module.walk
+    monkeypatch.setattr(graph_module, "walk", lambda *roots: calls.append(1) or real(*roots))
+    explorer.controls["lin1"]["detach"].value = True
+    assert calls == [1]
+    assert explorer.lab.detach["lin1"] and "detach after lin1" in explorer.summary.value

@@ -1,17 +1,18 @@
-"""Interactive explorers: toggle gradient flow in a small chain of layers (quizzes live in gradflow.predict).
+"""The gradient-flow explorer: toggle requires_grad, detach and no_grad per layer of a small chain, see the graph.
 
 Two layers, kept apart so tests (and a notebook without a frontend) can use the logic alone:
 
-* a plain-Python **state** object that does the computation: :class:`FlowLab` (a chain
-  ``x -> lin0 -> lin1 -> lin2 -> lin3 -> loss`` with per-layer toggles);
-* a thin **widget** object built on ipywidgets 8: :class:`FlowExplorer`.
+* :class:`FlowLab`, plain Python: a chain ``x -> lin0 -> lin1 -> lin2 -> lin3 -> loss`` with per-layer
+  toggles; each :meth:`FlowLab.run` walks the loss's graph once (:func:`gradflow.build_graph`) and reads the
+  text tree, the drawing and the bytes held from that one walk;
+* :class:`FlowExplorer`, a thin ipywidgets 8 view of it (three checkboxes per layer, the figure, the summary).
 
-Displaying a widget object shows the live controls when a kernel and the widget manager are there.
-Its ``_repr_mimebundle_`` also carries a deterministic ``text/plain`` summary (what nbval compares,
-what GitHub and a terminal show) and, for the explorer, an ``image/png`` of the current graph (what a
-static HTML page shows when no widget state was saved). No model ids or addresses ever reach the text.
+Displaying the explorer shows the live controls when a kernel and the widget manager are there. Its
+``_repr_mimebundle_`` also carries a deterministic ``text/plain`` summary (what nbval compares, what GitHub
+and a terminal show) and an ``image/png`` of the current graph (what a static HTML page shows when no
+widget state was saved). No model ids or addresses ever reach the text.
 
-    from gradflow.widgets import explore_flow
+    from gradflow.explorer import explore_flow
     explore_flow(detach_after=["lin1"])          # end the cell with it
 """
 
@@ -25,8 +26,8 @@ from typing import Iterable
 import torch
 from torch import nn
 
-from .graph import draw_graph, graph_text, names_reached
-from .memory import SavedTensors, graph_footprint, kib
+from .graph import Graph, build_graph, draw
+from .memory import SavedTensors, footprint_of
 from .models import LinearChain
 from .session import clean_message
 
@@ -96,6 +97,7 @@ class FlowLab:
         self.model: nn.Module | None = None
         self.loss: torch.Tensor | None = None
         self.result: FlowResult | None = None
+        self.graph: Graph | None = None
 
     def set(self, layer: str, *, requires_grad: bool | None = None, detach: bool | None = None,
             no_grad: bool | None = None) -> "FlowLab":
@@ -144,12 +146,13 @@ class FlowLab:
         with SavedTensors(exclude=model) as saved:
             out = self._forward(model, x)
             loss = out.pow(2).mean()
-        held = graph_footprint(loss, exclude=model).bytes
         error = None
         try:
             loss.backward(retain_graph=True)  # keep the graph so it can still be drawn with its saved tensors
         except RuntimeError as err:
             error = clean_message(err)
+        self.graph = build_graph(loss, names=model)  # the one walk of this run: text, drawing and bytes held
+        held = footprint_of(self.graph, exclude=model).bytes
         params = dict(model.named_parameters())
         received = [n for n, p in params.items() if p.grad is not None]
         missing = [n for n in params if n not in received]
@@ -159,21 +162,21 @@ class FlowLab:
             gradient = "weight, bias" if len(got) == 2 else (", ".join(got) or "none")
             rows.append((name, self.requires_grad[name], self.detach[name], self.no_grad[name], gradient))
         self.model, self.loss = model, loss
-        self.result = FlowResult(self.settings(), received, missing, saved.bytes, held,
-                                 graph_text(loss, names=model), error, rows)
+        self.result = FlowResult(self.settings(), received, missing, saved.bytes, held, self.graph.text(), error, rows)
         return self.result
 
     def reached(self) -> list[str]:
         """Names of the parameters a backward from the current loss reaches (runs first if needed)."""
         if self.result is None:
             self.run()
-        return names_reached(self.loss, names=self.model)
+        reached = {id(t) for t in self.graph.reached}
+        return [n for n, p in self.model.named_parameters() if id(p) in reached]
 
     def drawing(self):
         """The autograd graph of the current loss, as a :class:`gradflow.graph.Drawing`."""
         if self.result is None:
             self.run()
-        return draw_graph(self.loss, names=self.model, title=f"loss graph: {self.result.settings}")
+        return draw(self.graph, title=f"loss graph: {self.result.settings}")
 
     def text(self) -> str:
         if self.result is None:
@@ -185,7 +188,7 @@ def _png_b64(drawing) -> str:
     return base64.b64encode(drawing._repr_png_()).decode("ascii")
 
 
-def _pre(text: str) -> str:
+def pre_html(text: str) -> str:
     return f"<pre style='font-size:11px;line-height:1.25'>{html.escape(text)}</pre>"
 
 
@@ -260,8 +263,8 @@ class FlowExplorer:
         """Rerun the lab and redraw the figure and the summary."""
         self.lab.run()
         self._drawing = self.lab.drawing()
-        self.image.value = self._drawing._repr_png_()
-        self.summary.value = _pre(self.lab.text())
+        self.image.value = self._drawing.png(quick=True)
+        self.summary.value = pre_html(self.lab.text())
 
     @property
     def text(self) -> str:
