@@ -208,12 +208,12 @@ def gan(train_step):
                     "G loss needs its graph back to G)")
     if not any(n.startswith("D.") for n in changed):
         raise Wrong("D never changed in three steps", "the D step needs opt_D.step()")
-    if _differs(D, D_ref, atol=1e-5):
-        raise Wrong("after three steps D differs from a D trained on real -> 1, G(z) -> 0",
-                    "D's update must come from the D loss only, before the G step")
     if _differs(G, G_ref, atol=1e-5):
         raise Wrong("after three steps G differs from a G trained on its own loss, bce(D(G(z)), 1) through "
                     "the updated D", "G's .grad at opt_G.step() must hold the G loss's gradient and nothing else")
+    if _differs(D, D_ref, atol=1e-5):
+        raise Wrong("after three steps D differs from a D trained on real -> 1, G(z) -> 0",
+                    "D's update must come from the D loss only, before the G step")
     note = "" if len(reached) <= 3 else (" Your D step still backpropagates into G (the G step then discards "
                                          "it): D(fake.detach()) saves that work.")
     return f"G now learns from its own loss. The cause: {CAUSES[1]}{note}"
