@@ -62,8 +62,7 @@ EXACT: dict[str, tuple[int, str]] = {
     "08-021": (4, SMALL_INTS),
     "08-031": (1, SMALL_INTS),
     "08-041": (1, SMALL_INTS),
-    "09-046": (1, COPY + " (did the step move the parameter at all?)"),
-    "09-047": (1, COPY + " (did the step move the parameter at all?)"),
+    "09-h5c": (1, COPY + " (is the average the live tensor itself?)"),
 }
 
 
