@@ -584,3 +584,22 @@ def test_every_lesson_01_to_08_is_covered():
     lessons = " ".join(h[1] for h in hunt.HINTS.values()).lower()
     for n in range(1, 9):
         assert f"lesson 0{n}" in lessons, f"no bug points to lesson 0{n}"
+
+
+def test_bug_1_symptom_as_the_lesson_tells_it(lesson_cells, solution_cells, tmp_path):
+    """Trained like section 2's GAN, the script as found collapses within 300 steps (std < 0.2); fixed, it does not."""
+    from gradflow.gan import make_gan, noise, real_samples
+
+    spreads = {}
+    for label, cells in (("found", lesson_cells), ("fixed", solution_cells)):
+        gan_step = _define(cells[1], NAMES[1], tmp_path, f"gan_{label}")
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            G, D = make_gan(seed=0)
+            opt_G = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
+            opt_D = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
+            for _ in range(300):
+                gan_step(G, D, opt_G, opt_D, real_samples(64), noise(64))
+            with torch.no_grad():
+                spreads[label] = G(noise(1000)).std().item()
+    assert spreads["found"] < 0.2 < 0.3 < spreads["fixed"], spreads
