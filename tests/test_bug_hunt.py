@@ -8,7 +8,6 @@ wrong and alternative fixes are written here.
 from __future__ import annotations
 
 import copy
-import textwrap
 from pathlib import Path
 
 import nbformat

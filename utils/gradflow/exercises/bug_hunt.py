@@ -28,8 +28,9 @@ from torch.nn import functional as F
 
 from .. import hunt_models as hm
 from ..checking import NotAttempted, Wrong, exercise, expect_function
-from ..gan import bce, discriminator_step, generator_step, make_gan, noise, real_samples
+from ..gan import discriminator_step, generator_step, make_gan
 from ..tracker import ParamTracker
+from .capstone import gan_batch  # the GAN batches of lesson 09, one maker
 
 LESSON = "09_capstone"
 
@@ -144,13 +145,13 @@ def _attempted(fn, number: int) -> None:
         raise NotAttempted("this is still the script as found: fix it, run its cell, then this one")
 
 
-def _call(fn, *args, errors: dict[str, tuple[str, str]] = {}):
+def _call(fn, *args, errors: dict[str, tuple[str, str]] | None = None):
     """Run the learner's script; turn the errors this bug's wrong fixes raise into specific feedback."""
     try:
         return fn(*args)
     except RuntimeError as error:
         text = str(error)
-        for fragment, (message, why) in errors.items():
+        for fragment, (message, why) in (errors or {}).items():
             if fragment in text:
                 raise Wrong(message, why) from None
         raise
@@ -170,11 +171,6 @@ NO_GRAD_FN = "does not require grad and does not have a grad_fn"
 # --- bug 1: a GAN step ------------------------------------------------------------------------
 
 
-def gan_batch(step: int, n: int = 32):
-    g = torch.Generator().manual_seed(900 + step)
-    return real_samples(n, generator=g), noise(n, generator=g)
-
-
 @exercise(LESSON, 1, "a GAN step that trains G and D as meant")
 def gan(train_step):
     _attempted(train_step, 1)
@@ -188,7 +184,7 @@ def gan(train_step):
         tracker = ParamTracker({"G": G, "D": D})
         try:
             for step in range(3):
-                real, z = gan_batch(step)
+                real, z = gan_batch(900 + step)
                 _call(train_step, G, D, opt_G, opt_D, real, z, errors={
                     SECOND_BACKWARD: ("your step raises 'Trying to backward through the graph a second time'",
                                       "that is the error the script's retain_graph=True was silencing: which "
