@@ -70,6 +70,17 @@ def test_script_as_found_is_not_attempted_and_fingerprinted(number, lesson_cells
     assert "not attempted yet (this is still the script as found" in _out(capsys)
 
 
+def test_the_fingerprint_ignores_comments_and_layout_but_not_code(lesson_cells, tmp_path):
+    source = lesson_cells[3]
+    relaid = source.replace("model.backbone.requires_grad_(False)", "model.backbone.requires_grad_( False )  # note")
+    edited = source.replace("lr=1e-2", "lr=0.01 * 1")
+    assert relaid != source and edited != source
+    fingerprints = [hunt.fingerprint(_define(text, NAMES[3], tmp_path, f"v{i}"))
+                    for i, text in enumerate([source, relaid, edited])]
+    assert fingerprints[0] == fingerprints[1] == hunt.AS_FOUND[3] != fingerprints[2]
+    assert hunt.fingerprint(print) is None and hunt.fingerprint(lambda: 0) is None  # nothing to recognise
+
+
 FOUND_FAILS = {
     1: "G differs from a G trained on its own loss",
     2: "each chunk still backpropagates into the chunks before it",
@@ -560,8 +571,9 @@ def test_hints_come_in_steps_and_the_cause_only_on_request(capsys, monkeypatch):
     hunt.explain(3)
     assert "add_param_group" in _out(capsys)
     hunt.hint(42)
+    hunt.hint([1])
     hunt.explain("x")
-    assert _out(capsys).count("there is no bug") == 2
+    assert _out(capsys).count("there is no bug") == 3
 
 
 def test_every_bug_has_two_hints_and_a_cause():
