@@ -565,7 +565,7 @@ def test_hints_come_in_steps_and_the_cause_only_on_request(capsys, monkeypatch):
     third = _out(capsys)
     assert first.startswith("bug 3, hint 1 of 2") and "Lesson" not in first
     assert second.startswith("bug 3, hint 2 of 2") and "Lesson 07" in second
-    assert "no more hints" in third and "hunt.explain(3)" in third
+    assert "no more hints" in third and "ex.explain(3)" in third
     for text in (first, second, third):
         assert "add_param_group" not in text  # the fix is named by explain(3) only
     hunt.explain(3)

@@ -98,7 +98,7 @@ def hint(number: int) -> None:
         return
     given = _hints_given.get(number, 0)
     if given >= len(HINTS[number]):
-        print(f"bug {number}: no more hints. hunt.explain({number}) names the cause (it gives the answer away).")
+        print(f"bug {number}: no more hints. ex.explain({number}) names the cause (it gives the answer away).")
         return
     _hints_given[number] = given + 1
     print(f"bug {number}, hint {given + 1} of {len(HINTS[number])}: {HINTS[number][given]}")
