@@ -10,16 +10,16 @@ head_accuracy = Choice(
     "The feature extractor trained on task A is frozen; a fresh head is trained for 100 steps on 30 labelled "
     "examples of task B (3 categories). What held-out accuracy does it reach?",
     {
-        "a": ("near chance (about 1/3): frozen features trained for task A cannot serve task B",
-              "task B groups the same clusters, and the frozen features already separate them"),
-        "b": ("above 90%: the frozen features already separate the clusters, the head only learns to group them",
+        "a": ("above 90%: the frozen features already separate the clusters, the head only learns to group them",
               "only 51 parameters train, and they only have to map well separated features to 3 labels"),
+        "b": ("near chance (about 1/3): frozen features trained for task A cannot serve task B",
+              "task B groups the same clusters, and the frozen features already separate them"),
         "c": ("no better than the random head: with the backbone frozen, nothing that matters can train",
               "the head is trainable, and a linear head on good features is all the task needs"),
         "d": ("about 60%: 30 examples are far too few to learn anything",
               "30 examples are few for a whole network, but plenty for 51 parameters on good features"),
     },
-    answer="b",
+    answer="a",
 )
 
 frozen_batchnorm = Choice(
@@ -46,14 +46,14 @@ memory_ranking = Choice(
     {
         "a": ("nothing frozen > third frozen > first two frozen: every frozen layer saves something",
               "the frozen middle layer needs no input of its own, but the ReLU in front of it saves that same tensor"),
-        "b": ("nothing frozen = third frozen > first two frozen",
-              "only a frozen prefix stops the recording; backward still passes through a frozen middle layer"),
+        "b": ("first two frozen = third frozen < nothing frozen: only the number of frozen tensors counts",
+              "where matters: layers before a trainable one must keep their inputs for its backward"),
         "c": ("all three the same: freezing saves gradients, not activations",
               "with the first layers frozen, nothing before the third layer requires grad, so nothing is recorded there"),
-        "d": ("first two frozen = third frozen < nothing frozen: only the number of frozen tensors counts",
-              "where matters: layers before a trainable one must keep their inputs for its backward"),
+        "d": ("nothing frozen = third frozen > first two frozen",
+              "only a frozen prefix stops the recording; backward still passes through a frozen middle layer"),
     },
-    answer="b",
+    answer="d",
 )
 
 frozen_with_momentum = Choice(
@@ -63,14 +63,14 @@ frozen_with_momentum = Choice(
     {
         "a": ("in neither case: a frozen weight never moves",
               "an optimizer updates every parameter whose .grad is a tensor, zero or not, and momentum still pushes"),
-        "b": ("not in case A; in case B it moves",
-              "a None .grad is skipped; a zero .grad is stepped, and the momentum from the first step pushes it"),
-        "c": ("in both cases, because the momentum buffer is still there",
+        "b": ("in both cases, because the momentum buffer is still there",
               "with .grad None the optimizer skips the parameter, buffer and all"),
+        "c": ("not in case A; in case B it moves",
+              "a None .grad is skipped; a zero .grad is stepped, and the momentum from the first step pushes it"),
         "d": ("in case A; not in case B",
               "it is the other way round: None is skipped, zeros are not"),
     },
-    answer="b",
+    answer="c",
 )
 
 switch_on_non_leaf = Choice(
@@ -108,14 +108,14 @@ recap = Recap("Recap: four questions on lesson 02", [
         "02.q1 the attribute on a module",
         "You write model.backbone.requires_grad = False and train. What happens to the backbone?",
         {
-            "a": ("it is frozen, like with requires_grad_(False)",
-                  "on a module the attribute is a plain Python attribute; no parameter sees it"),
-            "b": ("it keeps training: the line only created an attribute on the module",
+            "a": ("it keeps training: the line only created an attribute on the module",
                   "modules have no requires_grad flag; only the method requires_grad_ walks the parameters"),
+            "b": ("it is frozen, like with requires_grad_(False)",
+                  "on a module the attribute is a plain Python attribute; no parameter sees it"),
             "c": ("an error: modules have no requires_grad",
                   "Python lets you set any attribute on an object, so nothing complains"),
         },
-        answer="b",
+        answer="a",
     ),
     Choice(
         "02.q2 a frozen layer in the middle",
@@ -151,11 +151,11 @@ recap = Recap("Recap: four questions on lesson 02", [
             "a": ("model.parameters(): frozen ones are skipped anyway",
                   "they are skipped only while their .grad is None; a zero .grad (or old state) lets decay and "
                   "momentum move them"),
-            "b": ("only the trainable ones, for example model.head.parameters()",
-                  "what the optimizer never holds, it can never move"),
-            "c": ("it does not matter, since frozen parameters get no gradient",
+            "b": ("it does not matter, since frozen parameters get no gradient",
                   "weight decay acts on the weight itself, whatever the gradient"),
+            "c": ("only the trainable ones, for example model.head.parameters()",
+                  "what the optimizer never holds, it can never move"),
         },
-        answer="b",
+        answer="c",
     ),
 ])
