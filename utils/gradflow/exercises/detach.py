@@ -67,7 +67,7 @@ def _call(fn, name, *args):
     """Run the learner's function; an error it raises is reported as its own, with the first line of the message."""
     try:
         return run_learner(fn, *args)
-    except Wrong:
+    except (Wrong, NotImplementedError):  # a stub still reads "not attempted"
         raise
     except Exception as error:
         text = (str(error).strip().splitlines() or ["(no message)"])[0]
@@ -170,7 +170,8 @@ def straight_through(ste):
             if out is None:
                 raise Wrong("ste returned None", "end the function with return and the tensor you built")
             if not isinstance(out, torch.Tensor):
-                raise Wrong(f"ste should return a tensor, got {type(out).__name__}")
+                raise Wrong(f"ste should return a tensor, got {type(out).__name__}",
+                            "return the tensor itself (no .tolist(), .item() or .numpy()): backward needs it")
             if not torch.equal(x.detach(), x_before):
                 raise Wrong("ste changed its input x in place", "build a new tensor from x; do not modify x")
             expect_tensor(out.detach(), q(x_before), f"the forward value for {name}",
