@@ -218,11 +218,12 @@ def test_ex4_accepts_the_letter_in_any_case(capsys):
     ("d", "only a frozen prefix"),
     ("z", "not an option"),
     (None, "got NoneType"),
+    (1, "one letter in quotes"),
 ])
 def test_ex4_rejects_middle_and_last_layers(answer, cause, capsys):
     assert not ex.memory_choice(answer)
     out = out_of(capsys)
-    assert out.startswith("✘ 02.4") and cause in out, out
+    assert out.startswith("✘ 02.4") and cause in out and "hint:" in out, out
 
 
 # --- 02.5 BitFit: train only the biases and the norm layers (Make) ------------------------------------

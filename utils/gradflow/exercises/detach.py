@@ -40,7 +40,8 @@ def _names(answer) -> list[str]:
         raise Wrong("give a list of parameter names, not a single string",
                     'for example ["lin0.weight", "lin0.bias"]')
     if not isinstance(answer, (list, tuple, set)):
-        raise Wrong(f"give a list of parameter names, got {type(answer).__name__}")
+        raise Wrong(f"give a list of parameter names, got {type(answer).__name__}",
+                    'put the names in a list of strings, for example ["lin0.weight", "lin0.bias"]')
     if not all(isinstance(n, str) for n in answer):
         raise Wrong("every item should be a parameter name (a string) such as 'lin3.weight'")
     return sorted(set(answer))

@@ -184,6 +184,11 @@ MEMORY_OPTIONS = {
 
 @exercise(LESSON, 4, "where to freeze to save memory")
 def memory_choice(answer):
+    if not isinstance(answer, str):
+        raise Wrong(f"answer with one letter in quotes, got {type(answer).__name__}",
+                    'for example memory_choice = "b" (the letters are a, b, c and d)')
+    if answer.strip().lower() not in MEMORY_OPTIONS:
+        raise Wrong(f"{answer!r} is not an option", "the letters are a, b, c and d: pick the one you predict")
     expect_choice(answer, MEMORY_OPTIONS, "a")
 
 
