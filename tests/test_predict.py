@@ -294,3 +294,13 @@ def test_recap_results_show_nothing_when_a_cell_ends_with_them(capsys):
 
     results = lesson.recap.reveal(...)
     assert results._ipython_display_() is None and len(results) == len(lesson.recap.questions)
+
+
+@pytest.mark.parametrize("guess, right", [((True, False), True), ([True, False], True), ((True, True), False),
+                                          ((1, 0), False), ("True, False", False), ((True,), False)])
+def test_reveal_compares_a_tuple_of_truth_values_element_by_element(guess, right, capsys):
+    from gradflow.predict import reveal
+
+    assert bool(reveal("00.p9 flags", guess, (True, False), why="x")) is right
+    out = capsys.readouterr().out
+    assert out.startswith("✔" if right else "✘") and "Traceback" not in out

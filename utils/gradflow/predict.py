@@ -238,6 +238,11 @@ def _same(guess: Any, actual: Any, rtol: float, atol: float) -> tuple[bool, str 
         if said is None:
             return False, "answer with a number"
         return math.isclose(said, number, rel_tol=rtol, abs_tol=atol), None
+    if isinstance(actual, (tuple, list)) and actual and all(isinstance(v, bool) for v in actual):
+        said = [_truth_value(v) for v in guess] if isinstance(guess, (tuple, list)) else None
+        if said is None or None in said:
+            return False, f"answer with {len(actual)} True/False values, e.g. {tuple(not v for v in actual)}"
+        return said == list(actual), None
     if isinstance(actual, torch.Size) or (isinstance(actual, tuple) and all(isinstance(v, int) for v in actual)):
         try:
             return tuple(int(v) for v in guess) == tuple(actual) and all(
