@@ -1,5 +1,8 @@
-"""Right and specific wrong answers for lesson 07's checkers (leaving parameters out of the optimizer)."""
+"""Lesson 07's checkers from both sides (leaving parameters out of the optimizer): plausible wrong answers
+are rejected with the hint that names the real cause, right answers written differently pass."""
 
+import numpy as np
+import pytest
 import torch
 
 from gradflow.exercises import optimizer_exclusion as ex
@@ -9,57 +12,62 @@ def _backbone(model):
     return list(model.model_1.parameters()) + list(model.model_2.parameters())
 
 
-# --- exercise 1: two groups, one still ------------------------------------------------------------
+def _rejected(check, answer, lesson_ex, *fragments, capsys):
+    assert not check(answer)
+    out = capsys.readouterr().out
+    assert out.startswith(f"✘ {lesson_ex} "), out
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+# --- 07.1 two groups, one still (warm-up) ---------------------------------------------------------
 
 def _two_groups(model):
     return torch.optim.SGD([{"params": model.fc.parameters(), "lr": 0.1},
                             {"params": _backbone(model), "lr": 0.0}], momentum=0.9)
 
 
-def test_two_groups_right_answers(capsys):
-    assert ex.two_groups(_two_groups)
-    # three groups (model_1 and model_2 apart) hold the same parameters with the same options: also right
-    assert ex.two_groups(lambda m: torch.optim.SGD([
-        {"params": m.model_1.parameters(), "lr": 0}, {"params": m.model_2.parameters(), "lr": 0},
-        {"params": m.fc.parameters()}], lr=0.1, momentum=0.9))
-    assert capsys.readouterr().out.count("passed") == 2
+def _three_groups(model):  # model_1 and model_2 apart, defaults after the list: same options, also right
+    return torch.optim.SGD([{"params": model.model_1.parameters(), "lr": 0},
+                            {"params": model.model_2.parameters(), "lr": 0},
+                            {"params": model.fc.parameters()}], lr=0.1, momentum=0.9)
 
 
-def test_two_groups_backbone_left_out(capsys):
-    assert not ex.two_groups(lambda m: torch.optim.SGD(m.fc.parameters(), lr=0.1, momentum=0.9))
-    out = capsys.readouterr().out
-    assert "model_1.weight is in no parameter group" in out and "lr=0" in out
+@pytest.mark.parametrize("right", [_two_groups, _three_groups])
+def test_ex1_accepts_groups_written_differently(right, capsys):
+    assert ex.two_groups(right)
+    assert "passed" in capsys.readouterr().out
 
 
-def test_two_groups_swapped_learning_rates(capsys):
-    assert not ex.two_groups(lambda m: torch.optim.SGD([{"params": m.fc.parameters(), "lr": 0.0},
-                                                        {"params": _backbone(m), "lr": 0.1}], momentum=0.9))
-    out = capsys.readouterr().out
-    assert "model_1.weight is in a group with lr=0.1, expected lr=0.0" in out
-    assert "the head (fc) learns with lr=0.1" in out
+@pytest.mark.parametrize("answer, fragments", [
+    (lambda m: torch.optim.SGD(m.fc.parameters(), lr=0.1, momentum=0.9),
+     ["model_1.weight is in no parameter group", "a backbone group with lr=0"]),
+    (lambda m: torch.optim.SGD([{"params": m.fc.parameters(), "lr": 0.0},
+                                {"params": _backbone(m), "lr": 0.1}], momentum=0.9),
+     ["model_1.weight is in a group with lr=0.1, expected lr=0.0", "the head (fc) learns with lr=0.1"]),
+    (lambda m: torch.optim.SGD([{"params": m.fc.parameters(), "lr": 0.1},
+                                {"params": _backbone(m), "lr": 0.0}]),
+     ["momentum is [0, 0], expected 0.9", "pass momentum=0.9 after the list"]),
+    (lambda m: torch.optim.Adam([{"params": m.fc.parameters(), "lr": 0.1}, {"params": _backbone(m), "lr": 0.0}]),
+     ["expected torch.optim.SGD"]),
+    (lambda m: None, ["returned None", "return the optimizer"]),
+    # the learner's real errors are reported as they are, with their cause (not "run the cells above again")
+    (lambda m: torch.optim.SGD([{"params": m.fc.parameters(), "lr": 0.1},
+                                {"params": m.parameters(), "lr": 0.0}], momentum=0.9),
+     ["raised ValueError: some parameters appear in more than one parameter group", "one group only"]),
+    (lambda m: torch.optim.SGD([{"params": [m.fc], "lr": 0.1}, {"params": _backbone(m), "lr": 0.0}], momentum=0.9),
+     ["make_optimizer raised TypeError: optimizer can only optimize Tensors", "not the layer itself"]),
+    (lambda m: torch.optim.SGD([{"params": m.fc, "lr": 0.1}], momentum=0.9),
+     ["make_optimizer raised TypeError: 'Linear' object is not iterable", "not the layer itself"]),
+    (lambda m: torch.optim.SGD(m.fc.parameters(), lr=0.1, momentun=0.9),
+     ["make_optimizer raised TypeError: SGD.__init__() got an unexpected keyword argument 'momentun'",
+      "the error comes from your make_optimizer"]),
+])
+def test_ex1_rejects_wrong_groups_and_reports_real_errors(answer, fragments, capsys):
+    _rejected(ex.two_groups, answer, "07.1", *fragments, capsys=capsys)
 
 
-def test_two_groups_momentum_missing(capsys):
-    assert not ex.two_groups(lambda m: torch.optim.SGD([{"params": m.fc.parameters(), "lr": 0.1},
-                                                        {"params": _backbone(m), "lr": 0.0}]))
-    assert "momentum" in capsys.readouterr().out
-
-
-def test_two_groups_wrong_optimizer_and_return(capsys):
-    assert not ex.two_groups(lambda m: torch.optim.Adam([{"params": m.fc.parameters(), "lr": 0.1},
-                                                         {"params": _backbone(m), "lr": 0.0}]))
-    assert "expected torch.optim.SGD" in capsys.readouterr().out
-    assert not ex.two_groups(lambda m: None)
-    assert "returned None" in capsys.readouterr().out
-
-
-def test_two_groups_duplicate_parameter_is_reported_not_raised(capsys):
-    assert not ex.two_groups(lambda m: torch.optim.SGD([{"params": m.fc.parameters(), "lr": 0.1},
-                                                        {"params": m.parameters(), "lr": 0.0}], momentum=0.9))
-    assert "more than one parameter group" in capsys.readouterr().out
-
-
-# --- exercise 2: which parameters move ------------------------------------------------------------
+# --- 07.2 which parameters move -------------------------------------------------------------------
 
 RIGHT = {
     "SGD momentum=0.9": {"a": True, "b": False, "c": False},
@@ -74,42 +82,43 @@ def _with(opt_name, key, value):
     return answer
 
 
-def test_which_move_matches_the_pinned_pytorch(capsys):
+def test_ex2_truth_matches_the_pinned_pytorch():
     assert ex.ex2_truth() == RIGHT
-    assert ex.which_move(RIGHT)
+
+
+@pytest.mark.parametrize("right", [
+    RIGHT,
+    {k: {n: np.bool_(v) for n, v in row.items()} for k, row in RIGHT.items()},  # numpy bools (e.g. from an array)
+    {k: {n: torch.tensor(v) for n, v in row.items()} for k, row in RIGHT.items()},  # one-element bool tensors
+])
+def test_ex2_accepts_bools_of_every_kind(right, capsys):
+    assert ex.which_move(right)
     assert "passed" in capsys.readouterr().out
 
 
-def test_which_move_specific_mistakes(capsys):
-    assert not ex.which_move(_with("Adam", "a", False))
-    out = capsys.readouterr().out
-    assert "under Adam, you say a stays; it moves" in out and "optimizer state" in out
-    assert not ex.which_move(_with("AdamW", "b", False))
-    out = capsys.readouterr().out
-    assert "weight_decay is 0.01" in out
-    assert not ex.which_move(_with("Adam", "b", True))
-    out = capsys.readouterr().out
-    assert "under Adam, you say b moves; it does not" in out and "start at zero" in out
-    assert not ex.which_move(_with("SGD momentum=0.9", "c", True))
-    assert "c.grad is None" in capsys.readouterr().out
+@pytest.mark.parametrize("answer, fragments", [
+    (_with("Adam", "a", False), ["under Adam, you say a stays; it moves", "optimizer state"]),
+    (_with("AdamW", "b", False), ["under AdamW, you say b stays; it moves", "weight_decay is 0.01"]),
+    (_with("Adam", "b", True), ["under Adam, you say b moves; it does not", "start at zero"]),
+    (_with("SGD momentum=0.9", "c", True), ["you say c moves; it does not", "c.grad is None"]),
+    (_with("Adam", "a", np.False_), ["under Adam, you say a stays; it moves"]),
+    (_with("Adam", "a", "yes"), ["moves['Adam']['a'] is the text 'yes'", "without quotes"]),
+    (_with("Adam", "a", 1), ["moves['Adam']['a'] is the number 1", "not a number"]),
+    (_with("Adam", "a", None), ["should be True or False, got NoneType", "write True if the step moves"]),
+    ({"Adam": RIGHT["Adam"]}, ["no entry for 'SGD momentum=0.9'", "keep the keys"]),
+    ({**RIGHT, "AdamW": {"a": True}}, ["keys 'a', 'b', 'c'"]),
+    ([True, False], ["moves should be a dict, got list", "keep the template"]),
+])
+def test_ex2_rejects_wrong_and_malformed_answers(answer, fragments, capsys):
+    _rejected(ex.which_move, answer, "07.2", *fragments, capsys=capsys)
 
 
-def test_which_move_malformed_answers(capsys):
-    assert not ex.which_move({"Adam": RIGHT["Adam"]})
-    assert "no entry for 'SGD momentum=0.9'" in capsys.readouterr().out
-    assert not ex.which_move(_with("Adam", "a", "yes"))
-    assert "should be True or False" in capsys.readouterr().out
-    assert not ex.which_move({**RIGHT, "AdamW": {"a": True}})
-    assert "keys 'a', 'b', 'c'" in capsys.readouterr().out
-
-
-def test_which_move_stub_is_not_attempted(capsys):
-    stub = {k: {"a": ..., "b": ..., "c": ...} for k in RIGHT}
-    assert not ex.which_move(stub)
+def test_ex2_stub_is_not_attempted(capsys):
+    assert not ex.which_move({k: {"a": ..., "b": ..., "c": ...} for k in RIGHT})
     assert "not attempted yet" in capsys.readouterr().out
 
 
-# --- exercise 3: freeze a layer so it truly stops ---------------------------------------------------
+# --- 07.3 freeze a layer so it truly stops (Modify) -------------------------------------------------
 
 def _freeze_and_clear(model, opt, name):
     for p in getattr(model, name).parameters():
@@ -127,16 +136,40 @@ def _freeze_and_remove(model, opt, name):
         opt.state.pop(p, None)
 
 
+def _freeze_module_call_and_clear(model, opt, name):  # the module's requires_grad_ and zero_grad(set_to_none)
+    layer = getattr(model, name)
+    layer.requires_grad_(False)
+    layer.zero_grad(set_to_none=True)
+
+
+@pytest.mark.parametrize("right", [_freeze_and_clear, _freeze_and_remove, _freeze_module_call_and_clear])
+def test_ex3_accepts_each_safe_recipe(right, capsys):
+    assert ex.freeze_mid_training(right)
+    assert "passed" in capsys.readouterr().out
+
+
 def _requires_grad_only(model, opt, name):
     getattr(model, name).requires_grad_(False)
 
 
 def _remove_only(model, opt, name):
+    _freeze_and_remove(model, opt, name)
+    for p in getattr(model, name).parameters():
+        p.requires_grad_(True)
+
+
+def _freeze_and_remove_keeping_state(model, opt, name):  # the issue's hole: state left behind
     layer = list(getattr(model, name).parameters())
+    for p in layer:
+        p.requires_grad_(False)
     for group in opt.param_groups:
         group["params"] = [p for p in group["params"] if all(p is not q for q in layer)]
-    for p in layer:
-        opt.state.pop(p, None)
+
+
+def _freeze_with_list_remove(model, opt, name):
+    for p in getattr(model, name).parameters():
+        p.requires_grad_(False)
+        opt.param_groups[0]["params"].remove(p)
 
 
 def _freeze_two_layers(model, opt, name):
@@ -146,79 +179,184 @@ def _freeze_two_layers(model, opt, name):
             p.grad = None
 
 
-def test_freeze_right_answers(capsys):
-    assert ex.freeze_mid_training(_freeze_and_clear)
-    assert ex.freeze_mid_training(_freeze_and_remove)
-    assert capsys.readouterr().out.count("passed") == 2
+@pytest.mark.parametrize("answer, fragments", [
+    (_requires_grad_only, ["kept moving", "zero tensor", "p.grad = None"]),
+    (_remove_only, ["still computed", "requires_grad_(False)"]),
+    (_freeze_and_remove_keeping_state, ["still in opt.state", "raises KeyError", "opt.state.pop(p, None)"]),
+    (_freeze_with_list_remove, ["freeze_layer raised RuntimeError", "filter by identity"]),
+    (lambda model, opt, name: None, ["kept moving", "requires_grad_(False)"]),
+    (_freeze_two_layers, ["model_1 stopped training too", "only the layer named"]),
+])
+def test_ex3_rejects_freezes_that_leak(answer, fragments, capsys):
+    _rejected(ex.freeze_mid_training, answer, "07.3", *fragments, capsys=capsys)
 
 
-def test_freeze_requires_grad_alone_keeps_moving(capsys):
-    assert not ex.freeze_mid_training(_requires_grad_only)
-    out = capsys.readouterr().out
-    assert "kept moving" in out and "zero tensor" in out and "p.grad = None" in out
-
-
-def test_freeze_removal_alone_still_computes_gradients(capsys):
-    assert not ex.freeze_mid_training(_remove_only)
-    out = capsys.readouterr().out
-    assert "still computed" in out and "requires_grad_(False)" in out
-
-
-def test_freeze_doing_nothing_or_too_much(capsys):
-    assert not ex.freeze_mid_training(lambda model, opt, name: None)
-    assert "requires_grad_(False)" in capsys.readouterr().out
-    assert not ex.freeze_mid_training(_freeze_two_layers)
-    assert "model_1 stopped training too" in capsys.readouterr().out
-
-
-# --- exercise 4: unfreeze gradually ----------------------------------------------------------------
+# --- 07.4 unfreeze gradually (Modify) ----------------------------------------------------------------
 
 def _unfreeze(model, opt):
     for p in _backbone(model):
         p.requires_grad_(True)
-    opt.add_param_group({"params": _backbone(model), "lr": 0.001})
+    opt.add_param_group({"params": _backbone(model), "lr": opt.param_groups[0]["lr"] / 10})
 
 
-def _unfreeze_without_requires_grad(model, opt):
-    opt.add_param_group({"params": _backbone(model), "lr": 0.001})
+def _unfreeze_module_calls(model, opt):  # the modules' requires_grad_, two groups, lr read from the defaults
+    model.model_1.requires_grad_(True)
+    model.model_2.requires_grad_(True)
+    for layer in (model.model_1, model.model_2):
+        opt.add_param_group({"params": layer.parameters(), "lr": opt.defaults["lr"] * 0.1})
 
 
-def _unfreeze_without_group(model, opt):
-    for p in _backbone(model):
-        p.requires_grad_(True)
-
-
-def _unfreeze_same_lr(model, opt):
-    for p in _backbone(model):
-        p.requires_grad_(True)
-    opt.add_param_group({"params": _backbone(model)})
-
-
-def _unfreeze_into_head_group(model, opt):
-    for p in _backbone(model):
-        p.requires_grad_(True)
-    opt.param_groups[0]["params"].extend(_backbone(model))
-
-
-def _unfreeze_changing_head_lr(model, opt):
-    _unfreeze(model, opt)
-    opt.param_groups[0]["lr"] = 0.001
-
-
-def test_unfreeze_right_answer(capsys):
-    assert ex.gradual_unfreeze(_unfreeze)
+@pytest.mark.parametrize("right", [_unfreeze, _unfreeze_module_calls])
+def test_ex4_accepts_unfreezing_written_differently(right, capsys):
+    assert ex.gradual_unfreeze(right)
     assert "passed" in capsys.readouterr().out
 
 
-def test_unfreeze_specific_mistakes(capsys):
-    assert not ex.gradual_unfreeze(_unfreeze_without_requires_grad)
-    assert "requires_grad=False" in capsys.readouterr().out
-    assert not ex.gradual_unfreeze(_unfreeze_without_group)
-    assert "add_param_group" in capsys.readouterr().out
-    assert not ex.gradual_unfreeze(_unfreeze_same_lr)
-    out = capsys.readouterr().out
-    assert "expected 0.001" in out and "head's rate" in out
-    assert not ex.gradual_unfreeze(_unfreeze_into_head_group)
-    assert "expected 0.001" in capsys.readouterr().out
-    assert not ex.gradual_unfreeze(_unfreeze_changing_head_lr)
-    assert "expected it to stay 0.01" in capsys.readouterr().out
+def _without_requires_grad(model, opt):
+    opt.add_param_group({"params": _backbone(model), "lr": 0.001})
+
+
+def _without_group(model, opt):
+    for p in _backbone(model):
+        p.requires_grad_(True)
+
+
+def _same_lr(model, opt):
+    _without_group(model, opt)
+    opt.add_param_group({"params": _backbone(model)})
+
+
+def _into_head_group(model, opt):
+    _without_group(model, opt)
+    opt.param_groups[0]["params"].extend(_backbone(model))
+
+
+def _changing_head_lr(model, opt):
+    _unfreeze(model, opt)
+    opt.param_groups[0]["lr"] = opt.param_groups[0]["lr"] / 10
+
+
+def _fixed_number(model, opt):  # right only when the head happens to learn at 0.01
+    _without_group(model, opt)
+    opt.add_param_group({"params": _backbone(model), "lr": 0.001})
+
+
+def _whole_model(model, opt):
+    _without_group(model, opt)
+    opt.add_param_group({"params": model.parameters(), "lr": 0.001})
+
+
+def _a_list_not_a_dict(model, opt):
+    _without_group(model, opt)
+    opt.add_param_group(_backbone(model))
+
+
+@pytest.mark.parametrize("answer, fragments", [
+    (_without_requires_grad, ["requires_grad=False", "requires_grad_(True)"]),
+    (_without_group, ["in no parameter group", "add_param_group"]),
+    (_same_lr, ["expected 0.001", "head's rate"]),
+    (_into_head_group, ["expected 0.001", "head's rate"]),
+    (_changing_head_lr, ["expected it to stay 0.01", "leave the head's group alone"]),
+    (_fixed_number, ["with the head at lr=0.05", "expected 0.005", "opt.param_groups[0]['lr']"]),
+    (_whole_model, ["unfreeze raised ValueError: some parameters appear in more than one parameter group",
+                    "one group only"]),
+    (_a_list_not_a_dict, ["unfreeze raised TypeError: param_group must be a dict", "one dict"]),
+])
+def test_ex4_rejects_half_unfreezing(answer, fragments, capsys):
+    _rejected(ex.gradual_unfreeze, answer, "07.4", *fragments, capsys=capsys)
+
+
+# --- 07.5 discriminative learning rates (Make) ----------------------------------------------------------
+
+def _by_distance(blocks, head_lr, decay):
+    n = len(blocks)
+    return [{"params": block.parameters(), "lr": head_lr * decay ** (n - 1 - i)} for i, block in enumerate(blocks)]
+
+
+def _from_the_head_down(blocks, head_lr, decay):  # a running product, from the head down, lists of parameters
+    groups, lr = [], head_lr
+    for block in reversed(list(blocks.children())):
+        groups.append({"params": list(block.parameters()), "lr": lr})
+        lr *= decay
+    return groups
+
+
+def _by_parameter_name(blocks, head_lr, decay):  # one group per parameter, the block read from its name
+    n = len(blocks)
+    return ({"params": [p], "lr": head_lr * decay ** (n - 1 - int(name.split(".")[0]))}
+            for name, p in blocks.named_parameters())
+
+
+@pytest.mark.parametrize("right", [_by_distance, _from_the_head_down, _by_parameter_name])
+def test_ex5_accepts_groups_built_differently(right, capsys):
+    assert ex.discriminative_lrs(right)
+    assert "passed" in capsys.readouterr().out
+
+
+def _reversed(blocks, head_lr, decay):
+    return [{"params": b.parameters(), "lr": head_lr * decay ** i} for i, b in enumerate(blocks)]
+
+
+def _decayed_head(blocks, head_lr, decay):
+    n = len(blocks)
+    return [{"params": b.parameters(), "lr": head_lr * decay ** (n - i)} for i, b in enumerate(blocks)]
+
+
+def _no_lr(blocks, head_lr, decay):
+    return [{"params": b.parameters()} for b in blocks]
+
+
+def _linear_layers_only(blocks, head_lr, decay):  # misses the norms inside the blocks
+    n = len(blocks)
+    return [{"params": (b[0] if isinstance(b, torch.nn.Sequential) else b).parameters(),
+             "lr": head_lr * decay ** (n - 1 - i)} for i, b in enumerate(blocks)]
+
+
+def _whole_model_plus_head(blocks, head_lr, decay):
+    return [{"params": blocks.parameters(), "lr": head_lr * decay}, {"params": blocks[-1].parameters(), "lr": head_lr}]
+
+
+def _hard_coded(blocks, head_lr, decay):  # the numbers of one case typed in
+    return [{"params": b.parameters(), "lr": lr} for b, lr in zip(blocks, [0.0025, 0.005, 0.01, 0.01])]
+
+
+def _an_optimizer(blocks, head_lr, decay):
+    return torch.optim.AdamW(_by_distance(blocks, head_lr, decay))
+
+
+def _copies(blocks, head_lr, decay):
+    n = len(blocks)
+    return [{"params": [p.detach().clone().requires_grad_() for p in b.parameters()],
+             "lr": head_lr * decay ** (n - 1 - i)} for i, b in enumerate(blocks)]
+
+
+@pytest.mark.parametrize("answer, fragments", [
+    (_reversed, ["learns at lr=0.01, expected 0.0025", "the order is reversed"]),
+    (_decayed_head, ["expected 0.0025", "one decay too many"]),
+    (_no_lr, ["lr=0.001, expected 0.0025", "the optimizer's default"]),
+    (_linear_layers_only, ["0.1.weight is in no group", "norms and biases too"]),
+    (_whole_model_plus_head, ["raised ValueError: some parameters appear in more than one parameter group"]),
+    (_hard_coded, ["with 4 blocks, head_lr=0.02 and decay=0.3"]),
+    (_an_optimizer, ["returned an optimizer", "return the list of group dicts"]),
+    (_copies, ["is in no group"]),
+    (lambda blocks, head_lr, decay: None, ["should return a list of dicts, got NoneType"]),
+])
+def test_ex5_rejects_wrong_rates_and_groups(answer, fragments, capsys):
+    _rejected(ex.discriminative_lrs, answer, "07.5", *fragments, capsys=capsys)
+
+
+def test_ex5_stub_is_not_attempted(capsys):
+    def stub(blocks, head_lr, decay):
+        raise NotImplementedError("return one group per block")
+
+    assert not ex.discriminative_lrs(stub)
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_checkers_leave_the_learners_random_state_alone(capsys):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ex.discriminative_lrs(_by_distance)
+    ex.gradual_unfreeze(_unfreeze)
+    assert torch.equal(torch.rand(3), expected)

@@ -1,7 +1,10 @@
-"""Right and specific wrong answers for lesson 08's checkers (Jacobians)."""
+"""Lesson 08's checkers from both sides (Jacobians): plausible wrong answers are rejected with the hint
+that names the real cause, right answers written differently pass."""
 
+import numpy as np
+import pytest
 import torch
-from torch.func import jacrev
+from torch.func import grad, jacrev, vmap
 
 from gradflow.exercises import jacobians as ex
 
@@ -10,32 +13,47 @@ def _out(capsys):
     return capsys.readouterr().out
 
 
-# --- exercise 1 -----------------------------------------------------------------------------------
+def _rejected(check, answer, label, *fragments, capsys):
+    assert not check(answer)
+    out = capsys.readouterr().out
+    assert out.startswith(f"✘ {label} "), out
+    for fragment in fragments:
+        assert fragment in out, out
 
-def test_pick_outputs_gradient_right(capsys):
-    assert ex.pick_outputs_gradient(torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]))
+
+# --- 08.1 choose the gradient argument (Modify) -------------------------------------------------------
+
+def _built_by_index():
+    v = torch.zeros(2, 3, dtype=torch.float64)
+    v[0, 2] = v[1, 0] = 1
+    return v
+
+
+@pytest.mark.parametrize("right", [
+    torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]),
+    torch.tensor([[0, 0, 1], [1, 0, 0]]),  # integers
+    _built_by_index(),  # float64, written by index
+    torch.eye(3)[[2, 0]],  # rows of the identity
+])
+def test_ex1_accepts_v_written_differently(right, capsys):
+    assert ex.pick_outputs_gradient(right)
     assert "passed" in _out(capsys)
 
 
-def test_pick_outputs_gradient_wrong_answers(capsys):
-    assert not ex.pick_outputs_gradient([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
-    assert "torch.tensor" in _out(capsys)
-    assert not ex.pick_outputs_gradient(torch.tensor([0.0, 0.0, 1.0, 1.0, 0.0, 0.0]))
-    assert "exact shape" in _out(capsys)
-    assert not ex.pick_outputs_gradient(torch.ones(2, 3))
-    assert "Y.sum()" in _out(capsys)
-    assert not ex.pick_outputs_gradient(torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
-    out = _out(capsys)
-    assert "weight 1 on Y[0, 0] and weight 1 on Y[1, 2]" in out and "row 0, column 2" in out
-    assert not ex.pick_outputs_gradient(torch.tensor([[0, 0, 1], [1, 0, 0]]).T)
-    assert "shape" in _out(capsys)
+@pytest.mark.parametrize("answer, fragments", [
+    ([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], ["should be a tensor, got list", "torch.tensor"]),
+    (np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), ["should be a tensor, got ndarray", "torch.tensor"]),
+    (torch.tensor([0.0, 0.0, 1.0, 1.0, 0.0, 0.0]), ["shape (6,)", "exact shape"]),
+    (torch.ones(2, 3), ["Y.sum()", "weight 1 to the two outputs"]),
+    (torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+     ["weight 1 on Y[0, 0] and weight 1 on Y[1, 2]", "row 0, column 2"]),
+    (torch.tensor([[0, 0, 1], [1, 0, 0]]).T, ["shape (3, 2)", "exact shape"]),
+])
+def test_ex1_rejects_misplaced_weights(answer, fragments, capsys):
+    _rejected(ex.pick_outputs_gradient, answer, "08.1", *fragments, capsys=capsys)
 
 
-def test_pick_outputs_gradient_accepts_integer_tensor(capsys):
-    assert ex.pick_outputs_gradient(torch.tensor([[0, 0, 1], [1, 0, 0]]))
-
-
-# --- exercise 2 -----------------------------------------------------------------------------------
+# --- 08.2 a Jacobian row by row (warm-up) ----------------------------------------------------------------
 
 def _rows_autograd_grad(f, x):
     x = x.detach().requires_grad_()
@@ -99,31 +117,49 @@ def _returns_list(f, x):
     return list(_rows_autograd_grad(f, x))
 
 
-def test_jacobian_by_rows_right(capsys):
-    assert ex.jacobian_by_rows(_rows_autograd_grad)
-    assert ex.jacobian_by_rows(_rows_backward)
+def _rows_columns_of_eye(f, x):  # written differently: range loop, backward, .grad copied, then cleared
+    x = x.clone().detach().requires_grad_(True)
+    y = f(x)
+    n = y.shape[0]
+    J = torch.zeros(n, x.shape[0])
+    for i in range(n):
+        one_hot = torch.zeros(n)
+        one_hot[i] = 1.0
+        y.backward(one_hot, retain_graph=True)
+        J[i] = x.grad
+        x.grad.zero_()
+    return J
+
+
+def _typo(f, x):
+    x = x.detach().requires_grad_()
+    y = f(x)
+    return torch.stack([torch.autograd.grad(y, x, v, retain_grpah=True)[0] for v in torch.eye(y.numel())])
+
+
+@pytest.mark.parametrize("right", [_rows_autograd_grad, _rows_backward, _rows_columns_of_eye])
+def test_ex2_accepts_row_loops_written_differently(right, capsys):
+    assert ex.jacobian_by_rows(right)
     assert "passed" in _out(capsys)
 
 
-def test_jacobian_by_rows_wrong_answers(capsys):
-    cases = [
-        (_columns, "transpose"),
-        (_no_zeroing, "x.grad = None"),
-        (_forward_per_row, "retain_graph=True"),
-        (_no_retain, "retain_graph=True to every backward but the last"),
-        (_no_requires_grad, "requires_grad_()"),
-        (_whole_output, "one-hot"),
-        (_jacrev, "one backward per output"),
-        (_returns_list, "torch.stack"),
-        (lambda f, x: None, "returned None"),
-    ]
-    for fn, text in cases:
-        assert not ex.jacobian_by_rows(fn), fn
-        out = _out(capsys)
-        assert text in out, (fn, out)
+@pytest.mark.parametrize("answer, fragments", [
+    (_columns, ["transpose", "stack the results as rows"]),
+    (_no_zeroing, ["sum of the rows before it", "x.grad = None"]),
+    (_forward_per_row, ["f ran", "retain_graph=True"]),
+    (_no_retain, ["already freed", "retain_graph=True to every backward but the last"]),
+    (_no_requires_grad, ["nothing that requires grad", "requires_grad_()"]),
+    (_whole_output, ["without a gradient", "one-hot"]),
+    (_jacrev, ["1 backward pass(es)", "one backward per output"]),
+    (_returns_list, ["returned a list", "torch.stack"]),
+    (lambda f, x: None, ["returned None"]),
+    (_typo, ["jacobian_by_rows raised TypeError", "retain_grpah", "the error comes from your jacobian_by_rows"]),
+])
+def test_ex2_rejects_row_loops_that_go_wrong(answer, fragments, capsys):
+    _rejected(ex.jacobian_by_rows, answer, "08.2", *fragments, capsys=capsys)
 
 
-def test_jacobian_by_rows_stub_is_not_attempted(capsys):
+def test_ex2_stub_is_not_attempted(capsys):
     def stub(f, x):
         raise NotImplementedError("one forward, then one backward per output")
 
@@ -131,41 +167,9 @@ def test_jacobian_by_rows_stub_is_not_attempted(capsys):
     assert "not attempted yet" in _out(capsys)
 
 
-# --- exercise 3 -----------------------------------------------------------------------------------
+# --- 08.3 predict the Jacobian's shape -------------------------------------------------------------------
 
-def _g(x):
-    return torch.stack([x[0] * x[1], torch.sin(x[2]), x.pow(2).sum()])
-
-
-X0 = torch.tensor([1.0, 2.0, 0.5])
-
-
-def test_jacrev_jacobian_right(capsys):
-    assert ex.jacrev_jacobian(jacrev(_g)(X0))
-    assert ex.jacrev_jacobian(torch.autograd.functional.jacobian(_g, X0))  # same matrix, also fine
-    assert "passed" in _out(capsys)
-
-
-def test_jacrev_jacobian_wrong_answers(capsys):
-    assert not ex.jacrev_jacobian(jacrev(_g))
-    assert "call it at x0" in _out(capsys)
-    assert not ex.jacrev_jacobian(jacrev(_g)(X0).T)
-    assert "transpose" in _out(capsys)
-    assert not ex.jacrev_jacobian(jacrev(_g)(X0)[0])
-    assert "one row" in _out(capsys)
-    assert not ex.jacrev_jacobian(jacrev(_g)(X0 + 1))
-    assert "x0" in _out(capsys)
-
-
-# --- exercise 4 -----------------------------------------------------------------------------------
-
-def test_jacobian_shape_right(capsys):
-    assert ex.jacobian_shape((8, 10, 8, 1, 5, 5))
-    assert ex.jacobian_shape([8, 10, 8, 1, 5, 5])
-    assert ex.jacobian_shape(torch.Size([8, 10, 8, 1, 5, 5]))
-
-
-def test_jacobian_shape_matches_jacrev():
+def test_ex3_the_answer_is_what_jacrev_returns():
     weight = torch.randn(25, 10)
 
     def h(images):
@@ -174,18 +178,174 @@ def test_jacobian_shape_matches_jacrev():
     assert tuple(jacrev(h)(torch.randn(8, 1, 5, 5)).shape) == (8, 10, 8, 1, 5, 5)
 
 
-def test_jacobian_shape_wrong_answers(capsys):
-    cases = [
-        ((8, 1, 5, 5, 8, 10), "input's shape first"),
-        ((8, 10, 1, 5, 5), "per-image"),
-        ((80, 200), "flattened"),
-        ((8, 10), "output's shape"),
-        ((8, 1, 5, 5), "x.grad"),
-        ((1, 2, 3), "output's shape followed by the input's"),
-        ("(8, 10, 8, 1, 5, 5)", "tuple of ints"),
-        ((8.0, 10, 8, 1, 5, 5), "int"),
-    ]
-    for answer, text in cases:
-        assert not ex.jacobian_shape(answer), answer
-        out = _out(capsys)
-        assert text in out, (answer, out)
+@pytest.mark.parametrize("right", [(8, 10, 8, 1, 5, 5), [8, 10, 8, 1, 5, 5], torch.Size([8, 10, 8, 1, 5, 5]),
+                                   tuple(np.array([8, 10, 8, 1, 5, 5]))])  # numpy integers
+def test_ex3_accepts_the_shape_in_any_sequence(right, capsys):
+    assert ex.jacobian_shape(right)
+    assert "passed" in _out(capsys)
+
+
+@pytest.mark.parametrize("answer, fragments", [
+    ((8, 1, 5, 5, 8, 10), ["input's shape first"]),
+    ((8, 10, 1, 5, 5), ["per-image"]),
+    ((80, 200), ["flattened"]),
+    ((8, 10), ["output's shape"]),
+    ((8, 1, 5, 5), ["x.grad"]),
+    ((1, 2, 3), ["output's shape followed by the input's"]),
+    ("(8, 10, 8, 1, 5, 5)", ["tuple of ints"]),
+    ((8.0, 10, 8, 1, 5, 5), ["whole number"]),
+])
+def test_ex3_rejects_shapes_that_flatten_or_swap(answer, fragments, capsys):
+    _rejected(ex.jacobian_shape, answer, "08.3", *fragments, capsys=capsys)
+
+
+# --- 08.4 saliency for a batch (Make) -------------------------------------------------------------------
+
+def _leaf(x):
+    return x.detach().clone().requires_grad_()
+
+
+def _saliency_grad_outputs(model, x, target):
+    x = _leaf(x)
+    scores = model(x)
+    v = torch.zeros_like(scores)
+    v[torch.arange(len(target)), target] = 1.0
+    (g,) = torch.autograd.grad(scores, x, grad_outputs=v)
+    return g
+
+
+def _saliency_gather_backward_inputs(model, x, target):  # gather + sum, backward only into x
+    x = _leaf(x)
+    model(x).gather(1, target[:, None]).sum().backward(inputs=[x])
+    return x.grad
+
+
+def _saliency_vmap(model, x, target):  # torch.func per sample, one batched call; detached at the end
+    with torch.no_grad():
+        classes = model(x[:1]).shape[1]
+    weights = torch.nn.functional.one_hot(target, classes).to(x.dtype)
+    return vmap(grad(lambda x1, w1: (model(x1[None])[0] * w1).sum()))(x, weights).detach()
+
+
+@pytest.mark.parametrize("right", [_saliency_grad_outputs, _saliency_gather_backward_inputs, _saliency_vmap])
+def test_ex4_accepts_saliency_written_differently(right, capsys):
+    assert ex.batch_saliency(right)
+    assert "passed" in _out(capsys)
+
+
+def _into_the_parameters(model, x, target):  # plain backward: adds into every parameter's .grad
+    x = _leaf(x)
+    model(x).gather(1, target[:, None]).sum().backward()
+    return x.grad
+
+
+def _zeroing_the_model(model, x, target):
+    model.zero_grad()
+    return _into_the_parameters(model, x, target)
+
+
+def _all_classes(model, x, target):
+    x = _leaf(x)
+    scores = model(x)
+    scores.backward(torch.ones_like(scores), inputs=[x])
+    return x.grad
+
+
+def _every_target(model, x, target):
+    x = _leaf(x)
+    (g,) = torch.autograd.grad(model(x)[:, target].sum(), x)
+    return g
+
+
+def _predicted_class(model, x, target):
+    x = _leaf(x)
+    scores = model(x)
+    (g,) = torch.autograd.grad(scores.gather(1, scores.argmax(1, keepdim=True)).sum(), x)
+    return g
+
+
+def _mean_over_batch(model, x, target):
+    x = _leaf(x)
+    (g,) = torch.autograd.grad(model(x).gather(1, target[:, None]).mean(), x)
+    return g
+
+
+def _loss_gradient(model, x, target):
+    x = _leaf(x)
+    (g,) = torch.autograd.grad(torch.nn.functional.cross_entropy(model(x), target), x)
+    return g
+
+
+def _loop_over_samples(model, x, target):
+    rows = []
+    for b in range(len(x)):
+        leaf = _leaf(x[b:b + 1])
+        (g,) = torch.autograd.grad(model(leaf)[0, target[b]], leaf)
+        rows.append(g[0])
+    return torch.stack(rows)
+
+
+def _on_the_callers_x(model, x, target):
+    x.requires_grad_()
+    (g,) = torch.autograd.grad(model(x).gather(1, target[:, None]).sum(), x)
+    return g
+
+
+def _no_gradient_argument(model, x, target):
+    x = _leaf(x)
+    model(x).backward(inputs=[x])
+    return x.grad
+
+
+def _flat_gradient(model, x, target):
+    x = _leaf(x)
+    scores = model(x)
+    scores.backward(torch.ones(len(x)), inputs=[x])
+    return x.grad
+
+
+def _every_class_jacobian(model, x, target):
+    return vmap(jacrev(lambda x1: model(x1[None])[0]))(x).detach()
+
+
+def _graph_attached(model, x, target):
+    x = _leaf(x)
+    (g,) = torch.autograd.grad(model(x).gather(1, target[:, None]).sum(), x, create_graph=True)
+    return g
+
+
+@pytest.mark.parametrize("answer, fragments", [
+    (_into_the_parameters, ["changed the model's parameter gradients", "torch.autograd.grad", "inputs=[x_leaf]"]),
+    (_zeroing_the_model, ["changed the model's parameter gradients", "must survive"]),
+    (_all_classes, ["every class score added up", "put 1 only at each sample's target class"]),
+    (_every_target, ["every sample's target", "scores.gather(1, target[:, None])"]),
+    (_predicted_class, ["predicted class (argmax)", "target[b]"]),
+    (_mean_over_batch, ["divided by the batch size", "use sum()"]),
+    (_loss_gradient, ["cross-entropy loss", "not the loss"]),
+    (_loop_over_samples, ["ran the model 6 times", "one forward of the whole batch"]),
+    (_on_the_callers_x, ["changed the caller's x", "x.detach().clone().requires_grad_()"]),
+    (_no_gradient_argument, ["without a gradient", "1 at each sample's target class"]),
+    (_flat_gradient, ["does not have the scores' shape", "(B, classes)"]),
+    (_every_class_jacobian, ["a gradient for every class", "shape (B, F)"]),
+    (_graph_attached, ["still attached to the autograd graph", ".detach()"]),
+    (lambda model, x, target: None, ["is None"]),
+])
+def test_ex4_rejects_saliency_mistakes(answer, fragments, capsys):
+    _rejected(ex.batch_saliency, answer, "08.4", *fragments, capsys=capsys)
+
+
+def test_ex4_stub_is_not_attempted(capsys):
+    def stub(model, x, target):
+        raise NotImplementedError("one backward for the whole batch")
+
+    assert not ex.batch_saliency(stub)
+    assert "not attempted yet" in _out(capsys)
+
+
+def test_checkers_leave_the_learners_random_state_alone(capsys):
+    torch.manual_seed(321)
+    expected = torch.rand(3)
+    torch.manual_seed(321)
+    ex.batch_saliency(_saliency_grad_outputs)
+    ex.jacobian_by_rows(_rows_autograd_grad)
+    assert torch.equal(torch.rand(3), expected)

@@ -4,9 +4,31 @@ from __future__ import annotations
 
 import torch
 
+import numbers
+
+from torch import nn
+
 from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_type, run_learner
 
 LESSON = "08_jacobians"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+def _call(fn, *args, name: str, errors=None):
+    """The learner's ``fn(*args)``: known autograd errors become their hint; any other error is reported as
+    itself (type and message), never as "run the cells above again"."""
+    try:
+        return run_learner(fn, *args, errors=errors)
+    except (NotImplementedError, Wrong):
+        raise
+    except Exception as error:
+        raise Wrong(f"{name} raised {type(error).__name__}: {_first_line(error)}",
+                    f"the error comes from your {name}, not from the cells above: read the message and fix "
+                    "that line") from None
 
 
 # --- exercise 1: the gradient argument that selects Y[0, 2] + Y[1, 0] ----------------------------
@@ -23,7 +45,7 @@ def _describe_weights(v: torch.Tensor) -> str:
 
 @exercise(LESSON, 1, "choose the gradient argument")
 def pick_outputs_gradient(v):
-    if isinstance(v, (list, tuple)):
+    if isinstance(v, (list, tuple)) or type(v).__module__ == "numpy":
         raise Wrong(f"v should be a tensor, got {type(v).__name__}",
                     "backward refuses a list as gradient: wrap it in torch.tensor(...)")
     expect_type(v, torch.Tensor, "v")
@@ -86,7 +108,7 @@ def jacobian_by_rows(fn):
     for body, n_out, x in _CASES:
         f = _Counted(body, n_out)
         expected = _reference_jacobian(body, x)
-        J = run_learner(fn, f, x.clone(), errors={
+        J = _call(fn, f, x.clone(), name="jacobian_by_rows", errors={
             "does not require grad": ("backward found nothing that requires grad",
                                       "x arrives without requires_grad: start with x = x.detach().requires_grad_()"),
             "second time": ("the second backward found the graph already freed",
@@ -119,43 +141,17 @@ def jacobian_by_rows(fn):
                         "run the forward once and keep its graph alive with retain_graph=True")
         if f.backwards != n_out:
             raise Wrong(f"{f.backwards} backward pass(es) for {n_out} outputs",
-                        "this exercise asks for one backward per output (jacrev, one vectorised call, is exercise 3)")
+                        "this exercise asks for one backward per output (jacrev does them all in one vectorised "
+                        "pass: section 5)")
     return "one forward and one backward per output, rows match jacrev"
 
 
-# --- exercise 3: jacrev in one call ---------------------------------------------------------------
-
-def _g(x):
-    return torch.stack([x[0] * x[1], torch.sin(x[2]), x.pow(2).sum()])
-
-
-_X0 = torch.tensor([1.0, 2.0, 0.5])
-
-
-@exercise(LESSON, 3, "a Jacobian in one call")
-def jacrev_jacobian(J_g):
-    from torch.func import jacrev
-
-    expected = jacrev(_g)(_X0.clone())
-    if callable(J_g) and not isinstance(J_g, torch.Tensor):
-        raise Wrong("J_g is a function, not a tensor",
-                    "jacrev(g) returns a function that computes the Jacobian: call it at x0, jacrev(g)(x0)")
-    if isinstance(J_g, torch.Tensor) and J_g.shape == (3,):
-        raise Wrong("J_g has shape (3,): that is one row (a single vector-Jacobian product)",
-                    "jacrev(g)(x0) returns the whole 3 x 3 matrix")
-    if isinstance(J_g, torch.Tensor) and J_g.shape == expected.shape and not J_g.requires_grad and torch.allclose(
-            J_g.float(), expected.T, atol=1e-5):
-        raise Wrong("J_g is the transpose of the Jacobian", "rows are outputs: J[i, j] = d g(x)_i / d x_j")
-    expect_tensor(J_g, expected, "J_g", "use jacrev(g)(x0) with the g and x0 defined in the cell", atol=1e-5)
-    return "rows are the 3 outputs of g, columns its 3 inputs"
-
-
-# --- exercise 4: the shape of a Jacobian ----------------------------------------------------------
+# --- exercise 3: the shape of a Jacobian ----------------------------------------------------------
 
 _OUT, _IN = (8, 10), (8, 1, 5, 5)
 
 
-@exercise(LESSON, 4, "predict the Jacobian's shape")
+@exercise(LESSON, 3, "predict the Jacobian's shape")
 def jacobian_shape(shape):
     if isinstance(shape, torch.Size):
         shape = tuple(shape)
@@ -163,8 +159,9 @@ def jacobian_shape(shape):
         shape = tuple(shape)
     if not isinstance(shape, tuple):
         raise Wrong(f"give the shape as a tuple of ints, got {type(shape).__name__}", "for example (2, 3)")
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
-        raise Wrong("every entry of the shape should be an int", "for example (2, 3)")
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape):
+        raise Wrong("every entry of the shape should be a whole number", "for example (2, 3)")
+    shape = tuple(int(n) for n in shape)  # numpy integers too
     expected = _OUT + _IN
     if shape == expected:
         return "output shape (8, 10) followed by input shape (8, 1, 5, 5)"
@@ -182,3 +179,124 @@ def jacobian_shape(shape):
     if shape == (80, 200) or len(shape) == 2:
         raise Wrong(f"{shape} is flattened", "jacrev does not flatten: output shape, then input shape, all dims kept")
     raise Wrong(f"the shape is not {shape}", "the Jacobian's shape is the output's shape followed by the input's")
+
+
+# --- exercise 4: saliency for a batch (Make) ------------------------------------------------------
+
+def _scorer_small() -> nn.Module:
+    torch.manual_seed(8)
+    return nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 4))
+
+
+def _scorer_normed() -> nn.Module:
+    torch.manual_seed(9)
+    model = nn.Sequential(nn.Linear(7, 12), nn.BatchNorm1d(12), nn.ReLU(), nn.Linear(12, 3))
+    with torch.no_grad():  # statistics of a model that has trained: eval mode uses them, samples stay independent
+        model[1].running_mean.uniform_(-0.5, 0.5)
+        model[1].running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+#: (model maker, batch size, input features, classes): two scorers this lesson never used
+_EX4_CASES = [(_scorer_small, 6, 5, 4), (_scorer_normed, 5, 7, 3)]
+_EX4_TOL = dict(rtol=1e-5, atol=1e-6)  # one batched backward against B one-sample backwards: last-bit differences
+
+
+def _per_sample(model, x, pick) -> torch.Tensor:
+    """Reference: for each sample alone, d pick(scores of that sample) / d x[b], one backward each."""
+    rows = []
+    for b in range(x.shape[0]):
+        leaf = x[b:b + 1].detach().clone().requires_grad_()
+        (g,) = torch.autograd.grad(pick(model(leaf)[0], b), leaf)
+        rows.append(g[0])
+    return torch.stack(rows)
+
+
+def _saliency_mistakes(model, x, target) -> list[tuple[torch.Tensor, str, str]]:
+    """(what a plausible wrong answer returns, what it is, the hint) for this model and batch."""
+    B = x.shape[0]
+    predicted = model(x).argmax(1)
+    leaf = x.detach().clone().requires_grad_()
+    scores = model(leaf)
+    (all_targets,) = torch.autograd.grad(scores[:, target].sum(), leaf, retain_graph=True)
+    (loss_grad,) = torch.autograd.grad(nn.functional.cross_entropy(scores, target), leaf)
+    right = _per_sample(model, x, lambda s, b: s[target[b]])
+    return [
+        (_per_sample(model, x, lambda s, b: s.sum()), "the gradient of every class score added up",
+         "a gradient of ones (or .sum() of all scores) weighs every class: put 1 only at each sample's target class"),
+        (_per_sample(model, x, lambda s, b: s[predicted[b]]), "the gradient of the predicted class (argmax)",
+         "the exercise asks for the target class target[b], which is not always the class the model predicts"),
+        (all_targets, "each sample's gradient of the scores at every sample's target",
+         "scores[:, target] is a B x B matrix (every sample scored at every target): take one entry per row, "
+         "scores[torch.arange(B), target] or scores.gather(1, target[:, None])"),
+        (loss_grad, "the gradient of the cross-entropy loss",
+         "the exercise asks for the target score itself, not the loss"),
+        (right / B, "the right gradient divided by the batch size",
+         "mean() over the batch gives each sample weight 1/B: use sum(), or a gradient of ones at the targets"),
+        (right.abs(), "the absolute value of the gradient", "return the gradient itself, signs included"),
+    ]
+
+
+@exercise(LESSON, 4, "saliency for a batch")
+def batch_saliency(saliency):
+    expect_function(saliency, "saliency")
+    for make, B, F, C in _EX4_CASES:
+        _check_saliency(saliency, make(), B, F, C)
+    return "each sample's target score differentiated by its own input, with no loop over the samples, parameter gradients untouched"
+
+
+def _check_saliency(saliency, model, B: int, F: int, C: int) -> None:
+    g = torch.Generator().manual_seed(B * 100 + F)
+    x = torch.randn(B, F, generator=g)
+    with torch.no_grad():
+        predicted = model(x).argmax(1)
+    target = predicted.clone()
+    target[::2] = (predicted[::2] + 1) % C  # half the targets differ from the prediction
+    # training code calls a saliency between backward and step: gradients are already there
+    for p in model.parameters():
+        p.grad = torch.full_like(p, 0.5)
+    grads_before = {n: p.grad.clone() for n, p in model.named_parameters()}
+    x_before = x.clone()
+    forwards = []
+    hook = model.register_forward_hook(lambda module, args, out: forwards.append(1))
+    try:
+        result = _call(saliency, model, x, target.clone(), name="saliency", errors={
+            "implicitly created only for scalar": (
+                "backward() was called on a batch of scores without a gradient",
+                "pass gradient= with the scores' shape: 1 at each sample's target class, 0 elsewhere"),
+            "does not require grad": (
+                "backward found nothing that requires grad",
+                "x arrives without requires_grad: work on x_leaf = x.detach().requires_grad_()"),
+            "Mismatch in shape": (
+                "the gradient you passed does not have the scores' shape",
+                "gradient= (or grad_outputs=) must have the shape of model(x), (B, classes): "
+                "1 at [b, target[b]], 0 elsewhere")})
+    finally:
+        hook.remove()
+    changed = [n for n, p in model.named_parameters() if p.grad is None or not torch.equal(p.grad, grads_before[n])]
+    if changed:
+        what = "cleared" if all(p.grad is None for p in model.parameters()) else "changed"
+        raise Wrong(f"saliency {what} the model's parameter gradients ({changed[0]}, ...)",
+                    "the training step's gradients must survive: use torch.autograd.grad(scores, x_leaf, "
+                    "grad_outputs=...), which writes no .grad, or backward(gradient=..., inputs=[x_leaf])")
+    if x.requires_grad or x.grad is not None or not torch.equal(x, x_before):
+        raise Wrong("saliency changed the caller's x (its requires_grad, .grad or values)",
+                    "work on a copy: x_leaf = x.detach().clone().requires_grad_()")
+    name = f"the saliency of a batch of {B} samples with {F} features"
+    if isinstance(result, torch.Tensor) and result.dim() == 3 and tuple(result.shape) in {(B, C, F), (C, B, F)}:
+        raise Wrong(f"{name} has shape {tuple(result.shape)}: a gradient for every class",
+                    "the exercise asks only for each sample's target class: shape (B, F), like x")
+    if len(forwards) >= B:  # a loop over the samples (a second call to read the class count is fine)
+        raise Wrong(f"saliency ran the model {len(forwards)} times for one batch",
+                    "the samples are independent: one forward of the whole batch and one backward with "
+                    "gradient= 1 at each target give every sample's gradient at once")
+    expected = _per_sample(model, x, lambda s, b: s[target[b]])
+    if isinstance(result, torch.Tensor) and not result.requires_grad and result.shape == expected.shape:
+        value = result.detach().to(expected.dtype)
+        if not torch.allclose(value, expected, **_EX4_TOL):
+            for wrong, what, hint in _saliency_mistakes(model, x, target):
+                if torch.allclose(value, wrong, **_EX4_TOL):
+                    raise Wrong(f"{name} is {what}", hint)
+    expect_tensor(result, expected, name,
+                  "sample b's row is d model(x)[b, target[b]] / d x[b]: compare one row with a one-sample backward",
+                  atol=1e-5)

@@ -6,10 +6,12 @@ learner's function on them, so notebook state and the learner's random stream pl
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function, expect_type, train
+from ..checking import Wrong, exercise, expect_function, train
 from ..models import SeedNet
 
 LESSON = "07_optimizer_exclusion"
@@ -50,6 +52,40 @@ def _group_of(opt, p):
     return [i for i, g in enumerate(opt.param_groups) if any(q is p for q in g["params"])]
 
 
+#: fragments of errors that optimizer code raises -> the hint that names the cause
+_OPTIMIZER_ERRORS = {
+    "optimizer can only optimize Tensors": "pass parameters (layer.parameters()), not the layer itself",
+    "object is not iterable": "a group's 'params' takes parameters (layer.parameters()), not the layer itself",
+    "more than one parameter group": "each parameter may sit in one group only: a group built from "
+                                     "model.parameters() repeats the ones another group already holds",
+    "empty parameter list": "model.parameters() is a generator, empty once used: wrap it in list(...) first",
+    "param_group must be a dict": "add_param_group takes one dict: {'params': [...], 'lr': ...}",
+    "Boolean value of Tensor with more than one value": "list.remove compares tensors with ==: "
+                                                        "filter by identity, [p for p in ps if p is not q]",
+    "must match the size": "list.remove compares tensors with ==: filter by identity, [p for p in ps if p is not q]",
+}
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+def _call(fn, *args, name: str):
+    """Run the learner's ``fn(*args)``; an error it raises is reported as itself, with the hint that names its cause."""
+    try:
+        return fn(*args)
+    except (NotImplementedError, Wrong):
+        raise
+    except Exception as error:  # the learner's own error: say which, and where it came from
+        message = f"{name} raised {type(error).__name__}: {_first_line(error)}"
+        for fragment, hint in _OPTIMIZER_ERRORS.items():
+            if fragment in str(error):
+                raise Wrong(message, hint) from None
+        raise Wrong(message, f"the error comes from your {name}, not from the cells above: "
+                             "read the message and fix that line") from None
+
+
 def _check_optimizer(opt, name="your function"):
     if opt is None:
         raise Wrong(f"{name} returned None", "return the optimizer you built")
@@ -63,7 +99,7 @@ def _check_optimizer(opt, name="your function"):
 def two_groups(make_optimizer):
     expect_function(make_optimizer, "make_optimizer")
     net = _net()
-    opt = make_optimizer(net)
+    opt = _call(make_optimizer, net, name="make_optimizer")
     _check_optimizer(opt, "make_optimizer")
     if not isinstance(opt, torch.optim.SGD):
         raise Wrong(f"make_optimizer returned {type(opt).__name__}, expected torch.optim.SGD")
@@ -126,24 +162,41 @@ def ex2_truth() -> dict[str, dict[str, bool]]:
     return truth
 
 
+def _truth(value, name: str) -> bool:
+    """True/False from a bool, a numpy bool or a one-element bool tensor; anything else is a clear Wrong."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__module__ == "numpy" and type(value).__name__ in {"bool", "bool_"}:
+        return bool(value)
+    if isinstance(value, torch.Tensor) and value.dtype == torch.bool and value.numel() == 1:
+        return bool(value.item())
+    if isinstance(value, str):
+        raise Wrong(f"{name} is the text {value!r}", "write True or False without quotes")
+    if isinstance(value, (int, float)) and value in (0, 1):
+        raise Wrong(f"{name} is the number {value!r}", "write True (it moves) or False (it stays), not a number")
+    raise Wrong(f"{name} should be True or False, got {type(value).__name__}",
+                "write True if the step moves that parameter, False if it stays")
+
+
 @exercise(LESSON, 2, "which parameters move")
 def which_move(moves):
-    expect_type(moves, dict, "moves", "a dict: optimizer name -> {'a': True/False, 'b': ..., 'c': ...}")
+    if not isinstance(moves, dict):
+        raise Wrong(f"moves should be a dict, got {type(moves).__name__}",
+                    "keep the template: optimizer name -> {'a': True/False, 'b': ..., 'c': ...}")
     truth = ex2_truth()
     missing = [k for k in truth if k not in moves]
     if missing:
         raise Wrong(f"moves has no entry for {missing[0]!r}", f"keep the keys of the template: {list(truth)}")
+    said_moves = {}
     for opt_name, row in truth.items():
         answer = moves[opt_name]
         if not isinstance(answer, dict) or any(k not in answer for k in "abc"):
             raise Wrong(f"moves[{opt_name!r}] should be a dict with keys 'a', 'b', 'c'")
-        for k in "abc":
-            if not isinstance(answer[k], bool):
-                raise Wrong(f"moves[{opt_name!r}][{k!r}] should be True or False, got {type(answer[k]).__name__}")
+        said_moves[opt_name] = {k: _truth(answer[k], f"moves[{opt_name!r}][{k!r}]") for k in "abc"}
     for opt_name, row in truth.items():
         for k in "abc":
-            if moves[opt_name][k] != row[k]:
-                said = "moves" if moves[opt_name][k] else "stays"
+            if said_moves[opt_name][k] != row[k]:
+                said = "moves" if said_moves[opt_name][k] else "stays"
                 raise Wrong(f"under {opt_name}, you say {k} {said}; it does not" if said == "moves"
                             else f"under {opt_name}, you say {k} stays; it moves",
                             _EX2_WHY.get((k, row[k])))
@@ -158,7 +211,7 @@ def freeze_mid_training(freeze_layer):
     net = _net()
     opt = torch.optim.AdamW(net.parameters(), lr=0.01)
     _moved_by_training(net, opt, set_to_none=False)
-    freeze_layer(net, opt, "model_2")
+    _call(freeze_layer, net, opt, "model_2", name="freeze_layer")
     moved = _moved_by_training(net, opt, set_to_none=False)
     wants_grad = [n for n, p in net.model_2.named_parameters() if p.requires_grad]
     if _layer_moved(moved, "model_2"):
@@ -175,6 +228,17 @@ def freeze_mid_training(freeze_layer):
     for layer in ("model_1", "fc"):
         if not _layer_moved(moved, layer):
             raise Wrong(f"{layer} stopped training too", "freeze only the layer named by `name`")
+    listed = {id(p) for g in opt.param_groups for p in g["params"]}
+    orphans = [n for n, p in net.named_parameters() if p in opt.state and id(p) not in listed]
+    if orphans:
+        raise Wrong(f"{orphans[0]} left every group, but its AdamW state is still in opt.state: "
+                    "opt.state_dict() (every checkpoint) raises KeyError",
+                    "pop the state too: opt.state.pop(p, None) for each parameter you take out (see Pitfalls)")
+    try:
+        opt.state_dict()
+    except Exception as error:
+        raise Wrong(f"after freeze_layer, opt.state_dict() raises {type(error).__name__}",
+                    "the groups and opt.state must agree: pop the state of every parameter you take out") from None
     return "model_2 stopped moving and has no gradient computed; model_1 and fc train on"
 
 
@@ -183,13 +247,19 @@ def freeze_mid_training(freeze_layer):
 @exercise(LESSON, 4, "unfreeze gradually")
 def gradual_unfreeze(unfreeze):
     expect_function(unfreeze, "unfreeze")
+    for head_lr in (0.01, 0.05):  # a second head lr: "ten times smaller than the head's", not a fixed number
+        _unfreeze_once(unfreeze, head_lr)
+    return "the backbone trains at a tenth of the head's learning rate, next to the head"
+
+
+def _unfreeze_once(unfreeze, head_lr: float) -> None:
     net = _net()
     backbone = {n: p for n, p in net.named_parameters() if n.startswith(("model_1.", "model_2."))}
     for p in backbone.values():
         p.requires_grad_(False)
-    opt = torch.optim.Adam(net.fc.parameters(), lr=0.01)
+    opt = torch.optim.Adam(net.fc.parameters(), lr=head_lr)
     _moved_by_training(net, opt)
-    unfreeze(net, opt)
+    _call(unfreeze, net, opt, name="unfreeze")
     moved = _moved_by_training(net, opt)
     head_groups = {i for p in net.fc.parameters() for i in _group_of(opt, p)}
     placed = {name: _group_of(opt, p) for name, p in backbone.items()}
@@ -201,15 +271,127 @@ def gradual_unfreeze(unfreeze):
     if outside:
         raise Wrong(f"{outside[0]} is in no parameter group, so step() never moves it",
                     "opt.add_param_group({'params': backbone_parameters, 'lr': ...})")
-    if [opt.param_groups[i]["lr"] for i in sorted(head_groups)] != [0.01]:
-        raise Wrong(f"the head's learning rate is now {[opt.param_groups[i]['lr'] for i in sorted(head_groups)]}, "
-                    "expected it to stay 0.01", "add a new group for the backbone; leave the head's group alone")
+    head_lrs = [opt.param_groups[i]["lr"] for i in sorted(head_groups)]
+    if len(head_lrs) != 1 or not math.isclose(head_lrs[0], head_lr, rel_tol=1e-9):
+        raise Wrong(f"the head's learning rate is now {head_lrs}, expected it to stay {head_lr}",
+                    "add a new group for the backbone; leave the head's group alone")
     lrs = sorted({opt.param_groups[i]["lr"] for groups in placed.values() for i in groups})
-    if lrs != [0.001]:
-        hint = ("a parameter added to the head's group (or a group without 'lr') learns at the head's rate"
-                if 0.01 in lrs else "ten times smaller than 0.01")
-        raise Wrong(f"the backbone learns with lr {lrs}, expected 0.001", hint)
+    want = head_lr / 10
+    if len(lrs) != 1 or not math.isclose(lrs[0], want, rel_tol=1e-9):
+        if any(math.isclose(lr, head_lr, rel_tol=1e-9) for lr in lrs):
+            hint = "a parameter added to the head's group (or a group without 'lr') learns at the head's rate"
+        elif any(math.isclose(lr, 0.001, rel_tol=1e-9) for lr in lrs):
+            hint = "0.001 is a tenth of 0.01 only: read the head's rate from opt.param_groups[0]['lr']"
+        else:
+            hint = "ten times smaller than the head's rate, opt.param_groups[0]['lr'] / 10"
+        raise Wrong(f"with the head at lr={head_lr}, the backbone learns with lr {lrs}, expected {want:g}", hint)
     if not all(_layer_moved(moved, layer) for layer in ("model_1", "model_2", "fc")):
         still = [n for n, m in moved.items() if not m]
         raise Wrong(f"after unfreezing, these did not move: {still}")
-    return "the backbone trains at lr=0.001 next to the head at lr=0.01"
+
+
+# --- exercise 5: discriminative learning rates (Make) -------------------------------------------
+
+def _blocks_small() -> nn.Sequential:
+    """Three blocks, a LayerNorm inside the first: 6 -> 8 -> 8 -> 3."""
+    return nn.Sequential(nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.ReLU()),
+                         nn.Sequential(nn.Linear(8, 8), nn.ReLU()),
+                         nn.Linear(8, 3))
+
+
+def _blocks_deep() -> nn.Sequential:
+    """Four blocks, a BatchNorm and a bias-free layer: 6 -> 12 -> 10 -> 8 -> 3."""
+    return nn.Sequential(nn.Sequential(nn.Linear(6, 12, bias=False), nn.BatchNorm1d(12), nn.ReLU()),
+                         nn.Sequential(nn.Linear(12, 10), nn.Tanh()),
+                         nn.Sequential(nn.Linear(10, 8), nn.ReLU()),
+                         nn.Linear(8, 3))
+
+
+#: (model maker, head_lr, decay): two models this lesson never used, and two settings, so no number can be typed in
+_EX5_CASES = [(_blocks_small, 0.01, 0.5), (_blocks_deep, 0.02, 0.3)]
+_WARMUP = 3  # the checker's scheduler warms every group up over this many steps
+
+
+def _warmup(step: int) -> float:
+    return min(1.0, (step + 1) / _WARMUP)
+
+
+@exercise(LESSON, 5, "discriminative learning rates")
+def discriminative_lrs(block_groups):
+    expect_function(block_groups, "block_groups")
+    for make, head_lr, decay in _EX5_CASES:
+        _check_block_groups(block_groups, make, head_lr, decay)
+    return "each block learns `decay` times slower than the one above it, and the scheduler scales them all"
+
+
+def _check_block_groups(block_groups, make, head_lr: float, decay: float) -> None:
+    torch.manual_seed(5)
+    blocks = make()
+    groups = _call(block_groups, blocks, head_lr, decay, name="block_groups")
+    if isinstance(groups, torch.optim.Optimizer):
+        raise Wrong("block_groups returned an optimizer",
+                    "return the list of group dicts: the checker builds its own optimizer and scheduler from it")
+    if isinstance(groups, dict):
+        raise Wrong("block_groups returned one dict", "return a list of dicts, one group per block")
+    if groups is None or isinstance(groups, (str, torch.Tensor)) or not hasattr(groups, "__iter__"):
+        raise Wrong(f"block_groups should return a list of dicts, got {type(groups).__name__}",
+                    "[{'params': block.parameters(), 'lr': ...}, ...], one dict per block")
+    groups = list(groups)
+    if not all(isinstance(g, dict) and "params" in g for g in groups):
+        raise Wrong("every group should be a dict with a 'params' key",
+                    "[{'params': block.parameters(), 'lr': ...}, ...], one dict per block")
+    # the default lr is not head_lr, so a group that leaves out 'lr' shows up
+    opt = _call(torch.optim.AdamW, groups, 1e-3, name="building AdamW from your groups")
+    names = {id(p): n for n, p in blocks.named_parameters()}
+    depth = len(blocks)
+    for name, p in blocks.named_parameters():
+        where = _group_of(opt, p)
+        if not where:
+            raise Wrong(f"{name} is in no group, so it would never train",
+                        "take each block's parameters with block.parameters(): that includes every layer in the "
+                        "block (norms and biases too)")
+        block = int(name.split(".")[0])
+        want = head_lr * decay ** (depth - 1 - block)
+        lr = opt.param_groups[where[0]]["lr"]
+        if not math.isclose(lr, want, rel_tol=1e-6):
+            raise Wrong(f"with {depth} blocks, head_lr={head_lr} and decay={decay}, {name} (block {block}) "
+                        f"learns at lr={lr:.6g}, expected {want:.6g}", _lr_hint(lr, head_lr, decay, depth, block))
+    strangers = [p for g in opt.param_groups for p in g["params"] if id(p) not in names]
+    if strangers:
+        raise Wrong(f"your groups hold {len(strangers)} tensor(s) that are not the model's parameters",
+                    "put the parameters themselves in the groups (block.parameters()), not copies or detached tensors")
+    # several steps with a scheduler built on your groups: every group follows it, and every parameter moves
+    start = [g["lr"] for g in opt.param_groups]
+    scheduler = torch.optim.lr_scheduler.LambdaLR(opt, _warmup)
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(16, 6, generator=g)
+    y = torch.randint(0, 3, (16,), generator=g)
+    before = {n: p.detach().clone() for n, p in blocks.named_parameters()}
+    for _ in range(_WARMUP + 1):
+        opt.zero_grad()
+        nn.functional.cross_entropy(blocks(x), y).backward()
+        opt.step()
+        scheduler.step()
+    still = [n for n, p in blocks.named_parameters() if torch.equal(p.detach(), before[n])]
+    if still:
+        raise Wrong(f"after {_WARMUP + 1} steps {still[0]} has not moved",
+                    "a parameter that trains needs requires_grad=True and a group with lr > 0")
+    ratios = [g["lr"] / s if s else 0.0 for g, s in zip(opt.param_groups, start)]
+    if not all(math.isclose(r, _warmup(_WARMUP + 1), rel_tol=1e-9) for r in ratios):
+        raise Wrong("the scheduler did not scale every group alike", "give each group its own 'lr' and nothing else")
+
+
+def _lr_hint(lr: float, head_lr: float, decay: float, depth: int, block: int) -> str:
+    close = lambda a, b: math.isclose(a, b, rel_tol=1e-6)  # noqa: E731
+    if close(lr, 1e-3):
+        return "that is the optimizer's default: a group without 'lr' takes it; give every group its 'lr'"
+    if close(lr, head_lr * decay ** block):
+        return ("the order is reversed: the head (the last block) learns fastest, at head_lr, and the block "
+                "next to the input slowest; iterate from the head down, or use the distance from the head")
+    if close(lr, head_lr * decay ** (depth - block)):
+        return "one decay too many: the head itself learns at head_lr, the block below it at head_lr * decay"
+    if close(lr, head_lr * decay ** (depth - 2 - block)):
+        return "one decay too few: the block just below the head learns at head_lr * decay"
+    if close(lr, head_lr * decay * (depth - 1 - block)) or close(lr, head_lr - decay * (depth - 1 - block)):
+        return "the rate shrinks by a factor per block: head_lr * decay ** (distance from the head)"
+    return "block i of n learns at head_lr * decay ** (n - 1 - i): the head at head_lr, each block below `decay` times slower"
