@@ -110,7 +110,7 @@ recap = Recap("Recap: four questions on lesson 05", [
         "A loss compares w with a fixed target made as target = w.clone(). What does backward do?",
         {
             "a": ("it treats the target as a constant, because a clone is a copy",
-                  "a clone is a copy of the memory but stays in the graph: it is not a constant"),
+                  "a clone copies the memory, yet stays in the graph: it is not a constant"),
             "b": ("it also sends gradients through the target back to w, so the loss's gradient is wrong",
                   "the path through clone() adds its own share; detach().clone() makes the target fixed"),
             "c": ("it raises, because the target is not a leaf",

@@ -76,7 +76,7 @@ recap = Recap("Recap: four questions on lesson 06", [
         "gradient of both?",
         {
             "a": ("loss1.backward(retain_graph=True), then loss2.backward()",
-                  "the same gradients, but the shared part of the graph is walked twice"),
+                  "it gives the same gradients, yet walks the shared part of the graph twice"),
             "b": ("(loss1 + loss2).backward()",
                   "one walk through the shared part, and the gradient of a sum is the sum of the gradients"),
             "c": ("loss1.backward(), then loss2.backward()",
@@ -123,7 +123,7 @@ recap = Recap("Recap: four questions on lesson 06", [
             "a": ("total_loss += loss.item()",
                   "a Python number holds no graph, so each batch's graph can go"),
             "b": ("loss.backward() after each batch, to free the graph",
-                  "that frees saved tensors but computes gradients nobody wants, and the nodes still pile up"),
+                  "it frees the saved tensors, yet computes gradients nobody wants, and the nodes still pile up"),
             "c": ("del loss at the end of each iteration",
                   "total_loss still refers to every batch's graph"),
             "d": ("loss.backward(retain_graph=False)",
