@@ -39,7 +39,8 @@ def test_ex1_accepts_copies_outside_the_graph(right, capsys):
     (lambda t: t.detach().clone().double(), "dtype torch.float64", "keep its dtype"),
     (lambda t: t.detach().clone().requires_grad_(), "a new trainable leaf", "nothing more"),
     (lambda t: None, "returned None", "return"),
-], ids=["detach", "data", "clone", "torch-tensor", "deepcopy", "numpy", "double", "trainable", "none"])
+    (lambda t: t.copy(), "your function raised AttributeError", "inside your function"),
+], ids=["detach", "data", "clone", "torch-tensor", "deepcopy", "numpy", "double", "trainable", "none", "numpy-habit"])
 def test_ex1_rejects_views_graph_copies_and_warnings(wrong, message, hint, capsys):
     assert not ex.copy_out_of_graph(wrong)
     out = verdict(capsys)
@@ -107,7 +108,10 @@ def test_ex3_accepts_real_snapshots(right, capsys):
     (lambda m: {n: p.tolist() for n, p in m.named_parameters()}, "should be a tensor", ".tolist() does copy"),
     (lambda m: [p.detach().clone() for p in m.parameters()], "should return a dict", "named_parameters()"),
     (lambda m: {"weight": m.layer1.weight.detach().clone()}, "no entry for 'layer1.weight'", "names"),
-], ids=["detach", "data", "state-dict", "numpy-view", "clone", "deepcopy-params", "tolist", "list", "names"])
+    (lambda m: dict(m.named_parameters()), "is the parameter itself", "holds the live parameters"),
+    (lambda m: {n: p.copy() for n, p in m.named_parameters()}, "your snapshot raised AttributeError", "inside"),
+], ids=["detach", "data", "state-dict", "numpy-view", "clone", "deepcopy-params", "tolist", "list", "names",
+        "live-params", "numpy-habit"])
 def test_ex3_rejects_snapshots_that_follow_training(wrong, message, hint, capsys):
     assert not ex.real_snapshot(wrong)
     out = verdict(capsys)

@@ -99,6 +99,12 @@ def _summed_then_one_backward(model, x, y, k):
     total.backward()
 
 
+def _old_keyword(model, x, y, k):  # the seeds' pre-0.4 spelling
+    model.zero_grad()
+    for xp, yp in zip(x.chunk(k), y.chunk(k)):
+        (nn.functional.mse_loss(model(xp), yp) / k).backward(retain_variables=True)
+
+
 def _zero_after_loop(model, x, y, k):
     _accumulate(model, x, y, k)
     model.zero_grad()
@@ -120,6 +126,7 @@ def test_ex2_accepts_accumulation_written_in_two_ways(right, capsys):
     (_retained_single_forward, "a batch of 24 rows", "micro-batches of 12 rows"),
     (_summed_then_one_backward, "backward reached the model 1 times", "one backward() per micro-batch"),
     (_zero_after_loop, "no .grad after your function", "do not clear .grad after the last one"),
+    (_old_keyword, "your accumulate raised TypeError", "inside your function"),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_ex2_rejects_accumulation_mistakes(wrong, message, hint, capsys):
     assert not ex.accumulation(wrong)

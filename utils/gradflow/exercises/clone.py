@@ -25,6 +25,19 @@ TORCH_TENSOR_WARNING = "To copy construct from a tensor"
 DEEPCOPY = "support the deepcopy protocol"
 
 
+def _run(fn, name: str, *args, errors=None):
+    """:func:`run_learner`, and any other error raised inside the learner's function is reported as theirs
+    (not as a notebook to re-run): its type, its first line, and where to look."""
+    try:
+        return run_learner(fn, *args, errors=errors)
+    except (Wrong, NotImplementedError):
+        raise
+    except Exception as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
+        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
+                    "the error comes from inside your function: read its message and the line it points to") from None
+
+
 def _as_tensor(value):
     """A snapshot entry as a tensor: tensors as they are, NumPy arrays without copying (to see sharing)."""
     if isinstance(value, np.ndarray):
@@ -50,7 +63,7 @@ def _call_copy(fn, t: torch.Tensor, name: str):
     """Call the learner's copy function; a copy made through ``torch.tensor(t)`` (it warns) is wrong."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        copy = run_learner(fn, t, errors={DEEPCOPY: (
+        copy = _run(fn, "function", t, errors={DEEPCOPY: (
             f"copying {name} raised: only leaf tensors support copy.deepcopy",
             "deepcopy refuses a tensor that has a graph behind it: start from t.detach(), then clone()")})
     if any(TORCH_TENSOR_WARNING in str(w.message) for w in caught):
@@ -145,7 +158,7 @@ def real_snapshot(snapshot):
     model = TwoLayerNet()
     inputs, targets = torch.randn(8, 10), torch.randn(8, 3)
     truth = {name: p.detach().clone() for name, p in model.named_parameters()}
-    taken = run_learner(snapshot, model)
+    taken = _run(snapshot, "snapshot", model)
     if isinstance(taken, torch.Tensor) or not isinstance(taken, dict):
         raise Wrong(f"snapshot should return a dict name -> tensor, got {type(taken).__name__}",
                     "build it from model.named_parameters()")
@@ -161,6 +174,9 @@ def real_snapshot(snapshot):
             raise Wrong(f"snapshot[{name!r}] should be a tensor, got {type(taken[name]).__name__}",
                         "use p.detach().clone()")
         if value.requires_grad:
+            if _storage(value) == _storage(live):
+                raise Wrong(f"snapshot[{name!r}] is the parameter itself, not a copy",
+                            "dict(model.named_parameters()) holds the live parameters: copy each with p.detach().clone()")
             if value.grad_fn is not None:
                 raise Wrong(f"snapshot[{name!r}] is still in the graph (grad_fn={type(value.grad_fn).__name__})",
                             "clone() alone keeps the graph: detach() first, then clone()")
@@ -232,7 +248,7 @@ def lookahead_slow_weights(lookahead):
         steps = []
         handle = opt.register_step_post_hook(lambda *_: steps.append(1))
         try:
-            run_learner(lookahead, model, opt, batches, k, alpha)
+            _run(lookahead, "lookahead", model, opt, batches, k, alpha)
         finally:
             handle.remove()
         weights = [p.detach().clone() for p in model.parameters()]
@@ -249,8 +265,8 @@ def lookahead_slow_weights(lookahead):
                         "with the parameters: take p.detach().clone() or copy.deepcopy before the loop), or the "
                         "model never took the slow weights back (p.copy_(slow) under torch.no_grad())")
         if _close(weights, _reference_lookahead(k, alpha, "late")):
-            raise Wrong(f"with k={k}, your first sync changed nothing: at that point the slow weights were the "
-                        "model's own tensors",
+            raise Wrong(f"with k={k}, your first sync changed nothing: at that point the slow weights equalled "
+                        "the model's",
                         "detach(), .data and state_dict() share memory with the parameters, so the optimizer moved "
                         "your 'slow' copy too: take p.detach().clone() (or copy.deepcopy) before the loop")
         if _close(weights, _reference_lookahead(k, alpha, "every-step")):

@@ -18,6 +18,19 @@ from ..models import RNNCell, TwoStateCell, make_waves
 
 LESSON = "06_retain_graph"
 
+def _run(fn, name: str, *args, errors=None):
+    """:func:`run_learner`, and any other error raised inside the learner's function is reported as theirs
+    (not as a notebook to re-run): its type, its first line, and where to look."""
+    try:
+        return run_learner(fn, *args, errors=errors)
+    except (Wrong, NotImplementedError):
+        raise
+    except Exception as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
+        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
+                    "the error comes from inside your function: read its message and the line it points to") from None
+
+
 SECOND_BACKWARD = "Trying to backward through the graph a second time"
 INPLACE = "modified by an inplace operation"
 
@@ -106,7 +119,10 @@ def accumulation(accumulate):
         pre = model.register_forward_pre_hook(lambda module, args: batch_sizes.append(args[0].shape[0]))
         post = model[0].weight.register_hook(lambda grad: backward_calls.append(1))
         try:
-            accumulate(model, x, y, k)
+            _run(accumulate, "accumulate", model, x, y, k, errors={SECOND_BACKWARD: (
+                f"with k={k}, your function raised: {SECOND_BACKWARD}",
+                "a backward walked a graph that an earlier backward freed: give every micro-batch its own forward "
+                "pass and loss")})
         finally:
             pre.remove()
             post.remove()
@@ -171,7 +187,7 @@ def truncated_bptt(train_chunk):
     losses = []
     for number, (chunk_x, chunk_y) in enumerate(zip(xs, ys), start=1):
         h_in = h
-        result = run_learner(train_chunk, cell, opt, chunk_x, chunk_y, h, errors={
+        result = _run(train_chunk, "train_chunk", cell, opt, chunk_x, chunk_y, h, errors={
             SECOND_BACKWARD: (f"chunk {number} failed: {SECOND_BACKWARD} ...",
                               "h still carries the previous chunk's (freed) graph: detach it before the chunk"),
             INPLACE: (f"chunk {number} failed: a saved tensor was {INPLACE}",
@@ -270,7 +286,7 @@ def two_state_tbptt(train_chunk2):
     try:
         for number, (chunk_x, chunk_y) in enumerate(zip(xs, ys), start=1):
             given = state
-            result = run_learner(train_chunk2, cell, opt, chunk_x, chunk_y, state, errors={
+            result = _run(train_chunk2, "train_chunk2", cell, opt, chunk_x, chunk_y, state, errors={
                 SECOND_BACKWARD: (f"chunk {number} failed: {SECOND_BACKWARD} ...",
                                   "the state you were given still carries the graph of the chunk before (already "
                                   "freed): detach both h and m at the start of the chunk; one is not enough"),
