@@ -253,6 +253,8 @@ def test_ex3_accepts_truncated_bptt_written_differently(right, capsys):
     (_returns_tensor_loss, "still attached", "return loss.item(), h"),
     (_no_step, "weights have not moved", "step must come after backward"),
     (_returns_loss_only, "should return a pair", None),
+    (lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given",
+     "the chunk's last step"),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_ex3_rejects_loops_that_are_not_truncated_bptt(wrong, message, hint, capsys):
     assert not ex.truncated_bptt(wrong)
@@ -331,8 +333,10 @@ def _detach_at_end(cell, opt, xs, ys, state):
      "return loss.item(), state"),
     (lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], None), "a pair (h, m)",
      "both parts"),
+    (lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], state),
+     "the state you were given", "the chunk's last step"),
 ], ids=["only-h", "only-m", "retain-no-detach", "retain-and-detach", "detach-at-end", "no-zero-grad", "reset",
-        "every-step", "returns-h", "returns-no-state"])
+        "every-step", "returns-h", "returns-no-state", "returns-given-state"])
 def test_ex4_rejects_states_that_carry_their_history(wrong, message, hint, capsys):
     assert not ex.two_state_tbptt(wrong)
     out = capsys.readouterr().out

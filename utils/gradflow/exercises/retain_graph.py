@@ -200,6 +200,9 @@ def truncated_bptt(train_chunk):
         if not isinstance(h, torch.Tensor) or h.shape != (xs.shape[2], 16):
             raise Wrong(f"the second value returned should be the new hidden state of shape ({xs.shape[2]}, 16)",
                         "return the h of the chunk's last step")
+        if number > 1 and torch.equal(h.detach(), h_in.detach()):
+            raise Wrong(f"after chunk {number}, the h you returned is the h you were given",
+                        "return the h of the chunk's last step: the one the cell computed")
         if graph_footprint(h, exclude=[cell, xs, ys, h_in]).bytes > 0:
             raise Wrong(f"after chunk {number}, the graph behind your h still holds its saved tensors",
                         "retain_graph=True keeps every chunk's activations alive for nothing: detach h at the start "
@@ -303,6 +306,9 @@ def two_state_tbptt(train_chunk2):
                 raise Wrong(f"the second value returned should be the new state, a pair (h, m) of tensors of shape "
                             f"{tuple(given[0].shape)}", "return the state of the chunk's last step, both parts")
             state = tuple(state)
+            if all(torch.equal(s.detach(), g.detach()) for s, g in zip(state, given)):
+                raise Wrong(f"after chunk {number}, the state you returned is the state you were given",
+                            "return the state of the chunk's last step: the one the cell computed")
             if len(steps) != number:
                 raise Wrong(f"after chunk {number}, opt.step() has run {len(steps)} times",
                             "one step per chunk: zero_grad, backward, then opt.step()")
