@@ -1,84 +1,230 @@
-"""Right and specific wrong answers for lesson 05's checkers (clone)."""
+"""Lesson 05's checkers from both sides: plausible wrong answers are rejected with a hint naming the
+real cause, and right answers written differently from the solution pass."""
 
-import warnings
+import copy
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 from gradflow.exercises import clone as ex
 
 
-def test_real_snapshot(capsys):
-    assert ex.real_snapshot(lambda m: {n: p.detach().clone() for n, p in m.named_parameters()})
-    assert "passed" in capsys.readouterr().out
-    assert not ex.real_snapshot(lambda m: {n: p.detach() for n, p in m.named_parameters()})
-    assert "changed during training" in capsys.readouterr().out
-    assert not ex.real_snapshot(lambda m: {n: p.data for n, p in m.named_parameters()})
-    assert "detach().clone()" in capsys.readouterr().out
-    assert not ex.real_snapshot(lambda m: {n: p.clone() for n, p in m.named_parameters()})
-    assert "CloneBackward0" in capsys.readouterr().out
-    assert not ex.real_snapshot(lambda m: {n: p.detach().numpy() for n, p in m.named_parameters()})
-    assert "changed during training" in capsys.readouterr().out
-    assert not ex.real_snapshot(lambda m: [p.detach().clone() for p in m.parameters()])
-    assert "should return a dict" in capsys.readouterr().out
-    assert not ex.real_snapshot(lambda m: {"weight": m.layer1.weight.detach().clone()})
-    assert "no entry for 'layer1.weight'" in capsys.readouterr().out
+def verdict(capsys) -> str:
+    return capsys.readouterr().out
 
 
-def test_real_snapshot_accepts_numpy_copies(capsys):
-    assert ex.real_snapshot(lambda m: {n: p.detach().numpy().copy() for n, p in m.named_parameters()})
+# --- 05.1 copy a value out of the graph (warm-up) ---------------------------------------------------
 
 
-def _hidden():
+@pytest.mark.parametrize("right", [
+    lambda t: t.detach().clone(),  # the solution's spelling
+    lambda t: t.clone().detach(),  # the order the lesson calls wasteful, but right
+    lambda t: t.detach() * 1,  # arithmetic makes new memory too
+    lambda t: torch.from_numpy(t.detach().numpy().copy()),  # through a NumPy copy
+], ids=["detach-clone", "clone-detach", "times-one", "numpy-copy"])
+def test_ex1_accepts_copies_outside_the_graph(right, capsys):
+    assert ex.copy_out_of_graph(right)
+    assert verdict(capsys).startswith("✔ 05.1")
+
+
+@pytest.mark.parametrize("wrong, message, hint", [
+    (lambda t: t.detach(), "shares storage", "add .clone()"),
+    (lambda t: t.data, "shares storage", "add .clone()"),
+    (lambda t: t.clone(), "still in the graph (grad_fn=CloneBackward0)", "detach() first, then clone()"),
+    (lambda t: torch.tensor(t), "To copy construct from a tensor", "torch.tensor(t) is for Python data"),
+    (lambda t: copy.deepcopy(t), "a new trainable leaf", "copy.deepcopy and requires_grad_()"),
+    (lambda t: t.detach().numpy(), "NumPy array", "stay with tensors"),
+    (lambda t: t.detach().clone().double(), "dtype torch.float64", "keep its dtype"),
+    (lambda t: t.detach().clone().requires_grad_(), "a new trainable leaf", "nothing more"),
+    (lambda t: None, "returned None", "return"),
+    (lambda t: t.copy(), "your function raised AttributeError", "inside your function"),
+], ids=["detach", "data", "clone", "torch-tensor", "deepcopy", "numpy", "double", "trainable", "none", "numpy-habit"])
+def test_ex1_rejects_views_graph_copies_and_warnings(wrong, message, hint, capsys):
+    assert not ex.copy_out_of_graph(wrong)
+    out = verdict(capsys)
+    assert out.startswith("✘ 05.1") and message in out and hint in out.split("hint:")[1], out
+
+
+def test_ex1_not_attempted_and_not_a_function(capsys):
+    assert not ex.copy_out_of_graph(...)
+    assert "not attempted yet" in verdict(capsys)
     torch.manual_seed(0)
-    return torch.relu(nn.Linear(4, 3)(torch.randn(2, 4)))
+    assert not ex.copy_out_of_graph(torch.ones(3))
+    assert "pass your function copy_value itself" in verdict(capsys)
 
 
-def test_copy_out_of_graph(capsys):
-    hidden = _hidden()
-    assert ex.copy_out_of_graph(hidden.detach().clone(), hidden)
-    assert "passed" in capsys.readouterr().out
-    assert not ex.copy_out_of_graph(hidden.detach(), hidden)
-    assert "shares storage" in capsys.readouterr().out
-    assert not ex.copy_out_of_graph(hidden.data, hidden)
-    assert "shares storage" in capsys.readouterr().out
-    assert not ex.copy_out_of_graph(hidden.clone(), hidden)
-    assert "still in the graph (grad_fn=CloneBackward0)" in capsys.readouterr().out
-    assert not ex.copy_out_of_graph(torch.zeros_like(hidden), hidden)
-    assert "does not hold the values" in capsys.readouterr().out
-    assert not ex.copy_out_of_graph(hidden.detach().numpy(), hidden)
-    assert "should be a Tensor" in capsys.readouterr().out
+# --- 05.2 an independent trainable copy (Modify) ----------------------------------------------------
 
 
-def test_torch_tensor_copy_is_accepted_but_warns_as_the_lesson_says(capsys):
-    hidden = _hidden()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        copied = torch.tensor(hidden)
-    assert any("detach().clone()" in str(w.message) for w in caught)
-    assert ex.copy_out_of_graph(copied, hidden)
+@pytest.mark.parametrize("right", [
+    lambda t: t.detach().clone().requires_grad_(True),
+    lambda t: torch.tensor(t.tolist(), requires_grad=True),  # from Python numbers: no warning
+    lambda t: t.clone().detach().requires_grad_(),
+    lambda t: nn.Parameter(t.detach().clone()),
+], ids=["detach-clone-requires", "from-list", "clone-detach", "parameter"])
+def test_ex2_accepts_new_trainable_leaves(right, capsys):
+    assert ex.trainable_copy(right)
+    assert verdict(capsys).startswith("✔ 05.2")
 
 
-def test_trainable_copy(capsys):
-    w = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
-    assert ex.trainable_copy(w.detach().clone().requires_grad_(True), w)
-    assert "passed" in capsys.readouterr().out
-    assert not ex.trainable_copy(w.clone(), w)
-    assert "not a leaf" in capsys.readouterr().out
-    assert not ex.trainable_copy(w.detach(), w)
-    assert "shares storage" in capsys.readouterr().out
-    assert not ex.trainable_copy(w.detach().clone(), w)
-    assert "requires_grad_(True)" in capsys.readouterr().out
-    assert not ex.trainable_copy(w, w)
-    assert "shares storage" in capsys.readouterr().out
-    assert not ex.trainable_copy(torch.tensor([1, 2, 3]), w)
-    assert "dtype" in capsys.readouterr().out
-    assert not ex.trainable_copy(torch.zeros(3, requires_grad=True), w)
-    assert "does not hold the values" in capsys.readouterr().out
+@pytest.mark.parametrize("wrong, message, hint", [
+    (lambda t: t.clone(), "not a leaf", "then requires_grad_(True)"),
+    (lambda t: t.detach().requires_grad_(), "shares storage", "add .clone()"),
+    (lambda t: nn.Parameter(t.detach()), "shares storage", "add .clone()"),
+    (lambda t: t.detach().clone(), "does not require grad", "add .requires_grad_(True)"),
+    (lambda t: copy.deepcopy(t), "only leaf tensors support copy.deepcopy", "start from t.detach()"),
+    (lambda t: torch.tensor(t, requires_grad=True), "To copy construct from a tensor", "detach().clone()"),
+    (lambda t: t, "shares storage", "add .clone()"),
+], ids=["clone", "detach-requires", "parameter-view", "no-grad", "deepcopy", "torch-tensor", "itself"])
+def test_ex2_rejects_copies_that_are_not_independent_leaves(wrong, message, hint, capsys):
+    assert not ex.trainable_copy(wrong)
+    out = verdict(capsys)
+    assert out.startswith("✘ 05.2") and message in out and hint in out.split("hint:")[1], out
 
 
-def test_numpy_array_answers_are_rejected_without_crashing(capsys):
-    w = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
-    assert not ex.trainable_copy(np.array([0.5, -1.5, 2.0]), w)
-    assert "should be a Tensor" in capsys.readouterr().out
+# --- 05.3 a snapshot that detects change (Modify) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("right", [
+    lambda m: {n: p.detach().clone() for n, p in m.named_parameters()},
+    lambda m: copy.deepcopy(m.state_dict()),  # buffers come along: fine
+    lambda m: {n: p.detach().numpy().copy() for n, p in m.named_parameters()},
+    lambda m: {n: t.clone() for n, t in m.state_dict().items()},  # state_dict tensors are already detached
+], ids=["detach-clone", "deepcopy-state-dict", "numpy-copy", "state-dict-clone"])
+def test_ex3_accepts_real_snapshots(right, capsys):
+    assert ex.real_snapshot(right)
+    assert verdict(capsys).startswith("✔ 05.3")
+
+
+@pytest.mark.parametrize("wrong, message, hint", [
+    (lambda m: {n: p.detach() for n, p in m.named_parameters()}, "changed during training", "share storage"),
+    (lambda m: {n: p.data for n, p in m.named_parameters()}, "changed during training", "detach().clone()"),
+    (lambda m: m.state_dict(), "changed during training", "state_dict() share storage"),
+    (lambda m: {n: p.detach().numpy() for n, p in m.named_parameters()}, "changed during training", ".numpy()"),
+    (lambda m: {n: p.clone() for n, p in m.named_parameters()}, "grad_fn=CloneBackward0", "detach() first"),
+    (lambda m: copy.deepcopy(dict(m.named_parameters())), "requires grad", "copy.deepcopy of a parameter"),
+    (lambda m: {n: p.tolist() for n, p in m.named_parameters()}, "should be a tensor", ".tolist() does copy"),
+    (lambda m: [p.detach().clone() for p in m.parameters()], "should return a dict", "named_parameters()"),
+    (lambda m: {"weight": m.layer1.weight.detach().clone()}, "no entry for 'layer1.weight'", "names"),
+    (lambda m: dict(m.named_parameters()), "is the parameter itself", "holds the live parameters"),
+    (lambda m: {n: p.copy() for n, p in m.named_parameters()}, "your snapshot raised AttributeError", "inside"),
+], ids=["detach", "data", "state-dict", "numpy-view", "clone", "deepcopy-params", "tolist", "list", "names",
+        "live-params", "numpy-habit"])
+def test_ex3_rejects_snapshots_that_follow_training(wrong, message, hint, capsys):
+    assert not ex.real_snapshot(wrong)
+    out = verdict(capsys)
+    assert out.startswith("✘ 05.3") and message in out and hint in out.split("hint:")[1], out
+
+
+# --- 05.4 lookahead (Make) --------------------------------------------------------------------------
+
+
+def _lookahead(make_slow, *, sync=lambda step, k: step % k == 0, no_grad=True, reset=True, in_place=True):
+    """A lookahead written with dicts of named tensors; each keyword introduces one plausible mistake."""
+
+    def lookahead(model, opt, batches, k, alpha):
+        slow = make_slow(model)
+        for step, (x, y) in enumerate(batches, start=1):
+            opt.zero_grad()
+            nn.functional.mse_loss(model(x), y).backward()
+            opt.step()
+            if sync(step, k):
+                with torch.no_grad() if no_grad else torch.enable_grad():
+                    for name, p in model.named_parameters():
+                        if in_place:
+                            slow[name].add_(alpha * (p - slow[name]))
+                        else:
+                            slow[name] = torch.lerp(slow[name], p.detach(), alpha)
+                        if reset:
+                            p.copy_(slow[name])
+
+    return lookahead
+
+
+def deepcopy_state(model):
+    return copy.deepcopy(model.state_dict())
+
+
+def cloned_params(model):
+    return {n: p.detach().clone() for n, p in model.named_parameters()}
+
+
+def the_solution(model, opt, batches, k, alpha):
+    slow = [p.detach().clone() for p in model.parameters()]
+    for step, (x, y) in enumerate(batches, start=1):
+        opt.zero_grad()
+        nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        if step % k == 0:
+            with torch.no_grad():
+                for p, s in zip(model.parameters(), slow):
+                    s.add_(alpha * (p - s))
+                    p.copy_(s)
+
+
+def slow_model_copy(model, opt, batches, k, alpha):  # the slow weights as a whole deep-copied model
+    slow = copy.deepcopy(model)
+    for step, (x, y) in enumerate(batches, start=1):
+        opt.zero_grad()
+        nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        if step % k == 0:
+            with torch.no_grad():
+                for p, s in zip(model.parameters(), slow.parameters()):
+                    s.lerp_(p, alpha)
+                    p.copy_(s)
+
+
+@pytest.mark.parametrize("right", [
+    the_solution,
+    _lookahead(deepcopy_state),
+    _lookahead(cloned_params, in_place=False),
+    slow_model_copy,
+], ids=["solution", "deepcopy-state-dict", "lerp-new-tensors", "deepcopy-model"])
+def test_ex4_accepts_lookahead_written_in_several_ways(right, capsys):
+    assert ex.lookahead_slow_weights(right)
+    assert verdict(capsys).startswith("✔ 05.4")
+
+
+@pytest.mark.parametrize("wrong, message, hint", [
+    (_lookahead(lambda m: m.state_dict()), "ends where plain SGD ends", "state_dict() share memory"),
+    (_lookahead(lambda m: {n: p.detach() for n, p in m.named_parameters()}), "ends where plain SGD ends",
+     "take p.detach().clone()"),
+    (_lookahead(lambda m: {n: p.data for n, p in m.named_parameters()}, in_place=False), "first sync changed nothing",
+     "the optimizer moved your 'slow' copy too"),
+    (_lookahead(lambda m: m.state_dict(), in_place=False), "first sync changed nothing", "state_dict()"),
+    (_lookahead(deepcopy_state, reset=False), "ends where plain SGD ends", "p.copy_(slow)"),
+    (_lookahead(cloned_params, no_grad=False), "in-place operation", "torch.no_grad()"),
+    (_lookahead(cloned_params, sync=lambda step, k: True), "synced after every step", "step % k == 0"),
+    (_lookahead(cloned_params, sync=lambda step, k: step % 3 == 0), "differ from lookahead's", "every k-th step"),
+], ids=["state-dict-alias", "detach-views", "data-views-replaced", "state-dict-replaced", "no-reset", "no-no-grad",
+        "every-step", "hard-coded-k"])
+def test_ex4_rejects_slow_weights_that_do_not_survive(wrong, message, hint, capsys):
+    assert not ex.lookahead_slow_weights(wrong)
+    out = verdict(capsys)
+    assert out.startswith("✘ 05.4") and message in out and hint in out.split("hint:")[1], out
+
+
+def test_ex4_rejects_a_loop_that_skips_batches(capsys):
+    def first_batch_only(model, opt, batches, k, alpha):
+        the_solution(model, opt, batches[:1], k, alpha)
+
+    assert not ex.lookahead_slow_weights(first_batch_only)
+    out = verdict(capsys)
+    assert "called opt.step() 1 times for 7 batches" in out and "one training step" in out
+
+
+def test_ex4_reference_modes_really_differ():
+    k, alpha = ex.SETTINGS[0]
+    results = {mode: ex._reference_lookahead(k, alpha, mode) for mode in ("right", "plain", "late", "every-step")}
+    for a in results:
+        for b in results:
+            if a < b:
+                assert not ex._close(results[a], results[b]), (a, b)
+
+
+def test_numpy_answers_never_crash(capsys):
+    assert not ex.trainable_copy(lambda t: np.array(t.tolist()))
+    assert "NumPy array" in verdict(capsys)

@@ -1,5 +1,6 @@
 """Right and specific wrong answers for lesson 06's checkers (retain_graph)."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -15,19 +16,26 @@ def test_first_failing_runs_the_sequence_for_real():
     assert ex.first_failing([("d", True), ("e", False)]) == 0
 
 
-def test_which_call_fails(capsys):
-    assert ex.which_call_fails(3)
-    assert not ex.which_call_fails(4)
-    assert "cannot bring back a graph" in capsys.readouterr().out
-    assert not ex.which_call_fails(2)
-    assert "call 1 kept the graph" in capsys.readouterr().out
-    assert not ex.which_call_fails(0)
-    assert "one of them fails" in capsys.readouterr().out
-    assert not ex.which_call_fails(7)
-    assert "no call number 7" in capsys.readouterr().out
-    assert not ex.which_call_fails("3")
-    assert "number of the call" in capsys.readouterr().out
-    assert not ex.which_call_fails(True)
+@pytest.mark.parametrize("right", [3, 3.0, np.int64(3), torch.tensor(3)], ids=["int", "float", "numpy", "tensor"])
+def test_ex1_accepts_the_number_in_any_numeric_form(right, capsys):
+    assert ex.which_call_fails(right)
+    assert capsys.readouterr().out.startswith("✔ 06.1")
+
+
+@pytest.mark.parametrize("wrong, message, hint", [
+    (4, "call 4 is not the first to fail", "cannot bring back a graph"),
+    (2, "call 2 is not the first to fail", "call 1 kept the graph"),
+    (1, "call 1 is not the first to fail", "always runs"),
+    (0, "call 0 is not the first to fail", "one of them fails"),
+    (7, "no call number 7", "answer 1, 2, 3 or 4"),
+    ("3", "got '3'", "without quotes"),
+    (True, "got bool", "whole number"),
+    (2.5, "got 2.5", "whole number"),
+], ids=["4", "2", "1", "0", "7", "string", "bool", "fraction"])
+def test_ex1_rejects_wrong_calls_and_forms(wrong, message, hint, capsys):
+    assert not ex.which_call_fails(wrong)
+    out = capsys.readouterr().out
+    assert out.startswith("✘ 06.1") and message in out and hint in out.split("hint:")[1], out
 
 
 # --- exercise 2 ------------------------------------------------------------------------------------
@@ -78,9 +86,52 @@ def _retained_single_forward(model, x, y, k):
         loss.backward(retain_graph=True)
 
 
-def test_accumulation_right_answer(capsys):
-    assert ex.accumulation(_accumulate)
-    assert "passed" in capsys.readouterr().out
+def _accumulate_sum_reduced(model, x, y, k):  # sum-reduced losses over the rows, divided by all rows
+    for p in model.parameters():
+        p.grad = None
+    for xp, yp in zip(x.split(len(x) // k), y.split(len(y) // k)):
+        (nn.functional.mse_loss(model(xp), yp, reduction="sum") / len(x)).backward()
+
+
+def _summed_then_one_backward(model, x, y, k):
+    model.zero_grad()
+    total = sum(nn.functional.mse_loss(model(xp), yp) / k for xp, yp in zip(x.chunk(k), y.chunk(k)))
+    total.backward()
+
+
+def _old_keyword(model, x, y, k):  # the seeds' pre-0.4 spelling
+    model.zero_grad()
+    for xp, yp in zip(x.chunk(k), y.chunk(k)):
+        (nn.functional.mse_loss(model(xp), yp) / k).backward(retain_variables=True)
+
+
+def _zero_after_loop(model, x, y, k):
+    _accumulate(model, x, y, k)
+    model.zero_grad()
+
+
+@pytest.mark.parametrize("right", [_accumulate, _accumulate_sum_reduced], ids=["solution", "sum-reduced"])
+def test_ex2_accepts_accumulation_written_in_two_ways(right, capsys):
+    assert ex.accumulation(right)
+    assert capsys.readouterr().out.startswith("✔ 06.2")
+
+
+@pytest.mark.parametrize("wrong, message, hint", [
+    (_unscaled, "2 times the full-batch gradient", "divide it by k"),
+    (_no_zero_grad, "old gradients (all ones)", "clear the gradients once"),
+    (_zero_inside_loop, "differs from the full-batch gradient", "not inside it"),
+    (_full_batch, "a batch of 24 rows", "micro-batches of 12 rows"),
+    (_full_batch_k_times, "a batch of 24 rows", "micro-batches of 12 rows"),
+    (_hard_coded_k, "backward reached the model 4 times, expected 2", "one backward() per micro-batch"),
+    (_retained_single_forward, "a batch of 24 rows", "micro-batches of 12 rows"),
+    (_summed_then_one_backward, "backward reached the model 1 times", "one backward() per micro-batch"),
+    (_zero_after_loop, "no .grad after your function", "do not clear .grad after the last one"),
+    (_old_keyword, "your accumulate raised TypeError", "inside your function"),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_ex2_rejects_accumulation_mistakes(wrong, message, hint, capsys):
+    assert not ex.accumulation(wrong)
+    out = capsys.readouterr().out
+    assert out.startswith("✘ 06.2") and message in out and hint in out.split("hint:")[1], out
 
 
 # --- exercise 3 ------------------------------------------------------------------------------------
@@ -161,29 +212,140 @@ def _returns_loss_only(cell, opt, xs, ys, h):
     return _train_chunk(cell, opt, xs, ys, h)[0]
 
 
-def test_truncated_bptt_right_answers(capsys):
-    assert ex.truncated_bptt(_train_chunk)
-    assert ex.truncated_bptt(_train_chunk_detach_at_end)
-    assert capsys.readouterr().out.count("passed") == 2
+def _retain_and_detach(cell, opt, xs, ys, h):  # right values, but each chunk's graph is kept alive
+    loss, h = _run_chunk(cell, xs, ys, h.detach())
+    opt.zero_grad()
+    loss.backward(retain_graph=True)
+    opt.step()
+    return loss.item(), h
 
 
-def _wrong_answers():
-    """(checker, answer, what its feedback must say), for both exercises that run the learner's function."""
-    return [(ex.accumulation, answer, text) for answer, text in [
-        (_unscaled, "divide it by k"), (_no_zero_grad, "old gradients"), (_zero_inside_loop, "not inside it"),
-        (_full_batch, "micro-batches of"), (_full_batch_k_times, "micro-batches of"),
-        (_hard_coded_k, "backward reached the model 4 times, expected 2"),
-        (_retained_single_forward, "micro-batches of")]] + [(ex.truncated_bptt, answer, text) for answer, text in [
-        (_no_detach, "detach it before the chunk"), (_retain_graph, "opt.step() changed the weights"),
-        (_reset_state, "restarted from zeros"), (_detach_every_step, "detach once per chunk"),
-        (_returns_tensor_loss, "still attached"), (_no_step, "differ from truncated BPTT"),
-        (_returns_loss_only, "should return a pair")]]
+def _no_zero_grad_chunk(cell, opt, xs, ys, h):
+    loss, h = _run_chunk(cell, xs, ys, h.detach())
+    loss.backward()
+    opt.step()
+    return loss.item(), h
 
 
-@pytest.mark.parametrize("check, answer, text", _wrong_answers(), ids=lambda v: getattr(v, "__name__", None))
-def test_specific_wrong_answers(check, answer, text, capsys):
-    assert not check(answer)
-    assert text in capsys.readouterr().out
+def _train_chunk_autograd_grad(cell, opt, xs, ys, h):  # no .backward(): gradients set by hand
+    loss, h = _run_chunk(cell, xs, ys, h.detach().requires_grad_())
+    params = list(cell.parameters())
+    for p, g in zip(params, torch.autograd.grad(loss, params)):
+        p.grad = g
+    opt.step()
+    return loss.detach(), h
+
+
+@pytest.mark.parametrize("right", [_train_chunk, _train_chunk_detach_at_end, _train_chunk_autograd_grad],
+                         ids=["solution", "detach-at-end", "autograd-grad"])
+def test_ex3_accepts_truncated_bptt_written_differently(right, capsys):
+    assert ex.truncated_bptt(right)
+    assert capsys.readouterr().out.startswith("✔ 06.3")
+
+
+@pytest.mark.parametrize("wrong, message, hint", [
+    (_no_detach, "chunk 2 failed", "detach it before the chunk"),
+    (_retain_graph, "still holds its saved tensors", "detach h at the start of the chunk"),
+    (_retain_and_detach, "still holds its saved tensors", "retain_graph=True keeps every chunk's activations"),
+    (_reset_state, "differ from truncated BPTT", "restarted from zeros"),
+    (_detach_every_step, "differ from truncated BPTT", "detach once per chunk"),
+    (_no_zero_grad_chunk, "differ from truncated BPTT", "opt.zero_grad() before each backward"),
+    (_returns_tensor_loss, "still attached", "return loss.item(), h"),
+    (_no_step, "weights have not moved", "step must come after backward"),
+    (_returns_loss_only, "should return a pair", None),
+    (lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given",
+     "the chunk's last step"),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_ex3_rejects_loops_that_are_not_truncated_bptt(wrong, message, hint, capsys):
+    assert not ex.truncated_bptt(wrong)
+    out = capsys.readouterr().out
+    assert out.startswith("✘ 06.3") and message in out, out
+    assert hint is None or hint in out.split("hint:")[1], out
+
+
+# --- exercise 4 (Make): a cell with two states ------------------------------------------------------
+
+
+def _two_state_chunk(cell, opt, xs, ys, state, *, cut=lambda s: tuple(t.detach() for t in s), retain=False,
+                     zero=True, cut_every_step=False):
+    """One chunk of the two-state cell; each keyword introduces one plausible mistake."""
+    state = cut(state)
+    loss = 0.0
+    for x, y in zip(xs, ys):
+        state = cell(x, tuple(t.detach() for t in state) if cut_every_step else state)
+        loss = loss + nn.functional.mse_loss(cell.readout(state), y)
+    loss = loss / len(xs)
+    if zero:
+        opt.zero_grad()
+    loss.backward(retain_graph=retain)
+    opt.step()
+    return loss.item(), state
+
+
+def two_state_solution(cell, opt, xs, ys, state):
+    return _two_state_chunk(cell, opt, xs, ys, state)
+
+
+def two_state_with_lists(cell, opt, xs, ys, state):  # a list state, stacked losses, set_to_none=False
+    state = [s.detach() for s in state]
+    losses = []
+    for x, y in zip(xs, ys):
+        state = list(cell(x, state))
+        losses.append(nn.functional.mse_loss(cell.readout(state), y))
+    loss = torch.stack(losses).mean()
+    opt.zero_grad(set_to_none=False)
+    loss.backward()
+    opt.step()
+    return loss.detach(), state
+
+
+def two_state_fresh_leaves(cell, opt, xs, ys, state):  # detach().requires_grad_(): new leaves, also a cut
+    h, m = (s.detach().requires_grad_() for s in state)
+    return _two_state_chunk(cell, opt, xs, ys, (h, m), cut=lambda s: s)
+
+
+@pytest.mark.parametrize("right", [two_state_solution, two_state_with_lists, two_state_fresh_leaves],
+                         ids=["solution", "lists", "fresh-leaves"])
+def test_ex4_accepts_truncated_bptt_of_both_states(right, capsys):
+    assert ex.two_state_tbptt(right)
+    assert capsys.readouterr().out.startswith("✔ 06.4")
+
+
+def _chunk(**mistake):
+    return lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state, **mistake)
+
+
+def _detach_at_end(cell, opt, xs, ys, state):
+    loss, state = _two_state_chunk(cell, opt, xs, ys, state, cut=lambda s: s)
+    return loss, tuple(s.detach() for s in state)
+
+
+@pytest.mark.parametrize("wrong, message, hint", [
+    (_chunk(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m"),
+    (_chunk(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough"),
+    (_chunk(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m"),
+    (_chunk(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix"),
+    (_detach_at_end, "chunk 1 failed", "at the start of the chunk"),
+    (_chunk(zero=False), "differ from truncated BPTT", "opt.zero_grad()"),
+    (_chunk(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT", "restarted from zeros"),
+    (_chunk(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk"),
+    (lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state)[1][0], "should return a pair",
+     "return loss.item(), state"),
+    (lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], None), "a pair (h, m)",
+     "both parts"),
+    (lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], state),
+     "the state you were given", "the chunk's last step"),
+], ids=["only-h", "only-m", "retain-no-detach", "retain-and-detach", "detach-at-end", "no-zero-grad", "reset",
+        "every-step", "returns-h", "returns-no-state", "returns-given-state"])
+def test_ex4_rejects_states_that_carry_their_history(wrong, message, hint, capsys):
+    assert not ex.two_state_tbptt(wrong)
+    out = capsys.readouterr().out
+    assert out.startswith("✘ 06.4") and message in out and hint in out.split("hint:")[1], out
+
+
+def test_ex4_graph_stays_bounded_for_the_reference():
+    rows, _ = ex._two_state_reference()
+    assert len({nodes for _, nodes in rows}) == 1  # the same graph size every chunk
 
 
 def test_make_waves_targets_are_next_inputs():

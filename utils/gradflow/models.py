@@ -122,3 +122,32 @@ def make_waves(n_chunks=6, chunk_len=5, batch=4, seed=0):
     wave = torch.sin(0.3 * t[:, None] + phase)
     return (wave[:-1].reshape(n_chunks, chunk_len, batch, 1),
             wave[1:].reshape(n_chunks, chunk_len, batch, 1))
+
+
+class TwoStateCell(nn.Module):
+    """A recurrent cell with two states: a fast ``h`` and a slow memory ``m``, a leaky average of ``h``.
+
+    ``h_new = tanh(x W_x + h W_h + m W_m + b)``, ``m_new = decay m + (1 - decay) h_new``; the state is the
+    pair ``(h, m)``, and ``readout(state) = [h, m] W_out`` predicts the next value from both.
+    """
+
+    def __init__(self, n_in=1, n_hidden=8, decay=0.9):
+        super().__init__()
+        self.W_x = nn.Parameter(torch.randn(n_in, n_hidden) * 0.5)
+        self.W_h = nn.Parameter(torch.randn(n_hidden, n_hidden) / n_hidden**0.5)
+        self.W_m = nn.Parameter(torch.randn(n_hidden, n_hidden) / n_hidden**0.5)
+        self.b = nn.Parameter(torch.zeros(n_hidden))
+        self.W_out = nn.Parameter(torch.randn(2 * n_hidden, 1) / (2 * n_hidden)**0.5)
+        self.decay = decay
+
+    def forward(self, x, state):
+        h, m = state
+        h = torch.tanh(x @ self.W_x + h @ self.W_h + m @ self.W_m + self.b)
+        return h, self.decay * m + (1 - self.decay) * h
+
+    def readout(self, state):
+        return torch.cat(state, dim=1) @ self.W_out
+
+    def initial_state(self, batch):
+        n_hidden = self.W_h.shape[0]
+        return torch.zeros(batch, n_hidden), torch.zeros(batch, n_hidden)

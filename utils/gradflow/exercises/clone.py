@@ -1,15 +1,41 @@
-"""Checkers for lesson 05, ``clone()``."""
+"""Checkers for lesson 05, ``clone()``.
+
+1. warm-up: ``copy_value(t)``, a copy of a value out of the graph (own storage, no graph, no warning);
+2. Modify: ``trainable_copy(t)``, the same copy turned into a new trainable leaf;
+3. Modify: ``snapshot(model)``, section 4's snapshot as a function, checked across training;
+4. Make: ``lookahead(model, opt, batches, k, alpha)``, slow weights that must survive ``k`` optimizer steps.
+
+Every checker builds its own tensors and models, so nothing in the learner's notebook is trusted.
+"""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function, expect_type
+from ..checking import Wrong, exercise, expect_function, run_learner
 from ..models import TwoLayerNet
 
 LESSON = "05_clone"
+
+TORCH_TENSOR_WARNING = "To copy construct from a tensor"
+DEEPCOPY = "support the deepcopy protocol"
+
+
+def _run(fn, name: str, *args, errors=None):
+    """:func:`run_learner`, and any other error raised inside the learner's function is reported as theirs
+    (not as a notebook to re-run): its type, its first line, and where to look."""
+    try:
+        return run_learner(fn, *args, errors=errors)
+    except (Wrong, NotImplementedError):
+        raise
+    except Exception as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
+        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
+                    "the error comes from inside your function: read its message and the line it points to") from None
 
 
 def _as_tensor(value):
@@ -19,14 +45,120 @@ def _as_tensor(value):
     return value
 
 
-@exercise(LESSON, 1, "a snapshot that detects change")
+def _storage(t: torch.Tensor) -> int:
+    """Where a tensor's memory starts: two views of one storage give the same number, whatever their offsets."""
+    return t.untyped_storage().data_ptr()
+
+
+def _inputs():
+    """The tensors the copy checkers copy: a leaf that requires grad, an activation in a graph, a parameter."""
+    torch.manual_seed(5)
+    leaf = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    hidden = torch.relu(nn.Linear(4, 3)(torch.randn(2, 4)))
+    weight = nn.Linear(3, 2).weight
+    return {"a leaf that requires grad": leaf, "an activation inside a graph": hidden, "a parameter": weight}
+
+
+def _call_copy(fn, t: torch.Tensor, name: str):
+    """Call the learner's copy function; a copy made through ``torch.tensor(t)`` (it warns) is wrong."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        copy = _run(fn, "function", t, errors={DEEPCOPY: (
+            f"copying {name} raised: only leaf tensors support copy.deepcopy",
+            "deepcopy refuses a tensor that has a graph behind it: start from t.detach(), then clone()")})
+    if any(TORCH_TENSOR_WARNING in str(w.message) for w in caught):
+        raise Wrong(f"copying {name} raised PyTorch's warning 'To copy construct from a tensor ...'",
+                    "torch.tensor(t) is for Python data; for a tensor write t.detach().clone(), as the warning says")
+    return copy
+
+
+def _copy_checks(copy, original, name: str):
+    """A tensor with the original's dtype, shape and values, in storage of its own."""
+    if copy is None:
+        raise Wrong(f"your function returned None for {name}", "end it with return ...")
+    if isinstance(copy, np.ndarray):
+        raise Wrong(f"your function returned a NumPy array for {name}, not a tensor",
+                    ".numpy() leaves torch (and on the CPU still shares memory): stay with tensors, detach().clone()")
+    if not isinstance(copy, torch.Tensor):
+        raise Wrong(f"your function should return a tensor, got {type(copy).__name__} for {name}",
+                    "return t.detach().clone()")
+    if copy.dtype != original.dtype:
+        raise Wrong(f"the copy of {name} has dtype {copy.dtype}, the original {original.dtype}",
+                    "copy the tensor itself: detach() and clone() keep its dtype")
+    if copy.shape != original.shape or not torch.equal(copy.detach(), original.detach()):
+        raise Wrong(f"the copy of {name} does not hold the original's values", "copy t itself: t.detach().clone()")
+    if _storage(copy) == _storage(original):
+        raise Wrong(f"the copy of {name} shares storage with the original",
+                    "detach() (and .data) give a view of the same memory: add .clone() to copy it")
+
+
+@exercise(LESSON, 1, "copy a value out of the graph")
+def copy_out_of_graph(copy_value):
+    expect_function(copy_value, "copy_value")
+    for name, t in _inputs().items():
+        copy = _call_copy(copy_value, t, name)
+        _copy_checks(copy, t, name)
+        if copy.requires_grad and copy.grad_fn is not None:
+            raise Wrong(f"the copy of {name} is still in the graph (grad_fn={type(copy.grad_fn).__name__})",
+                        "clone() copies memory but keeps the graph: detach() first, then clone()")
+        if copy.requires_grad:
+            raise Wrong(f"the copy of {name} requires grad: it is a new trainable leaf, not a plain value",
+                        "copy.deepcopy and requires_grad_() give a trainable copy; for a value, detach() first, "
+                        "then clone(), and nothing more")
+    return "own storage, no graph, for a leaf, an activation and a parameter"
+
+
+@exercise(LESSON, 2, "an independent trainable copy")
+def trainable_copy(trainable_copy):
+    expect_function(trainable_copy, "trainable_copy")
+    for name, t in _inputs().items():
+        copy = _call_copy(trainable_copy, t, name)
+        _copy_checks(copy, t, name)
+        if copy.grad_fn is not None:
+            raise Wrong(f"the copy of {name} is not a leaf: it has grad_fn={type(copy.grad_fn).__name__}, so its "
+                        "gradients flow back to the original and its own .grad stays None",
+                        "detach() first, then clone(), then requires_grad_(True)")
+        if not copy.requires_grad:
+            raise Wrong(f"the copy of {name} does not require grad, so it cannot be trained",
+                        "add .requires_grad_(True) to the detached copy")
+        leaves = [p for p in (t, *_leaves_of(t)) if p.is_leaf and p.requires_grad]
+        before = [p.detach().clone() for p in leaves]
+        grads_before = [None if p.grad is None else p.grad.clone() for p in leaves]
+        opt = torch.optim.SGD([copy], lr=0.5)
+        for _ in range(3):  # train the copy: the original must not move, and no gradient may reach it
+            opt.zero_grad()
+            ((copy - 1) ** 2).sum().backward()
+            opt.step()
+        if any(not torch.equal(p.detach(), b) for p, b in zip(leaves, before)):
+            raise Wrong(f"training the copy of {name} changed the original", "the copy needs its own storage: clone()")
+        if any((p.grad is None) != (g is None) or (g is not None and not torch.equal(p.grad, g))
+               for p, g in zip(leaves, grads_before)):
+            raise Wrong(f"training the copy of {name} sent gradients to the original", "detach() before clone()")
+    return "a leaf of its own that trains without touching the original"
+
+
+def _leaves_of(t: torch.Tensor) -> list[torch.Tensor]:
+    """The leaves that require grad behind a non-leaf (to see whether a gradient reached them)."""
+    found, seen, todo = [], set(), [t.grad_fn] if t.grad_fn is not None else []
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if hasattr(node, "variable"):
+            found.append(node.variable)
+        todo.extend(n for n, _ in node.next_functions)
+    return found
+
+
+@exercise(LESSON, 3, "a snapshot that detects change")
 def real_snapshot(snapshot):
     expect_function(snapshot, "snapshot")
     torch.manual_seed(5)
     model = TwoLayerNet()
     inputs, targets = torch.randn(8, 10), torch.randn(8, 3)
     truth = {name: p.detach().clone() for name, p in model.named_parameters()}
-    taken = snapshot(model)
+    taken = _run(snapshot, "snapshot", model)
     if isinstance(taken, torch.Tensor) or not isinstance(taken, dict):
         raise Wrong(f"snapshot should return a dict name -> tensor, got {type(taken).__name__}",
                     "build it from model.named_parameters()")
@@ -35,55 +167,110 @@ def real_snapshot(snapshot):
         raise Wrong(f"the snapshot has no entry for {missing[0]!r}", "use the names from model.named_parameters()")
     for name, live in model.named_parameters():
         value = _as_tensor(taken[name])
+        if isinstance(value, (list, float)):
+            raise Wrong(f"snapshot[{name!r}] should be a tensor, got {type(taken[name]).__name__}",
+                        ".tolist() does copy, but the snapshot is compared as tensors: use p.detach().clone()")
         if not isinstance(value, torch.Tensor):
-            raise Wrong(f"snapshot[{name!r}] should be a tensor, got {type(taken[name]).__name__}")
+            raise Wrong(f"snapshot[{name!r}] should be a tensor, got {type(taken[name]).__name__}",
+                        "use p.detach().clone()")
         if value.requires_grad:
-            raise Wrong(f"snapshot[{name!r}] is still in the graph (requires_grad=True)",
-                        "clone() alone keeps grad_fn=CloneBackward0: detach() first, then clone()")
-        if value.shape != live.shape or not torch.equal(value, truth[name]):
-            raise Wrong(f"snapshot[{name!r}] does not hold the parameter's current values")
+            if _storage(value) == _storage(live):
+                raise Wrong(f"snapshot[{name!r}] is the parameter itself, not a copy",
+                            "dict(model.named_parameters()) holds the live parameters: copy each with p.detach().clone()")
+            if value.grad_fn is not None:
+                raise Wrong(f"snapshot[{name!r}] is still in the graph (grad_fn={type(value.grad_fn).__name__})",
+                            "clone() alone keeps the graph: detach() first, then clone()")
+            raise Wrong(f"snapshot[{name!r}] requires grad: it is a trainable copy, not a record of values",
+                        "copy.deepcopy of a parameter keeps requires_grad=True: use p.detach().clone()")
+        if value.shape != live.shape or not torch.equal(value.to(live.dtype), truth[name]):
+            raise Wrong(f"snapshot[{name!r}] does not hold the parameter's current values",
+                        "copy each parameter as it is: p.detach().clone()")
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     for _ in range(5):
         opt.zero_grad()
         nn.functional.mse_loss(model(inputs), targets).backward()
         opt.step()
     for name in truth:
-        if not torch.equal(_as_tensor(taken[name]), truth[name]):
+        if not torch.equal(_as_tensor(taken[name]).to(truth[name].dtype), truth[name]):
             raise Wrong(f"snapshot[{name!r}] changed during training, so 'before' equals 'after'",
-                        "detach() and .data share storage with the parameter: copy it with detach().clone()")
+                        "detach(), .data, .numpy() and state_dict() share storage with the parameter: "
+                        "copy it with detach().clone()")
     return "the snapshot kept the old values while all 4 tensors trained"
 
 
-def _copy_checks(copy, original, name: str, source: str):
-    """Shared checks: a tensor with the original's values and storage of its own."""
-    expect_type(copy, torch.Tensor, name)
-    if copy.dtype != original.dtype:
-        raise Wrong(f"{name} has dtype {copy.dtype}, {source} has {original.dtype}",
-                    f"copy {source} itself: its dtype comes along")
-    if copy.shape != original.shape or not torch.allclose(copy.detach(), original.detach()):
-        raise Wrong(f"{name} does not hold the values of {source}", f"copy {source} itself")
-    if copy.data_ptr() == original.data_ptr():
-        raise Wrong(f"{name} shares storage with {source}",
-                    "detach() (and .data) give a view of the same memory: add .clone() to copy it")
+# --- exercise 4 (Make): lookahead, slow weights that survive the optimizer ------------------------
+
+#: the (k, alpha) settings the checker tries; 7 steps, so the last steps are not followed by a sync
+SETTINGS = [(3, 0.5), (2, 0.8)]
+STEPS = 7
 
 
-@exercise(LESSON, 2, "copy a value out of the graph")
-def copy_out_of_graph(hidden_copy, hidden):
-    expect_type(hidden, torch.Tensor, "hidden", "run the cell from the top: hidden is made there")
-    _copy_checks(hidden_copy, hidden, "hidden_copy", "hidden")
-    if hidden_copy.requires_grad:
-        raise Wrong(f"hidden_copy is still in the graph (grad_fn={type(hidden_copy.grad_fn).__name__})",
-                    "clone() copies memory but keeps the graph: detach() first, then clone()")
-    return "own storage, no graph"
+def _lookahead_problem():
+    torch.manual_seed(5)
+    model = TwoLayerNet()
+    batches = [(torch.randn(8, 10), torch.randn(8, 3)) for _ in range(STEPS)]
+    return model, torch.optim.SGD(model.parameters(), lr=0.2), batches
 
 
-@exercise(LESSON, 3, "an independent trainable copy")
-def trainable_copy(w2, w):
-    expect_type(w, torch.Tensor, "w", "run the cell from the top: w is made there")
-    _copy_checks(w2, w, "w2", "w")
-    if w2.grad_fn is not None:
-        raise Wrong(f"w2 is not a leaf: it has grad_fn={type(w2.grad_fn).__name__}, so gradients would flow "
-                    "back to w and w2.grad would stay None", "detach() first, then clone(), then requires_grad_(True)")
-    if not w2.requires_grad:
-        raise Wrong("w2 does not require grad, so it cannot be trained", "add .requires_grad_(True)")
-    return "a leaf of its own, trainable"
+def _reference_lookahead(k: int, alpha: float, mode: str = "right") -> list[torch.Tensor]:
+    """The weights after ``STEPS`` steps. mode: 'right'; 'plain' (no lookahead: what an aliased slow copy
+    updated in place gives, and also a sync that never puts the slow weights back into the model);
+    'late' (an aliased copy replaced by a new tensor at the first sync: the slow weights start at step k);
+    'every-step' (a sync after every step)."""
+    model, opt, batches = _lookahead_problem()
+    params = list(model.parameters())
+    slow = [p.detach().clone() for p in params]
+    for step, (x, y) in enumerate(batches, start=1):
+        opt.zero_grad()
+        nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        if mode == "plain" or (mode != "every-step" and step % k):
+            continue
+        with torch.no_grad():
+            if mode == "late" and step == k:
+                slow = [p.detach().clone() for p in params]
+            for p, s in zip(params, slow):
+                s.add_(alpha * (p - s))
+                p.copy_(s)
+    return [p.detach().clone() for p in params]
+
+
+def _close(weights, expected) -> bool:
+    return all(torch.allclose(w, e, atol=1e-5, rtol=1e-4) for w, e in zip(weights, expected))
+
+
+@exercise(LESSON, 4, "lookahead: slow weights that survive the optimizer")
+def lookahead_slow_weights(lookahead):
+    expect_function(lookahead, "lookahead")
+    for k, alpha in SETTINGS:
+        model, opt, batches = _lookahead_problem()
+        start = [p.detach().clone() for p in model.parameters()]
+        steps = []
+        handle = opt.register_step_post_hook(lambda *_: steps.append(1))
+        try:
+            _run(lookahead, "lookahead", model, opt, batches, k, alpha)
+        finally:
+            handle.remove()
+        weights = [p.detach().clone() for p in model.parameters()]
+        if len(steps) != STEPS:
+            raise Wrong(f"with k={k}, your function called opt.step() {len(steps)} times for {STEPS} batches",
+                        "one training step (zero_grad, loss, backward, opt.step()) per batch")
+        if _close(weights, start):
+            raise Wrong(f"with k={k}, the model did not move at all", "train on every batch: opt.step() after backward")
+        if _close(weights, _reference_lookahead(k, alpha)):
+            continue
+        if _close(weights, _reference_lookahead(k, alpha, "plain")):
+            raise Wrong(f"with k={k}, the model ends where plain SGD ends: the syncs changed nothing",
+                        "either your slow copy moved with the model (detach(), .data and state_dict() share memory "
+                        "with the parameters: take p.detach().clone() or copy.deepcopy before the loop), or the "
+                        "model never took the slow weights back (p.copy_(slow) under torch.no_grad())")
+        if _close(weights, _reference_lookahead(k, alpha, "late")):
+            raise Wrong(f"with k={k}, your first sync changed nothing: at that point the slow weights equalled "
+                        "the model's",
+                        "detach(), .data and state_dict() share memory with the parameters, so the optimizer moved "
+                        "your 'slow' copy too: take p.detach().clone() (or copy.deepcopy) before the loop")
+        if _close(weights, _reference_lookahead(k, alpha, "every-step")):
+            raise Wrong(f"with k={k}, your function synced after every step", "sync only when step % k == 0")
+        raise Wrong(f"with k={k} and alpha={alpha}, the final weights differ from lookahead's",
+                    "per batch: a training step; every k-th step: slow += alpha * (fast - slow), then fast = slow")
+    return f"right for (k, alpha) = {SETTINGS[0]} and {SETTINGS[1]}, over {STEPS} steps each"

@@ -6,13 +6,30 @@ Each checker rebuilds its own tensors, model and data, so the learner's notebook
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
 from ..checking import Wrong, exercise, expect_function, expect_number, run_learner
-from ..models import RNNCell, make_waves
+from ..graph import build_graph
+from ..memory import footprint_of, graph_footprint
+from ..models import RNNCell, TwoStateCell, make_waves
 
 LESSON = "06_retain_graph"
+
+def _run(fn, name: str, *args, errors=None):
+    """:func:`run_learner`, and any other error raised inside the learner's function is reported as theirs
+    (not as a notebook to re-run): its type, its first line, and where to look."""
+    try:
+        return run_learner(fn, *args, errors=errors)
+    except (Wrong, NotImplementedError):
+        raise
+    except Exception as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
+        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
+                    "the error comes from inside your function: read its message and the line it points to") from None
+
 
 SECOND_BACKWARD = "Trying to backward through the graph a second time"
 INPLACE = "modified by an inplace operation"
@@ -44,8 +61,15 @@ def first_failing(sequence=SEQUENCE) -> int:
 @exercise(LESSON, 1, "which backward call fails")
 def which_call_fails(answer):
     truth = first_failing()  # run it for real: the claim holds for the installed PyTorch
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1 and not answer.requires_grad:
+        answer = answer.item()
+    if isinstance(answer, numbers.Real) and not isinstance(answer, bool) and float(answer).is_integer():
+        answer = int(answer)  # 3, 3.0, numpy.int64(3): the same number
     if isinstance(answer, bool) or not isinstance(answer, int):
-        raise Wrong(f"answer with the number of the call (1, 2, 3 or 4, or 0 for none), got {type(answer).__name__}")
+        raise Wrong(f"answer with the number of the call (1, 2, 3 or 4, or 0 for none), got {answer!r}"
+                    if isinstance(answer, (str, float)) else
+                    f"answer with the number of the call (1, 2, 3 or 4, or 0 for none), got {type(answer).__name__}",
+                    "a whole number without quotes, for example first_failing_call = 1")
     hints = {
         0: "one of them fails: count which calls free the graph (those without retain_graph=True)",
         1: "call 1 is the first backward through a fresh graph: it always runs",
@@ -95,7 +119,10 @@ def accumulation(accumulate):
         pre = model.register_forward_pre_hook(lambda module, args: batch_sizes.append(args[0].shape[0]))
         post = model[0].weight.register_hook(lambda grad: backward_calls.append(1))
         try:
-            accumulate(model, x, y, k)
+            _run(accumulate, "accumulate", model, x, y, k, errors={SECOND_BACKWARD: (
+                f"with k={k}, your function raised: {SECOND_BACKWARD}",
+                "a backward walked a graph that an earlier backward freed: give every micro-batch its own forward "
+                "pass and loss")})
         finally:
             pre.remove()
             post.remove()
@@ -125,7 +152,8 @@ def accumulation(accumulate):
 # --- exercise 3: truncated backpropagation through time --------------------------------------------
 
 def _reference_chunks(xs, ys, mode: str):
-    """Losses and final weights of SGD over the chunks; mode: 'tbptt', 'reset' (h from zeros) or 'every-step'."""
+    """Losses and final weights of SGD over the chunks; mode: 'tbptt', 'reset' (h from zeros), 'every-step'
+    or 'no-zero-grad' (truncated BPTT with gradients piling up across chunks)."""
     torch.manual_seed(3)
     cell = RNNCell()
     opt = torch.optim.SGD(cell.parameters(), lr=0.1)
@@ -138,7 +166,8 @@ def _reference_chunks(xs, ys, mode: str):
             h = cell(x, h.detach() if mode == "every-step" else h)
             loss = loss + nn.functional.mse_loss(cell.readout(h), y)
         loss = loss / len(chunk_x)
-        opt.zero_grad()
+        if mode != "no-zero-grad":
+            opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(loss.item())
@@ -153,10 +182,12 @@ def truncated_bptt(train_chunk):
     torch.manual_seed(3)
     cell = RNNCell()
     opt = torch.optim.SGD(cell.parameters(), lr=0.1)
+    start = [p.detach().clone() for p in cell.parameters()]
     h = torch.zeros(xs.shape[2], 16)
     losses = []
     for number, (chunk_x, chunk_y) in enumerate(zip(xs, ys), start=1):
-        result = run_learner(train_chunk, cell, opt, chunk_x, chunk_y, h, errors={
+        h_in = h
+        result = _run(train_chunk, "train_chunk", cell, opt, chunk_x, chunk_y, h, errors={
             SECOND_BACKWARD: (f"chunk {number} failed: {SECOND_BACKWARD} ...",
                               "h still carries the previous chunk's (freed) graph: detach it before the chunk"),
             INPLACE: (f"chunk {number} failed: a saved tensor was {INPLACE}",
@@ -169,6 +200,16 @@ def truncated_bptt(train_chunk):
         if not isinstance(h, torch.Tensor) or h.shape != (xs.shape[2], 16):
             raise Wrong(f"the second value returned should be the new hidden state of shape ({xs.shape[2]}, 16)",
                         "return the h of the chunk's last step")
+        if number > 1 and torch.equal(h.detach(), h_in.detach()):
+            raise Wrong(f"after chunk {number}, the h you returned is the h you were given",
+                        "return the h of the chunk's last step: the one the cell computed")
+        if graph_footprint(h, exclude=[cell, xs, ys, h_in]).bytes > 0:
+            raise Wrong(f"after chunk {number}, the graph behind your h still holds its saved tensors",
+                        "retain_graph=True keeps every chunk's activations alive for nothing: detach h at the start "
+                        "of the chunk and call backward() without retain_graph")
+    if all(torch.equal(p.detach(), s) for p, s in zip(cell.parameters(), start)):
+        raise Wrong("after six chunks the weights have not moved",
+                    "zero_grad, then backward, then opt.step(): step must come after backward")
     if torch.allclose(torch.tensor(losses), torch.tensor(expected_losses), atol=1e-5) and all(
             torch.allclose(p, e, atol=1e-6) for p, e in zip(cell.parameters(), expected_weights)):
         return "six chunks match truncated BPTT, with the state carried and detached"
@@ -177,9 +218,125 @@ def truncated_bptt(train_chunk):
                     "return loss.item() of this chunk: the mean over its steps")
     for mode, hint in [("reset", "you restarted from zeros: carry the state, h.detach() keeps its value"),
                        ("every-step", "you cut the graph at every step: detach once per chunk, so gradients still "
-                                      "flow through the steps inside the chunk")]:
+                                      "flow through the steps inside the chunk"),
+                       ("no-zero-grad", "the gradients of earlier chunks piled up in .grad: opt.zero_grad() before "
+                                        "each backward")]:
         other_losses, _ = _reference_chunks(xs, ys, mode)
         if torch.allclose(torch.tensor(losses), torch.tensor(other_losses), atol=1e-5):
             raise Wrong("the losses differ from truncated BPTT", hint)
     raise Wrong("after six chunks the losses or weights differ from truncated BPTT",
                 "per chunk: detach h, run the steps, loss = mean of the step losses, zero_grad, backward, step")
+
+
+# --- exercise 4 (Make): truncated BPTT for a cell with two states -----------------------------------
+
+TWO_STATE_CHUNKS = 6
+
+
+def _two_state_problem():
+    """A fresh TwoStateCell, its optimizer, the waves, and a state that still carries a graph.
+
+    The state comes from a warm-up chunk that was already backpropagated: its saved tensors are freed,
+    and its gradients are still in ``.grad``. So a state that is not detached fails at once, and a step
+    without ``zero_grad`` uses stale gradients.
+    """
+    torch.manual_seed(4)
+    cell = TwoStateCell()
+    opt = torch.optim.SGD(cell.parameters(), lr=0.1)
+    xs, ys = make_waves(n_chunks=TWO_STATE_CHUNKS + 1, seed=2)
+    state = cell.initial_state(xs.shape[2])
+    warm_up = 0.0
+    for x, y in zip(xs[0], ys[0]):
+        state = cell(x, state)
+        warm_up = warm_up + nn.functional.mse_loss(cell.readout(state), y)
+    warm_up.backward()
+    return cell, opt, xs[1:], ys[1:], state
+
+
+def _two_state_reference(mode: str = "right"):
+    """Per chunk (loss, nodes behind the returned state), and the final weights.
+    mode: 'right', 'reset' (state from zeros), 'every-step' (state detached at every step), 'no-zero-grad'."""
+    cell, opt, xs, ys, state = _two_state_problem()
+    rows = []
+    for chunk_x, chunk_y in zip(xs, ys):
+        state = cell.initial_state(xs.shape[2]) if mode == "reset" else tuple(s.detach() for s in state)
+        loss = 0.0
+        for x, y in zip(chunk_x, chunk_y):
+            state = cell(x, tuple(s.detach() for s in state) if mode == "every-step" else state)
+            loss = loss + nn.functional.mse_loss(cell.readout(state), y)
+        loss = loss / len(chunk_x)
+        if mode != "no-zero-grad":
+            opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rows.append((loss.item(), graph_footprint_of_state(state, cell, xs, ys).nodes))
+    return rows, [p.detach().clone() for p in cell.parameters()]
+
+
+def graph_footprint_of_state(state, *exclude):
+    """Nodes and saved bytes of the graph behind both tensors of a state (the model and data excluded)."""
+    return footprint_of(build_graph(*state), exclude)
+
+
+@exercise(LESSON, 4, "truncated BPTT for a cell with two states")
+def two_state_tbptt(train_chunk2):
+    expect_function(train_chunk2, "train_chunk2")
+    expected, expected_weights = _two_state_reference()
+    cell, opt, xs, ys, state = _two_state_problem()
+    steps = []
+    handle = opt.register_step_post_hook(lambda *_: steps.append(1))
+    losses, nodes = [], []
+    try:
+        for number, (chunk_x, chunk_y) in enumerate(zip(xs, ys), start=1):
+            given = state
+            result = _run(train_chunk2, "train_chunk2", cell, opt, chunk_x, chunk_y, state, errors={
+                SECOND_BACKWARD: (f"chunk {number} failed: {SECOND_BACKWARD} ...",
+                                  "the state you were given still carries the graph of the chunk before (already "
+                                  "freed): detach both h and m at the start of the chunk; one is not enough"),
+                INPLACE: (f"chunk {number} failed: a saved tensor was {INPLACE}",
+                          "retain_graph=True kept the old graph, but opt.step() changed the weights it saved: "
+                          "detach both parts of the state instead of retaining the graph")})
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise Wrong(f"train_chunk2 should return a pair (loss as a number, new state), "
+                            f"got {type(result).__name__}", "return loss.item(), state")
+            loss, state = result
+            losses.append(expect_number(loss, "the first value returned (the chunk's loss)", "return loss.item(), state"))
+            if not (isinstance(state, (tuple, list)) and len(state) == 2
+                    and all(isinstance(s, torch.Tensor) and s.shape == given[0].shape for s in state)):
+                raise Wrong(f"the second value returned should be the new state, a pair (h, m) of tensors of shape "
+                            f"{tuple(given[0].shape)}", "return the state of the chunk's last step, both parts")
+            state = tuple(state)
+            if all(torch.equal(s.detach(), g.detach()) for s, g in zip(state, given)):
+                raise Wrong(f"after chunk {number}, the state you returned is the state you were given",
+                            "return the state of the chunk's last step: the one the cell computed")
+            if len(steps) != number:
+                raise Wrong(f"after chunk {number}, opt.step() has run {len(steps)} times",
+                            "one step per chunk: zero_grad, backward, then opt.step()")
+            footprint = graph_footprint_of_state(state, cell, xs, ys, *given)
+            if footprint.bytes > 0:
+                raise Wrong(f"after chunk {number}, the graph behind your state still holds its saved tensors",
+                            "retain_graph=True is not the fix: it keeps every chunk's activations alive; detach the "
+                            "state at the start of the chunk and call backward() without retain_graph")
+            nodes.append(footprint.nodes)
+    finally:
+        handle.remove()
+    if nodes[-1] > nodes[0]:
+        raise Wrong(f"the graph behind your state grew from {nodes[0]} to {nodes[-1]} nodes over {len(nodes)} chunks",
+                    "each chunk's graph must start at the chunk: detach both h and m first")
+    weights = [p.detach().clone() for p in cell.parameters()]
+
+    def matches(rows, final) -> bool:
+        return (torch.allclose(torch.tensor(losses), torch.tensor([r[0] for r in rows]), atol=1e-5)
+                and all(torch.allclose(w, e, atol=1e-6) for w, e in zip(weights, final)))
+
+    if matches(expected, expected_weights):
+        return f"{TWO_STATE_CHUNKS} chunks, no error, the graph bounded at {max(nodes)} nodes, weights as in truncated BPTT"
+    for mode, hint in [("reset", "you restarted from zeros: carry the state's values, detach() keeps them"),
+                       ("every-step", "you cut the graph at every step: detach once per chunk"),
+                       ("no-zero-grad", "the state arrived with gradients already in .grad: opt.zero_grad() "
+                                        "before backward")]:
+        if matches(*_two_state_reference(mode)):
+            raise Wrong("the losses and weights differ from truncated BPTT", hint)
+    raise Wrong(f"after {TWO_STATE_CHUNKS} chunks the losses or weights differ from truncated BPTT",
+                "per chunk: detach h and m, run the steps (state = cell(x, state)), loss = mean of "
+                "mse_loss(cell.readout(state), y), then zero_grad, backward, step; return loss.item(), state")
