@@ -1,16 +1,17 @@
 """Open the course in JupyterLab: localhost only, token kept, in the learner's workspace.
 
-    python -m gradflow.course.lab [extra jupyter lab options]
+    python -m gradflow_course lab [extra jupyter lab options]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 from pathlib import Path
 
-from .build import ROOT
+from . import paths
 from .workspace import sync
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)
@@ -32,10 +33,14 @@ def write_overrides() -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    extra = list(sys.argv[1:] if argv is None else argv)
-    workspace = ROOT / "workspace"
-    for line in sync(ROOT / "lessons", workspace):
+def add_arguments(parser) -> None:
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="options passed on to jupyter lab")
+
+
+def run(args) -> int:
+    extra = list(args.extra)
+    workspace = paths.workspace()
+    for line in sync(paths.lessons(), workspace):
         print(line)
     write_overrides()
     command = lab_command(workspace, extra)
@@ -43,6 +48,3 @@ def main(argv: list[str] | None = None) -> int:
     os.execv(command[0], command)
     return 0  # not reached
 
-
-if __name__ == "__main__":
-    sys.exit(main())
