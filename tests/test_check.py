@@ -2,8 +2,8 @@
 
 import socket
 
-from gradflow.course import check
-from gradflow.course.check import Result
+from gradflow_course import check
+from gradflow_course.check import Result
 
 
 def test_pinned_torch_is_read_from_pyproject(tmp_path):
@@ -48,7 +48,7 @@ def test_forced_failure_gives_a_fail_row_a_fix_line_and_exit_1(monkeypatch, caps
         raise RuntimeError("boom")
 
     monkeypatch.setattr(check, "CHECKS", [check.check_python, broken_torch, crashing, check.check_lessons])
-    assert check.main([]) == 1
+    assert check.run() == 1
     out = capsys.readouterr().out
     rows = {line.split("  ")[0].strip(): line for line in out.splitlines() if "PASS" in line or "FAIL" in line}
     assert "PASS" in rows["Python 3.11"] and "FAIL" in rows["torch 2.13.0"] and "FAIL" in rows["crashing"]
@@ -59,7 +59,7 @@ def test_forced_failure_gives_a_fail_row_a_fix_line_and_exit_1(monkeypatch, caps
 
 def test_all_passing_exits_0(monkeypatch, capsys):
     monkeypatch.setattr(check, "CHECKS", [check.check_python, check.check_lessons])
-    assert check.main([]) == 0
+    assert check.run() == 0
     assert "all 2 checks passed" in capsys.readouterr().out
 
 
@@ -74,4 +74,4 @@ def test_the_preflight_passes_with_the_network_cut_off(monkeypatch, capsys):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", loopback_only)
-    assert check.main([]) == 0, capsys.readouterr().out
+    assert check.run() == 0, capsys.readouterr().out

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from gradflow.course.lab import lab_command
-from gradflow.course.workspace import reset, sync
+from gradflow_course.lab import lab_command
+from gradflow_course.workspace import reset, sync
 
 
 def _lesson(folder: Path, name: str, text: str) -> Path:

@@ -20,19 +20,12 @@ from . import paths
 from .build import clean_metadata, course_solutions, render
 
 
-def run_notebook(path: Path, timeout: int = 300, env: dict[str, str] | None = None) -> nbformat.NotebookNode:
-    """Execute a notebook in a fresh kernel of this environment, from its own folder.
-
-    ``env`` replaces the kernel's environment variables (for example a PYTHONPATH that points at
-    another copy of the course).
-    """
+def run_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
+    """Execute a notebook in a fresh kernel of this environment, from its own folder."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
-    if env is None:
-        client.execute()
-    else:
-        client.execute(env=env)
+    client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nb.metadata = clean_metadata(nb.metadata)  # no Python patch version in the committed file
