@@ -48,7 +48,8 @@ def _cells(name: str, title: str, promise: str, prerequisites: str, topic: str):
                             "answer in the next cell, then run the cell after it."),
         ("004", "code", "my_prediction = ...  # a number"),
         ("005", "code", "# run to reveal\nx = torch.tensor(2.0, requires_grad=True)\n(x * x).backward()\n"
-                        "print(f\"x.grad = {x.grad.item()}, you predicted {my_prediction}\")\n"
+                        "print(f\"x.grad = {x.grad.item()}\")\nif my_prediction is not ...:\n"
+                        "    print(f\"you predicted {my_prediction}\")\n"
                         "assert x.grad.item() == 4.0  # exact: 2 * 2 in floating point", ["reveal"]),
         ("006", "markdown", "The derivative of $x^2$ is $2x$, so `x.grad` is 4. TODO: explain what the learner saw."),
         ("007", "markdown", "## Pitfalls\n\n- TODO: the real error message, what causes it, and the fix."),
