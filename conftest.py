@@ -66,5 +66,5 @@ def pytest_runtest_call(item):
         lesson = _course(item.session).lesson(Path(str(item.fspath)).stem)
         missing = [f"{lesson.number}.{ex.number} {ex.title}" for ex in lesson.exercises if ex.number not in seen]
         if missing:
-            raise AssertionError(f"{folder}/{stem}.ipynb never ran the checker of: {', '.join(missing)}")
+            raise AssertionError(f"{folder}/{lesson.name}.ipynb never ran the checker of: {', '.join(missing)}")
     return result
