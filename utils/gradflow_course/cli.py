@@ -38,5 +38,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser().parse_args(argv)
+    top = parser()
+    args, unknown = top.parse_known_args(argv)
+    if unknown and not getattr(args, "passthrough", False):
+        top.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:
+        args.extra = list(args.extra) + unknown
     return importlib.import_module(f"gradflow_course.{args.module}").run(args)

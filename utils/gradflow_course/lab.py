@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -34,7 +33,8 @@ def write_overrides() -> Path:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("extra", nargs=argparse.REMAINDER, help="options passed on to jupyter lab")
+    # any option this command does not know goes on to `jupyter lab` (e.g. --port=9999)
+    parser.set_defaults(passthrough=True, extra=[])
 
 
 def run(args) -> int:
