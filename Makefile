@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest -n auto --dist loadscope --nbval-current-env
 # The course's commands: one entry point (utils/gradflow_course/cli.py); `gradflow-course --help` lists them
 COURSE := $(BIN)/python -m gradflow_course
 
-.PHONY: setup lab test lessons outputs bench check clean reset site test-browser new-lesson diff
+.PHONY: setup lab test test-kernels test-torch lessons outputs bench check clean reset site test-browser new-lesson diff
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
@@ -29,6 +29,13 @@ lab: $(STAMP)            ## open the course in JupyterLab (your copies live in w
 # reference run is never compared). conftest.py checks every checker's line in both.
 test: $(STAMP)           ## every test: library, build sync, strict nbval on solutions, lessons run clean
 	$(PYTEST) tests solutions lessons --nbval --nbval-sanitize-with tests/sanitize.cfg
+
+test-kernels: $(STAMP)   ## the solutions under strict nbval once per CPU kernel this machine has (default, avx2, avx512)
+	$(COURSE) test-kernels $(if $(REQUIRE),--require $(REQUIRE))
+
+test-torch: $(STAMP)     ## maintainers: the solutions on another torch in a throwaway env: make test-torch TORCH=2.14.1
+	@test -n "$(TORCH)" || { echo "usage: make test-torch TORCH=2.14.1"; exit 2; }
+	$(COURSE) test-torch $(TORCH)
 
 lessons: $(STAMP)        ## rebuild lessons/ from solutions/
 	$(COURSE) lessons

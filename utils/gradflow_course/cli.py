@@ -21,6 +21,8 @@ COMMANDS = {
     "outputs": ("outputs", "re-run solutions in place so their stored outputs are current (make outputs)"),
     "site": ("site", "static offline HTML site of the solutions in _site/ (make site)"),
     "bench": ("bench", "time every notebook against a bare one (make bench)"),
+    "test-kernels": ("kernels", "the solutions under strict nbval once per CPU kernel here (make test-kernels)"),
+    "test-torch": ("torch_version", "the solutions on another torch in a throwaway env (make test-torch)"),
     "new-lesson": ("scaffold", "start a lesson: skeleton, checker module, course.toml entry (make new-lesson)"),
     "diff": ("diff", "cell-level diff of changed notebooks with nbdime (make diff)"),
 }
