@@ -15,11 +15,9 @@ How learner work stays safe (CONTRIBUTING.md, "Nothing a learner writes is lost"
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import shutil
-import sys
 from pathlib import Path
 
 from . import paths
