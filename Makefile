@@ -49,6 +49,9 @@ bench: $(STAMP)          ## time every notebook against a bare one
 check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)
 	$(COURSE) check
 
+progress: $(STAMP)       ## where you are: every exercise and prediction from your saved notebooks (DIR=folder of learners)
+	@$(COURSE) progress $(DIR)
+
 reset: $(STAMP)          ## course version back, yours kept beside it: make reset LESSON=01_detach [EXERCISE=2]
 	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=01_detach [EXERCISE=2]"; exit 2; }
 	$(COURSE) reset $(LESSON) $(EXERCISE)

@@ -88,3 +88,46 @@ def test_frozen_parameters_are_listed_and_only_unambiguous_inputs_named():
     assert "x: no grad" in text  # lin0's addmm has one no-grad input: the data
     assert "lin2.weight: no grad" not in text  # lin2's has two (weight, bias): which is which is unknowable
     assert "cut off" not in text  # freezing lets gradients pass through to lin0 and lin1
+
+
+def _count_walks(monkeypatch):
+    """Count the graph walks (gradflow.walk.walk) made from now on, wherever they are called."""
+    import gradflow.graph as graph_module
+
+    calls = []
+    real = graph_module.walk
+
+    def counting(*roots):
+        calls.append(len(roots))
+        return real(*roots)
+
+    monkeypatch.setattr(graph_module, "walk", counting)
+    return calls
+
+
+def test_draw_graph_walks_the_graph_once(monkeypatch):
+    model = LinearChain(detach_after="lin1")
+    out = model(torch.randn(3, 4)).sum()
+    calls = _count_walks(monkeypatch)
+    draw_graph(out, names=model)
+    assert calls == [1]
+
+
+def test_one_walk_gives_text_footprint_and_reached_leaves():
+    from gradflow import graph_footprint
+    from gradflow.walk import named_tensors, saved_tensors, walk
+
+    model = LinearChain(detach_after="lin1")
+    x = torch.randn(3, 4)
+    out = model(x).pow(2).sum()
+    functions = list(walk(out))
+    assert len(functions) == len({id(f) for f in functions}) == graph_footprint(out).nodes
+    saved = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for f in functions for t in saved_tensors(f)}
+    assert graph_footprint(out).bytes == sum(saved.values()) > 0
+    graph = build_graph(out, names=model)
+    assert sorted(id(t) for t in graph.reached) == sorted(id(p) for n, p in model.named_parameters()
+                                                         if n.startswith(("lin2", "lin3")))
+    out.backward()  # frees the saved tensors: the scanner finds none, the footprint is 0 bytes
+    assert all(saved_tensors(f) == [] for f in functions) and graph_footprint(out).bytes == 0
+    assert list(named_tensors([model, {"x": x}, {"G": model.lin0}])) == [
+        *(n for n, _ in model.named_parameters()), "x", "G.weight", "G.bias"]

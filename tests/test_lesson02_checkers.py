@@ -60,13 +60,6 @@ def test_freeze_exactly(capsys):
     assert "lin1.bias" in capsys.readouterr().out
 
 
-def test_freeze_exactly_leaves_learner_random_state_alone():
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    ex.freeze_exactly(_freeze_right)
-    assert torch.equal(torch.get_rng_state(), before)
-
-
 # --- exercise 2: predict who gets a gradient ---------------------------------------------------
 
 def test_predict_grads(capsys):

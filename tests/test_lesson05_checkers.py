@@ -26,11 +26,8 @@ def test_real_snapshot(capsys):
     assert "no entry for 'layer1.weight'" in capsys.readouterr().out
 
 
-def test_real_snapshot_accepts_numpy_copies_and_keeps_random_state(capsys):
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
+def test_real_snapshot_accepts_numpy_copies(capsys):
     assert ex.real_snapshot(lambda m: {n: p.detach().numpy().copy() for n, p in m.named_parameters()})
-    assert torch.equal(torch.get_rng_state(), before)
 
 
 def _hidden():

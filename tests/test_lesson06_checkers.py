@@ -1,5 +1,6 @@
 """Right and specific wrong answers for lesson 06's checkers (retain_graph)."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -80,29 +81,6 @@ def _retained_single_forward(model, x, y, k):
 def test_accumulation_right_answer(capsys):
     assert ex.accumulation(_accumulate)
     assert "passed" in capsys.readouterr().out
-
-
-def test_accumulation_specific_wrong_answers(capsys):
-    cases = [
-        (_unscaled, "divide it by k"),
-        (_no_zero_grad, "old gradients"),
-        (_zero_inside_loop, "not inside it"),
-        (_full_batch, "micro-batches of"),
-        (_full_batch_k_times, "micro-batches of"),
-        (_hard_coded_k, "backward reached the model 4 times, expected 2"),
-        (_retained_single_forward, "micro-batches of"),
-    ]
-    for answer, text in cases:
-        assert not ex.accumulation(answer), answer.__name__
-        out = capsys.readouterr().out
-        assert text in out, (answer.__name__, out)
-
-
-def test_accumulation_leaves_learner_random_state_alone():
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    ex.accumulation(_accumulate)
-    assert torch.equal(torch.get_rng_state(), before)
 
 
 # --- exercise 3 ------------------------------------------------------------------------------------
@@ -189,27 +167,23 @@ def test_truncated_bptt_right_answers(capsys):
     assert capsys.readouterr().out.count("passed") == 2
 
 
-def test_truncated_bptt_specific_wrong_answers(capsys):
-    cases = [
-        (_no_detach, "detach it before the chunk"),
-        (_retain_graph, "opt.step() changed the weights"),
-        (_reset_state, "restarted from zeros"),
-        (_detach_every_step, "detach once per chunk"),
-        (_returns_tensor_loss, "still attached"),
-        (_no_step, "differ from truncated BPTT"),
-        (_returns_loss_only, "should return a pair"),
-    ]
-    for answer, text in cases:
-        assert not ex.truncated_bptt(answer), answer.__name__
-        out = capsys.readouterr().out
-        assert text in out, (answer.__name__, out)
+def _wrong_answers():
+    """(checker, answer, what its feedback must say), for both exercises that run the learner's function."""
+    return [(ex.accumulation, answer, text) for answer, text in [
+        (_unscaled, "divide it by k"), (_no_zero_grad, "old gradients"), (_zero_inside_loop, "not inside it"),
+        (_full_batch, "micro-batches of"), (_full_batch_k_times, "micro-batches of"),
+        (_hard_coded_k, "backward reached the model 4 times, expected 2"),
+        (_retained_single_forward, "micro-batches of")]] + [(ex.truncated_bptt, answer, text) for answer, text in [
+        (_no_detach, "detach it before the chunk"), (_retain_graph, "opt.step() changed the weights"),
+        (_reset_state, "restarted from zeros"), (_detach_every_step, "detach once per chunk"),
+        (_returns_tensor_loss, "still attached"), (_no_step, "differ from truncated BPTT"),
+        (_returns_loss_only, "should return a pair")]]
 
 
-def test_truncated_bptt_leaves_learner_random_state_alone():
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    ex.truncated_bptt(_train_chunk)
-    assert torch.equal(torch.get_rng_state(), before)
+@pytest.mark.parametrize("check, answer, text", _wrong_answers(), ids=lambda v: getattr(v, "__name__", None))
+def test_specific_wrong_answers(check, answer, text, capsys):
+    assert not check(answer)
+    assert text in capsys.readouterr().out
 
 
 def test_make_waves_targets_are_next_inputs():

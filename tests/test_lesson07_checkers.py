@@ -222,12 +222,3 @@ def test_unfreeze_specific_mistakes(capsys):
     assert "expected 0.001" in capsys.readouterr().out
     assert not ex.gradual_unfreeze(_unfreeze_changing_head_lr)
     assert "expected it to stay 0.01" in capsys.readouterr().out
-
-
-def test_checkers_leave_learner_random_state_alone():
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    ex.two_groups(_two_groups)
-    ex.freeze_mid_training(_freeze_and_clear)
-    ex.gradual_unfreeze(_unfreeze)
-    assert torch.equal(torch.get_rng_state(), before)

@@ -2,7 +2,7 @@
 
 1. Lesson 00 opens, Run > Run All Cells runs every cell, the kernel goes idle, and no cell shows an
    error (nothing on stderr, no traceback).
-2. The gradient-flow explorer (gradflow.widgets) renders as live widgets; ticking "detach after" on
+2. The gradient-flow explorer (gradflow.explorer) renders as live widgets; ticking "detach after" on
    lin1 changes what it shows: lin0 and lin1 stop receiving a gradient and the graph is redrawn.
 
 Screenshots go to tests_browser/artifacts/ (git-ignored).
@@ -106,7 +106,7 @@ def _widget_notebook(lab) -> str:
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                                            "language": "python"}})
     nb.cells = [nbformat.v4.new_code_cell("from gradflow import setup\n\nsetup()"),
-                nbformat.v4.new_code_cell("from gradflow.widgets import explore_flow\n\nexplore_flow()")]
+                nbformat.v4.new_code_cell("from gradflow.explorer import explore_flow\n\nexplore_flow()")]
     nbformat.write(nb, lab.root_dir / "zz_explorer.ipynb")
     return "zz_explorer.ipynb"
 

@@ -10,12 +10,23 @@ hint. The decorator turns every outcome into one printed line and a truth value 
         hint: did you call backward twice without zeroing .grad?
 
 A checker never raises on a learner's answer: ``...``, ``None``, a wrong type, a tensor still in the
-graph, or code that throws are all reported, not turned into a traceback.
+graph, or code that throws are all reported, not turned into a traceback. Every body runs inside
+``torch.random.fork_rng()``: a checker may seed and draw freely, the learner's random state is kept.
+
+The kit a checker body is written with:
+
+* ``expect_tensor``, ``expect_value``, ``expect_choice``, ``expect_type``, ``expect_function``: the answer's shape;
+* :func:`run_learner`: call the learner's function, turning a known autograd error into a ``Wrong``;
+* :func:`expect_number`: "a loss (or accuracy) as a plain number";
+* :func:`train_step` / :func:`train`: the reference training step (zero_grad, loss, backward, step);
+* :func:`differing`: the names of the tensors where two models (or two snapshots) differ.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -75,9 +86,14 @@ REGISTRY: dict[str, list[Exercise]] = {}
 
 
 def exercises_of(lesson: str) -> list[Exercise]:
-    """The exercises registered for a lesson stem (imports the lesson's checker module)."""
-    from . import exercises  # noqa: F401  (importing registers every lesson's checkers)
+    """The exercises registered for a lesson stem.
 
+    The lesson's checkers live in ``gradflow.exercises.<stem without its number>`` (``01_detach`` ->
+    ``gradflow.exercises.detach``); that module is imported by name, so this module needs no import of it.
+    """
+    module = f"{__package__}.exercises.{lesson.split('_', 1)[-1]}"
+    if importlib.util.find_spec(module) is not None:
+        importlib.import_module(module)  # its @exercise decorators register the checkers
     return list(REGISTRY.get(lesson, []))
 
 
@@ -125,7 +141,8 @@ def exercise(lesson: str, number: int, title: str):
                 report(label, "not attempted")
                 return CheckResult(False, "not attempted")
             try:
-                note = body(*answers, **named)
+                with torch.random.fork_rng():  # the body may seed and draw: the learner's stream is kept
+                    note = body(*answers, **named)
             except NotAttempted as stub:
                 report(label, "not attempted", str(stub) or "")
                 return CheckResult(False, "not attempted")
@@ -232,3 +249,75 @@ def _short(t: torch.Tensor) -> str:
     body = ", ".join(f"{v:.4g}" for v in values)
     more = ", ..." if t.numel() > 8 else ""
     return f"tensor([{body}{more}])" if t.dim() else f"tensor({values[0]:.4g})"
+
+
+# --- the rest of the kit: running the learner's code and comparing with a reference -----------
+
+#: autograd errors a learner's step commonly raises -> (what happened, what to do)
+KNOWN_ERRORS = {
+    "backward through the graph a second time": (
+        "your code calls backward twice through the same graph", "build each loss from a fresh forward pass"),
+    "leaf Variable that requires grad is being used in an in-place operation": (
+        "your update raised: a leaf Variable that requires grad is being used in an in-place operation",
+        "run the in-place update inside `with torch.no_grad():`"),
+}
+
+
+def run_learner(fn: Callable[..., Any], *args: Any, errors: dict[str, tuple[str, str]] | None = None) -> Any:
+    """Call the learner's ``fn(*args)``; a ``RuntimeError`` whose text contains a key of ``errors`` (or of
+    :data:`KNOWN_ERRORS`) becomes :class:`Wrong` with that entry's (message, hint). Others propagate
+    (the decorator reports them)."""
+    try:
+        return fn(*args)
+    except RuntimeError as error:
+        for fragment, (message, hint) in [*(errors or {}).items(), *KNOWN_ERRORS.items()]:
+            if fragment in str(error):
+                raise Wrong(message, hint) from None
+        raise
+
+
+def expect_number(value: Any, name: str = "the loss", hint: str = "return loss.item()") -> float:
+    """A plain finite number (a one-element tensor without a graph is accepted). Returns it as a float."""
+    if value is None:
+        raise Wrong(f"{name} is None", hint)
+    if isinstance(value, torch.Tensor):
+        if value.requires_grad:
+            raise Wrong(f"{name} is a tensor still attached to the graph", hint)
+        if value.numel() != 1:
+            raise Wrong(f"{name} has shape {tuple(value.shape)}, expected one number", hint)
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Wrong(f"{name} should be a number, got {value if isinstance(value, float) else type(value).__name__}",
+                    hint)
+    return float(value)
+
+
+def train_step(model: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+               loss_fn: Callable[..., torch.Tensor] = torch.nn.functional.cross_entropy,
+               set_to_none: bool = True) -> float:
+    """One reference training step: zero_grad, loss of ``model(x)`` against ``y``, backward, step."""
+    opt.zero_grad(set_to_none=set_to_none)
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def train(model, opt, batches, loss_fn=torch.nn.functional.cross_entropy, set_to_none: bool = True) -> list[float]:
+    """:func:`train_step` on each ``(x, y)`` of ``batches``; the losses."""
+    return [train_step(model, opt, x, y, loss_fn, set_to_none) for x, y in batches]
+
+
+def _state(source) -> dict[str, torch.Tensor]:
+    if isinstance(source, torch.nn.Module):  # parameters and floating buffers (BatchNorm statistics)
+        return {**dict(source.named_parameters()),
+                **{n: t for n, t in source.named_buffers() if t.is_floating_point()}}
+    return dict(source)
+
+
+def differing(a, b, atol: float = 1e-6, rtol: float = 1e-5) -> list[str]:
+    """Names of the tensors where ``a`` and ``b`` differ beyond ``atol``/``rtol`` (a model: its parameters and
+    floating buffers; or a dict name -> tensor). Results of two computations are never compared bitwise."""
+    sa, sb = _state(a), _state(b)
+    return [n for n in sa if n not in sb or sa[n].shape != sb[n].shape
+            or not torch.allclose(sa[n].detach(), sb[n].detach(), atol=atol, rtol=rtol)]

@@ -55,6 +55,24 @@ def make_gan(seed: int = 0, hidden: int = 16) -> tuple[Generator, Discriminator]
         return Generator(hidden=hidden), Discriminator(hidden=hidden)
 
 
+def make_small_gan():
+    """Lesson 01's pair ``(G, D)``: G turns 2 noise numbers into 1 sample, D scores a sample.
+
+    Seeds the global generator (``torch.manual_seed(0)``), as the lesson's cell always did, so the
+    numbers drawn after it in the notebook stay the same.
+    """
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    D = nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, 1))
+    return G, D
+
+
+def gan_batch(seed: int, n: int = 32):
+    """``(real, z)`` for one GAN step, made from ``seed`` alone."""
+    g = torch.Generator().manual_seed(seed)
+    return real_samples(n, generator=g), noise(n, generator=g)
+
+
 def bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     """Binary cross-entropy of logits against a constant label (1.0: "real", 0.0: "fake")."""
     return nn.functional.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))

@@ -21,6 +21,8 @@ from typing import Iterable
 
 import torch
 
+from .walk import named_tensors, saved_tensors, walk
+
 # colours of the figure, one per kind of node
 _COLOURS = {
     "root": "#cfe2ff",
@@ -37,6 +39,7 @@ class Node:
     kind: str  # "root", "op", "leaf_grad", "leaf_nograd", "input"
     label: str
     children: list[int] = field(default_factory=list)  # towards the leaves (the way gradients flow)
+    saved: list[torch.Tensor] = field(default_factory=list)  # what an op node saved for backward
 
 
 @dataclass
@@ -45,37 +48,43 @@ class Graph:
     roots: list[int]
     cut_off: list[str]  # names of tensors that require grad but cannot be reached
     frozen: list[str] = field(default_factory=list)  # named leaves with requires_grad=False
+    reached: list[torch.Tensor] = field(default_factory=list)  # leaf tensors a backward would give .grad
+    n_functions: int = 0  # backward nodes walked (AccumulateGrad included)
 
     def leaves(self) -> list[Node]:
         return [n for n in self.nodes.values() if n.kind.startswith("leaf")]
 
+    def saved_storages(self, exclude=()) -> dict[int, int]:
+        """Distinct storages the op nodes still hold for backward: data pointer -> bytes."""
+        skip = {t.untyped_storage().data_ptr() for t in named_tensors(exclude, buffers=True).values()}
+        return {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+                for node in self.nodes.values() for t in node.saved if t.untyped_storage().data_ptr() not in skip}
 
-def _name_table(names) -> dict[int, str]:
-    """id(tensor) -> name, from a dict of tensors, a module, or a list of either."""
-    table: dict[int, str] = {}
-    if names is None:
-        return table
-    items = names if isinstance(names, (list, tuple)) else [names]
-    for item in items:
-        if isinstance(item, torch.nn.Module):
-            pairs = list(item.named_parameters())
-        else:
-            pairs = list(item.items())
-        for name, tensor in pairs:
-            if isinstance(tensor, torch.Tensor):
-                table[id(tensor)] = name
-    return table
+    def text(self) -> str:
+        """The indented tree; a node reached a second time is written once more with "(shared, see above)"."""
+        lines: list[str] = []
+        seen: set[int] = set()
 
+        def write(key: int, prefix: str, last: bool, top: bool) -> None:
+            node = self.nodes[key]
+            text = node.label.replace("\n", ", ")
+            branch = "" if top else ("└─ " if last else "├─ ")
+            if key in seen and node.children:
+                lines.append(f"{prefix}{branch}{text} (shared, see above)")
+                return
+            seen.add(key)
+            lines.append(f"{prefix}{branch}{text}")
+            inner = prefix if top else prefix + ("   " if last else "│  ")
+            for i, child in enumerate(node.children):
+                write(child, inner, i == len(node.children) - 1, False)
 
-def _named_tensors(names) -> list[tuple[str, torch.Tensor]]:
-    if names is None:
-        return []
-    items = names if isinstance(names, (list, tuple)) else [names]
-    out = []
-    for item in items:
-        pairs = item.named_parameters() if isinstance(item, torch.nn.Module) else item.items()
-        out.extend((n, t) for n, t in pairs if isinstance(t, torch.Tensor))
-    return out
+        for key in self.roots:
+            write(key, "", True, True)
+        if self.cut_off:
+            lines.append("cut off (requires grad, but no path from the output): " + ", ".join(self.cut_off))
+        if self.frozen:
+            lines.append("frozen (requires_grad=False, never get .grad): " + ", ".join(self.frozen))
+        return "\n".join(lines)
 
 
 def _shape(t: torch.Tensor) -> str:
@@ -91,116 +100,69 @@ def _grad_text(t: torch.Tensor) -> str:
     return ".grad set"
 
 
-def _saved_inputs(fn) -> list[torch.Tensor]:
-    """Tensors a backward node saved (its inputs, mostly); empty once the graph is freed."""
-    found = []
-    for attr in dir(fn):
-        if attr.startswith("_saved_") and not attr.startswith("_saved_tensors"):
-            try:
-                value = getattr(fn, attr)
-            except RuntimeError:  # freed by backward
-                continue
-            if isinstance(value, torch.Tensor):
-                found.append(value)
-    return found
-
-
 def build_graph(*roots: torch.Tensor, names=None) -> Graph:
-    """Walk ``grad_fn`` from each root tensor and return the graph as plain data."""
-    table = _name_table(names)
-    quiet = {id(t): n for n, t in _named_tensors(names) if not t.requires_grad}
+    """Walk ``grad_fn`` from each root tensor once and return the graph as plain data.
+
+    Everything else reads this one walk: the text tree (:meth:`Graph.text`), the drawing, the footprint
+    (:meth:`Graph.footprint`) and the reached leaves.
+    """
+    named = named_tensors(names)
+    table = {id(t): n for n, t in named.items()}
+    quiet = {id(t): n for n, t in named.items() if not t.requires_grad}
     nodes: dict[int, Node] = {}
-    root_keys: list[int] = []
-    reached: set[int] = set()  # id() of every leaf tensor reached
-    stub_count = 0
+    graph = Graph(nodes, [], [])
 
     def leaf_node(t: torch.Tensor) -> int:
         key = id(t)
-        reached.add(key)
         if key not in nodes:
-            name = table.get(key, "leaf")
             kind = "leaf_grad" if t.grad is not None else "leaf_nograd"
-            nodes[key] = Node(key, kind, f"{name} {_shape(t)}\n{_grad_text(t)}")
+            nodes[key] = Node(key, kind, f"{table.get(key, 'leaf')} {_shape(t)}\n{_grad_text(t)}")
+            graph.reached.append(t)
         return key
 
-    def visit(fn) -> int:
-        nonlocal stub_count
-        key = id(fn)
-        if key in nodes:
-            return key
+    for fn in walk(*roots):
+        graph.n_functions += 1
         if type(fn).__name__ == "AccumulateGrad":
-            return leaf_node(fn.variable)
-        node = Node(key, "op", type(fn).__name__)
-        nodes[key] = node
-        saved = _saved_inputs(fn)
+            leaf_node(fn.variable)
+            continue
+        node = nodes[id(fn)] = Node(id(fn), "op", type(fn).__name__)
+        node.saved = saved_tensors(fn)
         # name a no-grad input only when it is the node's single one: with several, which saved
         # tensor belongs to which input slot is not knowable from the outside
         single = sum(nxt is None for nxt, _ in fn.next_functions) == 1
         for nxt, _ in fn.next_functions:
             if nxt is None:
-                stub_count += 1
-                label = "no grad"
-                for t in saved if single else []:
-                    if id(t) in quiet:
-                        label = f"{quiet[id(t)]}: no grad"
-                        break
-                stub_key = -stub_count
-                nodes[stub_key] = Node(stub_key, "input", label)
-                node.children.append(stub_key)
+                label = next((f"{quiet[id(t)]}: no grad" for t in node.saved if single and id(t) in quiet), "no grad")
+                stub = Node(-len(nodes) - 1, "input", label)
+                nodes[stub.key] = stub
+                node.children.append(stub.key)
             else:
-                node.children.append(visit(nxt))
-        return key
+                node.children.append(id(nxt.variable) if type(nxt).__name__ == "AccumulateGrad" else id(nxt))
 
     for i, t in enumerate(roots):
         name = table.get(id(t), "output" if len(roots) == 1 else f"output {i}")
         if t.grad_fn is not None:
-            key = visit(t.grad_fn)
-            node = nodes[key]
+            node = nodes[id(t.grad_fn)] if id(t.grad_fn) in nodes else nodes[id(t.grad_fn.variable)]
             node.kind = "root"
             if not node.label.startswith(name):
                 node.label = f"{name} = {node.label}"
+            key = node.key
         elif t.requires_grad:
             key = leaf_node(t)
         else:
             key = -(1000 + i)
             nodes[key] = Node(key, "input", f"{name}: no graph\n(requires_grad=False)")
-        root_keys.append(key)
+        graph.roots.append(key)
 
-    named = _named_tensors(names)
-    cut_off = [n for n, t in named if t.requires_grad and t.is_leaf and id(t) not in reached]
-    frozen = [n for n, t in named if isinstance(t, torch.nn.Parameter) and not t.requires_grad]
-    return Graph(nodes, root_keys, cut_off, frozen)
+    reached = {id(t) for t in graph.reached}
+    graph.cut_off = [n for n, t in named.items() if t.requires_grad and t.is_leaf and id(t) not in reached]
+    graph.frozen = [n for n, t in named.items() if isinstance(t, torch.nn.Parameter) and not t.requires_grad]
+    return graph
 
 
 def graph_text(*roots: torch.Tensor, names=None) -> str:
-    """The graph as an indented tree, from the output down to the leaves.
-
-    A node reached a second time is written once more with "(shared, see above)" and not expanded.
-    """
-    graph = build_graph(*roots, names=names)
-    lines: list[str] = []
-    seen: set[int] = set()
-
-    def write(key: int, prefix: str, last: bool, top: bool) -> None:
-        node = graph.nodes[key]
-        text = node.label.replace("\n", ", ")
-        branch = "" if top else ("└─ " if last else "├─ ")
-        if key in seen and node.children:
-            lines.append(f"{prefix}{branch}{text} (shared, see above)")
-            return
-        seen.add(key)
-        lines.append(f"{prefix}{branch}{text}")
-        inner = prefix if top else prefix + ("   " if last else "│  ")
-        for i, child in enumerate(node.children):
-            write(child, inner, i == len(node.children) - 1, False)
-
-    for key in graph.roots:
-        write(key, "", True, True)
-    if graph.cut_off:
-        lines.append("cut off (requires grad, but no path from the output): " + ", ".join(graph.cut_off))
-    if graph.frozen:
-        lines.append("frozen (requires_grad=False, never get .grad): " + ", ".join(graph.frozen))
-    return "\n".join(lines)
+    """The graph as an indented tree, from the output down to the leaves (see :meth:`Graph.text`)."""
+    return build_graph(*roots, names=names).text()
 
 
 def print_graph(*roots: torch.Tensor, names=None) -> None:
@@ -245,10 +207,18 @@ class Drawing:
         self.text = text
 
     def _repr_png_(self) -> bytes:
+        return self.png()
+
+    def png(self, quick: bool = False) -> bytes:
+        """The figure as PNG bytes. ``quick``: one rendering pass at screen resolution, light compression
+        (what a live widget needs on every click) instead of a cropped, sharper picture."""
         import io
 
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", bbox_inches="tight")
+        if quick:
+            self.figure.savefig(buffer, format="png", dpi=72, pil_kwargs={"compress_level": 1})
+        else:
+            self.figure.savefig(buffer, format="png", bbox_inches="tight")
         return buffer.getvalue()
 
     def __repr__(self) -> str:
@@ -261,15 +231,21 @@ def draw_graph(*roots: torch.Tensor, names=None, title: str | None = None, ax=No
     Arrows point the way gradients flow during ``backward``: from the output down to the leaves.
     Pass ``ax=`` to draw into an existing matplotlib axes (for side-by-side comparisons).
     """
+    return draw(build_graph(*roots, names=names), title=title, ax=ax)
+
+
+def draw(graph: Graph, title: str | None = None, ax=None) -> Drawing:
+    """Draw a graph already built by :func:`build_graph` (see :func:`draw_graph`)."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    graph = build_graph(*roots, names=names)
     layers = _layers(graph)
     width = max(len(layer) for layer in layers)
-    if ax is None:
-        fig = Figure(figsize=(max(4.0, 2.3 * width), 0.6 + 0.95 * len(layers)))
+    if ax is None:  # room on the right for the legend, below for the notes: no cropping needed
+        fig = Figure(figsize=(max(4.0, 2.3 * width) + 1.6, 1.1 + 0.95 * len(layers)))
         ax = fig.subplots()
+        fig.subplots_adjust(left=0.02, right=1 - 1.6 / fig.get_figwidth(), top=1 - 0.35 / fig.get_figheight(),
+                            bottom=0.5 / fig.get_figheight())
     else:
         fig = ax.figure
     ax.set_axis_off()
@@ -316,31 +292,18 @@ def draw_graph(*roots: torch.Tensor, names=None, title: str | None = None, ax=No
               Patch(fc=_COLOURS["leaf_nograd"], ec="#495057", label="leaf, .grad None"),
               Patch(fc="white", ec="#adb5bd", ls="--", label="input without grad")]
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
-    ax.set_title(title or "autograd graph (arrows: the way backward flows)", fontsize=9)
-    return Drawing(fig, graph_text(*roots, names=names))
+    # a plain text, not ax.set_title: placing a title measures the (hidden) axes' ticks on every draw
+    ax.text(0.5, 1.02, title or "autograd graph (arrows: the way backward flows)", transform=ax.transAxes,
+            ha="center", va="bottom", fontsize=9)
+    return Drawing(fig, graph.text())
 
 
 def reachable_leaves(*roots: torch.Tensor) -> list[torch.Tensor]:
     """The leaf tensors that a backward from ``roots`` would give a ``.grad``."""
-    graph_leaves: list[torch.Tensor] = []
-    seen: set[int] = set()
-    stack = [t.grad_fn for t in roots if t.grad_fn is not None]
-    for t in roots:
-        if t.grad_fn is None and t.requires_grad:
-            graph_leaves.append(t)
-    while stack:
-        fn = stack.pop()
-        if id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        if type(fn).__name__ == "AccumulateGrad":
-            graph_leaves.append(fn.variable)
-            continue
-        stack.extend(nxt for nxt, _ in fn.next_functions if nxt is not None)
-    return graph_leaves
+    return build_graph(*roots).reached
 
 
 def names_reached(*roots: torch.Tensor, names: Iterable) -> list[str]:
     """Which of the named tensors a backward from ``roots`` would reach, in the given order."""
     ids = {id(t) for t in reachable_leaves(*roots)}
-    return [n for n, t in _named_tensors(names) if id(t) in ids]
+    return [n for n, t in named_tensors(names).items() if id(t) in ids]

@@ -13,6 +13,9 @@ from typing import NamedTuple
 
 import torch
 
+from .graph import Graph, build_graph
+from .walk import named_tensors
+
 
 def _storage_key(t: torch.Tensor) -> tuple[int, int]:
     storage = t.untyped_storage()
@@ -80,12 +83,7 @@ class Footprint(NamedTuple):
 
 
 def _excluded_storages(exclude) -> set[int]:
-    items = exclude if isinstance(exclude, (list, tuple)) else [exclude]
-    skip: set[int] = set()
-    for item in items:
-        tensors = list(item.parameters()) + list(item.buffers()) if isinstance(item, torch.nn.Module) else [item]
-        skip.update(t.untyped_storage().data_ptr() for t in tensors)
-    return skip
+    return {t.untyped_storage().data_ptr() for t in named_tensors(exclude, buffers=True).values()}
 
 
 def graph_footprint(output: torch.Tensor, exclude=()) -> Footprint:
@@ -96,27 +94,12 @@ def graph_footprint(output: torch.Tensor, exclude=()) -> Footprint:
     backward from ``output`` would still use: pieces cut off by ``detach`` or ``no_grad`` are not
     in it, and after a backward without ``retain_graph`` it is 0 bytes. ``exclude`` as for SavedTensors.
     """
-    skip = _excluded_storages(exclude)
-    storages: dict[int, int] = {}
-    seen: set[int] = set()
-    stack = [output.grad_fn]
-    while stack:
-        fn = stack.pop()
-        if fn is None or id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        for attr in dir(fn):
-            if not attr.startswith("_saved_"):
-                continue
-            try:
-                value = getattr(fn, attr)
-            except RuntimeError:  # already freed by a backward
-                continue
-            for v in value if isinstance(value, (tuple, list)) else [value]:
-                if isinstance(v, torch.Tensor) and v.untyped_storage().data_ptr() not in skip:
-                    storages[v.untyped_storage().data_ptr()] = v.untyped_storage().nbytes()
-        stack.extend(nxt for nxt, _ in fn.next_functions)
-    return Footprint(len(seen), sum(storages.values()))
+    return footprint_of(build_graph(output), exclude)
+
+
+def footprint_of(graph: Graph, exclude=()) -> Footprint:
+    """:func:`graph_footprint` of a graph already built by :func:`gradflow.build_graph`."""
+    return Footprint(graph.n_functions, sum(graph.saved_storages(exclude).values()))
 
 
 def saved_bytes(fn, *args, exclude=(), **kwargs) -> int:

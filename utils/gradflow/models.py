@@ -1,10 +1,14 @@
 """Small models and data made in code for the demos (nothing is ever downloaded).
 
-Seeded by the caller (``gradflow.setup`` seeds torch); every maker takes an explicit ``seed`` too
-so an exercise checker can rebuild the same data independently of the notebook's state.
+The one home of every model and data maker a lesson shows: the notebook imports it (and shows its
+source with :func:`gradflow.show_source` where the learner should read it), and the lesson's checkers
+use the very same object. A class is seeded by the caller (``torch.manual_seed``); every data maker
+takes an explicit ``seed`` so an exercise checker can rebuild the same data whatever the notebook did.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -64,3 +68,84 @@ def make_blobs(n_per_class: int = 100, n_classes: int = 3, n_features: int = 2, 
     labels = torch.arange(n_classes).repeat_interleave(n_per_class)
     order = torch.randperm(len(x), generator=g)
     return x[order], labels[order]
+
+
+class BackboneNet(nn.Module):
+    """A small backbone with BatchNorm and a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU())
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+class SeedNet(nn.Module):
+    """Seed 000's model, fixed: model_1 (10 -> 10), model_2 (10 -> 20), fc (20 -> 2)."""
+
+    def __init__(self):
+        super().__init__()
+        self.model_1 = nn.Linear(10, 10)
+        self.model_2 = nn.Linear(10, 20)
+        self.fc = nn.Linear(20, 2)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        h = self.relu(self.model_1(x))
+        h = self.relu(self.model_2(h))      # the seed feeds `inputv` here, not h: see below
+        return self.fc(h)
+
+
+class RNNCell(nn.Module):
+    """h_new = tanh(x W_x + h W_h + b); readout(h) = h W_out predicts the next value."""
+
+    def __init__(self, n_in=1, n_hidden=16):
+        super().__init__()
+        self.W_x = nn.Parameter(torch.randn(n_in, n_hidden) * 0.5)
+        self.W_h = nn.Parameter(torch.randn(n_hidden, n_hidden) / n_hidden**0.5)
+        self.b = nn.Parameter(torch.zeros(n_hidden))
+        self.W_out = nn.Parameter(torch.randn(n_hidden, 1) / n_hidden**0.5)
+
+    def forward(self, x, h):
+        return torch.tanh(x @ self.W_x + h @ self.W_h + self.b)
+
+    def readout(self, h):
+        return h @ self.W_out
+
+
+def make_waves(n_chunks=6, chunk_len=5, batch=4, seed=0):
+    """Sine waves with random phases, cut into chunks: inputs and next-value targets."""
+    g = torch.Generator().manual_seed(seed)
+    phase = torch.rand(batch, generator=g) * 6.2832
+    t = torch.arange(n_chunks * chunk_len + 1, dtype=torch.float32)
+    wave = torch.sin(0.3 * t[:, None] + phase)
+    return (wave[:-1].reshape(n_chunks, chunk_len, batch, 1),
+            wave[1:].reshape(n_chunks, chunk_len, batch, 1))
+
+
+def make_classifier(seed: int = 0, batchnorm: bool = False, n_in: int = 6, n_classes: int = 3) -> nn.Sequential:
+    """``backbone`` (Linear, [BatchNorm1d], ReLU, Linear, ReLU) followed by a ``head`` Linear layer."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        layers = [nn.Linear(n_in, 8)] + ([nn.BatchNorm1d(8)] if batchnorm else []) + [nn.ReLU(), nn.Linear(8, 8),
+                                                                                     nn.ReLU()]
+        return nn.Sequential(OrderedDict(backbone=nn.Sequential(*layers), head=nn.Linear(8, n_classes)))
+
+
+def make_regressor(seed: int = 0) -> nn.Sequential:
+    """``Linear(4, 8) -> Tanh -> Linear(8, 1)``, the model of the capstone's weight-bound bug."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+def make_batch(seed: int = 0, n: int = 32, n_in: int = 6, n_classes: int = 3, regression: bool = False):
+    """``(x, y)`` made in code: class labels from a fixed linear rule, or a smooth regression target."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, n_in, generator=g)
+    if regression:
+        return x, torch.sin(x.sum(dim=1, keepdim=True))
+    rule = torch.randn(n_in, n_classes, generator=torch.Generator().manual_seed(1234))
+    return x, (x @ rule).argmax(dim=1)

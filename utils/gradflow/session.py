@@ -75,3 +75,10 @@ def show_warnings(expect: str | None = None):
         print(message)
     if expect is not None and not any(expect in m for m in messages):
         raise AssertionError(f"expected a warning containing {expect!r}; got {messages or 'none'}")
+
+
+def show_source(obj) -> None:
+    """Print the source of a class or function the lesson imports from the library (read from the live object)."""
+    import inspect
+
+    print(inspect.getsource(obj).rstrip())

@@ -10,21 +10,7 @@ from __future__ import annotations
 
 import torch
 
-
-def _named_state(source, buffers: bool) -> dict[str, torch.Tensor]:
-    """name -> live tensor, from a module, a dict of tensors, or a dict of modules."""
-    if isinstance(source, torch.nn.Module):
-        named = dict(source.named_parameters())
-        if buffers:
-            named.update(source.named_buffers())
-        return named
-    named = {}
-    for prefix, item in source.items():
-        if isinstance(item, torch.nn.Module):
-            named.update((f"{prefix}.{n}", t) for n, t in _named_state(item, buffers).items())
-        else:
-            named[prefix] = item
-    return named
+from .walk import named_tensors
 
 
 class ParamTracker:
@@ -35,7 +21,7 @@ class ParamTracker:
     """
 
     def __init__(self, source, *, buffers: bool = True):
-        self._live = _named_state(source, buffers)
+        self._live = named_tensors(source, buffers=buffers)
         self._before = {name: t.detach().clone() for name, t in self._live.items()}
 
     def change(self) -> dict[str, float]:

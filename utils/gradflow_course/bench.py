@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import paths
+import gradflow_course.paths as paths
 from .build import course_solutions
 from .outputs import run_notebook
 

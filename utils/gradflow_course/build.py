@@ -30,7 +30,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import metadata, paths
+import gradflow_course.metadata as metadata
+import gradflow_course.paths as paths
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import paths
+import gradflow_course.paths as paths
 
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 FALLBACK_TORCH = "2.13.0"

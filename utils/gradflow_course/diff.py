@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import paths
+import gradflow_course.paths as paths
 
 DRIVER = "jupyternotebook"  # the name .gitattributes gives; nbdime's own `config-git` uses the same
 

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from . import paths
+import gradflow_course.paths as paths
 
 #: x86 capabilities in increasing order; ATEN_CPU_CAPABILITY accepts each name in lower case
 X86_ORDER = ["default", "avx2", "avx512"]

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import paths
+import gradflow_course.paths as paths
 from .workspace import sync
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)

@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+import gradflow_course.paths as paths
 
 NAME = re.compile(r"\d\d_[a-z0-9_]+")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from . import paths
+import gradflow_course.paths as paths
 from .build import clean_metadata, course_solutions, render
 
 

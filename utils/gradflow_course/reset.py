@@ -28,7 +28,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import metadata, paths
+import gradflow_course.metadata as metadata
+import gradflow_course.paths as paths
 from .workspace import reset as reset_lesson
 
 CHECKER_CALL = re.compile(r"\bex\.(\w+)\(")

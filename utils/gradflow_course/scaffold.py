@@ -21,7 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import metadata, paths
+import gradflow_course.metadata as metadata
+import gradflow_course.paths as paths
 from .build import render
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "checker.py.tmpl"

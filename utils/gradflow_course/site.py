@@ -28,7 +28,8 @@ import jinja2
 import nbformat
 from nbconvert import HTMLExporter
 
-from . import metadata, paths
+import gradflow_course.metadata as metadata
+import gradflow_course.paths as paths
 
 TEMPLATE_NAME = "gradflow_site.html.j2"
 # Extends nbconvert's lab template; every block that would load a script from a CDN is emptied.

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import paths
+import gradflow_course.paths as paths
 
 PIP = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
 

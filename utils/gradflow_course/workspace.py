@@ -20,7 +20,7 @@ import json
 import shutil
 from pathlib import Path
 
-from . import paths
+import gradflow_course.paths as paths
 
 MANIFEST = ".gradflow-manifest.json"
 

@@ -1,90 +1,31 @@
 """Checkers for lesson 09, the capstone bug hunt.
 
 Every checker receives the learner's *fixed* function, runs it on fresh models and data it builds
-itself (inside ``torch.random.fork_rng``, so the notebook's random state is untouched), and compares
+itself (the notebook's random state is untouched), and compares
 what happened with a reference step: which parameters and buffers moved, by how much, and whether
 autograd raised. Nothing reads source code: a fix passes because it behaves right.
 
-The makers used here (:func:`make_classifier`, :func:`make_batch`) are the ones the lesson uses to
-show each bug, so the learner can rerun the same situation.
+The makers used here (:func:`gradflow.models.make_classifier`, :func:`~gradflow.models.make_batch`) are
+the ones the lesson uses to show each bug, so the learner can rerun the same situation.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import torch
-from torch import nn
 from torch.nn import functional as F
 
-from ..checking import Wrong, exercise, expect_function
-from ..gan import discriminator_step, generator_step, make_gan, noise, real_samples
+from ..checking import Wrong, differing, exercise, expect_function, run_learner, train, train_step
+from ..gan import discriminator_step, gan_batch, generator_step, make_gan
+from ..models import make_batch, make_classifier, make_regressor
 from ..tracker import ParamTracker
 
 LESSON = "09_capstone"
 
 CLAMP = 0.3  # the weight bound of the ".data" exercise
-
-
-# --- makers shared by the lesson and the checkers -------------------------------------------
-
-
-def make_classifier(seed: int = 0, batchnorm: bool = False, n_in: int = 6, n_classes: int = 3) -> nn.Sequential:
-    """``backbone`` (Linear, [BatchNorm1d], ReLU, Linear, ReLU) followed by a ``head`` Linear layer."""
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        layers = [nn.Linear(n_in, 8)] + ([nn.BatchNorm1d(8)] if batchnorm else []) + [nn.ReLU(), nn.Linear(8, 8),
-                                                                                     nn.ReLU()]
-        return nn.Sequential(OrderedDict(backbone=nn.Sequential(*layers), head=nn.Linear(8, n_classes)))
-
-
-def make_regressor(seed: int = 0) -> nn.Sequential:
-    """``Linear(4, 8) -> Tanh -> Linear(8, 1)``, the model of the weight-bound exercise."""
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
-
-
-def make_batch(seed: int = 0, n: int = 32, n_in: int = 6, n_classes: int = 3, regression: bool = False):
-    """``(x, y)`` made in code: class labels from a fixed linear rule, or a smooth regression target."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, n_in, generator=g)
-    if regression:
-        return x, torch.sin(x.sum(dim=1, keepdim=True))
-    rule = torch.randn(n_in, n_classes, generator=torch.Generator().manual_seed(1234))
-    return x, (x @ rule).argmax(dim=1)
-
-
-def gan_batch(seed: int, n: int = 32):
-    """``(real, z)`` for one GAN step."""
-    g = torch.Generator().manual_seed(seed)
-    return real_samples(n, generator=g), noise(n, generator=g)
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _same(a: nn.Module, b: nn.Module, atol: float = 1e-6) -> list[str]:
-    """Names of parameters and floating buffers where ``a`` and ``b`` differ."""
-    sa = {**dict(a.named_parameters()), **{n: t for n, t in a.named_buffers() if t.is_floating_point()}}
-    sb = {**dict(b.named_parameters()), **{n: t for n, t in b.named_buffers() if t.is_floating_point()}}
-    return [n for n in sa if not torch.allclose(sa[n].detach(), sb[n].detach(), atol=atol)]
-
-
-def _run(fn, *args, inplace_hint: str | None = None):
-    """Call the learner's function; turn autograd's in-place error into specific feedback."""
-    try:
-        return fn(*args)
-    except RuntimeError as error:
-        text = str(error)
-        if inplace_hint and "modified by an inplace operation" in text:
-            raise Wrong("your step still raises autograd's in-place error "
-                        "('one of the variables needed for gradient computation has been modified by an "
-                        "inplace operation')", inplace_hint) from None
-        if "backward through the graph a second time" in text:
-            raise Wrong("your step calls backward twice through the same graph",
-                        "build each loss from a fresh forward pass") from None
-        raise
+#: the in-place error autograd raises when a saved tensor changed, with what it means in each bug
+INPLACE = "modified by an inplace operation"
+_INPLACE_MESSAGE = ("your step still raises autograd's in-place error ('one of the variables needed for gradient "
+                    "computation has been modified by an inplace operation')")
 
 
 # --- bug 1: the D loss updates (reaches) G ---------------------------------------------------
@@ -93,22 +34,19 @@ def _run(fn, *args, inplace_hint: str | None = None):
 @exercise(LESSON, 1, "a discriminator step that leaves G alone")
 def d_step(fixed_d_step):
     expect_function(fixed_d_step, "fixed_d_step")
-    with torch.random.fork_rng():
-        G, D = make_gan(seed=3)
-        G_ref, D_ref = make_gan(seed=3)
-        opt_D = torch.optim.SGD(D.parameters(), lr=0.1)
-        opt_ref = torch.optim.SGD(D_ref.parameters(), lr=0.1)
-        tracker = ParamTracker({"G": G, "D": D})
-        computed: list[str] = []  # a tensor hook sees a gradient even if the step clears .grad afterwards
-        hooks = [p.register_hook(lambda grad, name=n: computed.append(name)) for n, p in G.named_parameters()]
-        try:
-            for step in range(2):
-                real, z = gan_batch(step)
-                _run(fixed_d_step, G, D, opt_D, real, z)
-                discriminator_step(D_ref, opt_ref, real, G_ref(z))
-        finally:
-            for hook in hooks:
-                hook.remove()
+    (G, D), (G_ref, D_ref) = make_gan(seed=3), make_gan(seed=3)
+    opt_D, opt_ref = torch.optim.SGD(D.parameters(), lr=0.1), torch.optim.SGD(D_ref.parameters(), lr=0.1)
+    tracker = ParamTracker({"G": G, "D": D})
+    computed: list[str] = []  # a tensor hook sees a gradient even if the step clears .grad afterwards
+    hooks = [p.register_hook(lambda grad, name=n: computed.append(name)) for n, p in G.named_parameters()]
+    try:
+        for step in range(2):
+            real, z = gan_batch(step)
+            run_learner(fixed_d_step, G, D, opt_D, real, z)
+            discriminator_step(D_ref, opt_ref, real, G_ref(z))
+    finally:
+        for hook in hooks:
+            hook.remove()
     reached = [n for n, p in G.named_parameters() if p.grad is not None] + computed
     if reached:
         raise Wrong(f"the discriminator's loss reached the generator: autograd computed G.{reached[0]}'s gradient",
@@ -118,7 +56,7 @@ def d_step(fixed_d_step):
         raise Wrong(f"your D step changed the generator ({moved_G[0]})", "only opt_D.step() belongs in a D step")
     if not any(n.startswith("D.") for n in tracker.changed()):
         raise Wrong("the discriminator did not change", "call loss.backward() and opt_D.step()")
-    if _same(D, D_ref):
+    if differing(D, D_ref):
         raise Wrong("after two steps D differs from a correct D step",
                     "loss = BCE(D(real), 1) + BCE(D(fake.detach()), 0); zero_grad, backward, step")
     return "G untouched, D matches a reference step"
@@ -136,26 +74,24 @@ def _ref_gan_step(G, D, opt_G, opt_D, real, z):
 @exercise(LESSON, 2, "a GAN step without the stale D graph")
 def gan_step(fixed_gan_step):
     expect_function(fixed_gan_step, "fixed_gan_step")
-    with torch.random.fork_rng():
-        G, D = make_gan(seed=4)
-        G_ref, D_ref = make_gan(seed=4)
-        opts = [torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)]
-        opts_ref = [torch.optim.SGD(G_ref.parameters(), lr=0.1), torch.optim.SGD(D_ref.parameters(), lr=0.1)]
-        start = ParamTracker({"G": G, "D": D})
-        for step in range(2):
-            real, z = gan_batch(10 + step)
-            _run(fixed_gan_step, G, D, *opts, real, z,
-                 inplace_hint="opt_D.step() changed D's weights in place after D(fake) was computed: "
-                              "score the fake batch again with the updated D for the generator's loss")
-            _ref_gan_step(G_ref, D_ref, *opts_ref, real, z)
+    (G, D), (G_ref, D_ref) = make_gan(seed=4), make_gan(seed=4)
+    opts = [torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)]
+    opts_ref = [torch.optim.SGD(G_ref.parameters(), lr=0.1), torch.optim.SGD(D_ref.parameters(), lr=0.1)]
+    start = ParamTracker({"G": G, "D": D})
+    for step in range(2):
+        real, z = gan_batch(10 + step)
+        run_learner(fixed_gan_step, G, D, *opts, real, z, errors={INPLACE: (_INPLACE_MESSAGE, (
+            "opt_D.step() changed D's weights in place after D(fake) was computed: "
+            "score the fake batch again with the updated D for the generator's loss"))})
+        _ref_gan_step(G_ref, D_ref, *opts_ref, real, z)
     changed = start.changed()
     for net in ("G", "D"):
         if not any(n.startswith(net + ".") for n in changed):
             raise Wrong(f"{net} did not change", f"both steps are needed: opt_D.step() and opt_G.step()")
-    if _same(D, D_ref):
+    if differing(D, D_ref):
         raise Wrong("after two steps D differs from a reference GAN step",
                     "the D step comes first and scores the fake batch detached: D(fake.detach())")
-    if _same(G, G_ref):
+    if differing(G, G_ref):
         raise Wrong("after two steps G differs from a reference GAN step",
                     "after opt_D.step(), compute the generator's loss from a fresh D(fake), then zero_grad, "
                     "backward, opt_G.step()")
@@ -169,36 +105,27 @@ def _warm_classifier(seed: int):
     """A classifier after two full training steps with momentum: the optimizer has state."""
     model = make_classifier(seed)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
-    for step in range(2):
-        x, y = make_batch(100 + step)
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
+    train(model, opt, [make_batch(100 + step) for step in range(2)])
     return model, opt
 
 
 @exercise(LESSON, 3, "a frozen backbone that stays frozen")
 def head_only_step(fixed_head_step):
     expect_function(fixed_head_step, "fixed_head_step")
-    with torch.random.fork_rng():
-        model, opt = _warm_classifier(seed=5)
-        ref, opt_ref = _warm_classifier(seed=5)
-        ref.backbone.requires_grad_(False)
-        tracker = ParamTracker(model.backbone)
-        head_tracker = ParamTracker(model.head)
-        for step in range(3):
-            x, y = make_batch(200 + step)
-            _run(fixed_head_step, model, opt, x, y)
-            opt_ref.zero_grad()
-            F.cross_entropy(ref(x), y).backward()
-            opt_ref.step()
+    (model, opt), (ref, opt_ref) = _warm_classifier(seed=5), _warm_classifier(seed=5)
+    ref.backbone.requires_grad_(False)
+    tracker, head_tracker = ParamTracker(model.backbone), ParamTracker(model.head)
+    for step in range(3):
+        x, y = make_batch(200 + step)
+        run_learner(fixed_head_step, model, opt, x, y)
+        train_step(ref, opt_ref, x, y)
     if tracker.changed():
         raise Wrong(f"the backbone still moved ({', '.join(tracker.changed())})",
                     "a zero gradient is still a gradient: momentum and weight decay move the parameter anyway; "
                     "make the backbone's .grad None (or set requires_grad_(False)), so the optimizer skips it")
     if not head_tracker.changed():
         raise Wrong("the head did not change", "the head must still be trained: backward and opt.step()")
-    if _same(model.head, ref.head):
+    if differing(model.head, ref.head):
         raise Wrong("the head's update differs from training the head alone",
                     "one zero_grad, one forward and one backward per step; leave the head's gradient as it is")
     return "backbone unchanged over three steps, head matches a reference"
@@ -208,9 +135,7 @@ def head_only_step(fixed_head_step):
 
 
 def _ref_clamped_step(model, opt, x, y):
-    opt.zero_grad()
-    F.mse_loss(model(x), y).backward()
-    opt.step()
+    train_step(model, opt, x, y, F.mse_loss)
     with torch.no_grad():
         for p in model.parameters():
             p.clamp_(-CLAMP, CLAMP)
@@ -219,21 +144,19 @@ def _ref_clamped_step(model, opt, x, y):
 @exercise(LESSON, 4, "a weight bound that does not corrupt gradients")
 def clamped_step(fixed_clamped_step):
     expect_function(fixed_clamped_step, "fixed_clamped_step")
-    with torch.random.fork_rng():
-        model, ref = make_regressor(seed=6), make_regressor(seed=6)
-        opt = torch.optim.SGD(model.parameters(), lr=0.2)
-        opt_ref = torch.optim.SGD(ref.parameters(), lr=0.2)
-        for step in range(3):
-            x, y = make_batch(300 + step, n=32, n_in=4, regression=True)
-            _run(fixed_clamped_step, model, opt, x, y,
-                 inplace_hint="autograd caught an in-place edit of a weight it saved for backward: apply the bound "
-                              "after opt.step(), not between the forward pass and backward")
-            _ref_clamped_step(ref, opt_ref, x, y)
+    model, ref = make_regressor(seed=6), make_regressor(seed=6)
+    opt, opt_ref = torch.optim.SGD(model.parameters(), lr=0.2), torch.optim.SGD(ref.parameters(), lr=0.2)
+    for step in range(3):
+        x, y = make_batch(300 + step, n=32, n_in=4, regression=True)
+        run_learner(fixed_clamped_step, model, opt, x, y, errors={INPLACE: (_INPLACE_MESSAGE, (
+            "autograd caught an in-place edit of a weight it saved for backward: apply the bound "
+            "after opt.step(), not between the forward pass and backward"))})
+        _ref_clamped_step(ref, opt_ref, x, y)
     outside = [n for n, p in model.named_parameters() if p.detach().abs().max() > CLAMP + 1e-6]
     if outside:
         raise Wrong(f"after your step {outside[0]} has values outside [-{CLAMP}, {CLAMP}]",
                     "apply the bound after opt.step(): a bound applied before the step is undone by the step")
-    if _same(model, ref):
+    if differing(model, ref):
         raise Wrong("the weights differ from a correct step (bound applied after opt.step())",
                     "an edit through .data before backward changes a tensor autograd saved, so the gradient of "
                     "the first layer is computed with the wrong weights; bound the weights after the step, "
@@ -247,18 +170,13 @@ def clamped_step(fixed_clamped_step):
 @exercise(LESSON, 5, "which parameters did the step change")
 def changed_by_step(fixed_changed_by_step):
     expect_function(fixed_changed_by_step, "fixed_changed_by_step")
-    with torch.random.fork_rng():
-        model = make_classifier(seed=7)
-        model.backbone.requires_grad_(False)  # a frozen backbone: only the head may change
-        opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        ref = make_classifier(seed=7)
-        ref.backbone.requires_grad_(False)
-        opt_ref = torch.optim.SGD(ref.parameters(), lr=0.1)
-        x, y = make_batch(400)
-        answer = _run(fixed_changed_by_step, model, opt, x, y)
-        opt_ref.zero_grad()
-        F.cross_entropy(ref(x), y).backward()
-        opt_ref.step()
+    model, ref = make_classifier(seed=7), make_classifier(seed=7)
+    for m in (model, ref):
+        m.backbone.requires_grad_(False)  # a frozen backbone: only the head may change
+    opt, opt_ref = torch.optim.SGD(model.parameters(), lr=0.1), torch.optim.SGD(ref.parameters(), lr=0.1)
+    x, y = make_batch(400)
+    answer = run_learner(fixed_changed_by_step, model, opt, x, y)
+    train_step(ref, opt_ref, x, y)
     expected = ["head.weight", "head.bias"]
     if answer is None:
         raise Wrong("your function returned None", "return the list of names of the parameters that changed")
@@ -271,7 +189,7 @@ def changed_by_step(fixed_changed_by_step):
     if sorted(answer) != sorted(expected):
         raise Wrong(f"your function returned {sorted(answer)}, expected {expected}",
                     "compare each parameter with its own snapshot taken before the step; the backbone is frozen")
-    if _same(model, ref):
+    if differing(model, ref):
         raise Wrong("the model was not trained exactly one step",
                     "snapshot, then zero_grad, forward, backward, step once, then compare")
     return "the head changed, the frozen backbone did not"
@@ -289,30 +207,26 @@ def _bn_setup(seed: int):
 @exercise(LESSON, 6, "a BatchNorm backbone that stays frozen")
 def bn_head_step(fixed_bn_head_step):
     expect_function(fixed_bn_head_step, "fixed_bn_head_step")
-    with torch.random.fork_rng():
-        model, opt = _bn_setup(seed=8)
-        ref, opt_ref = _bn_setup(seed=8)
-        # the backbone was trained before: give BatchNorm statistics that are not the defaults
-        for m in (model, ref):
-            with torch.no_grad():
-                m.backbone[1].running_mean.fill_(0.2)
-                m.backbone[1].running_var.fill_(1.5)
-        tracker = ParamTracker(model.backbone)
-        for step in range(3):
-            x, y = make_batch(500 + step)
-            model.train()  # what the surrounding training loop does
-            _run(fixed_bn_head_step, model, opt, x, y)
-            ref.train()
-            ref.backbone.eval()
-            opt_ref.zero_grad()
-            F.cross_entropy(ref(x), y).backward()
-            opt_ref.step()
+    (model, opt), (ref, opt_ref) = _bn_setup(seed=8), _bn_setup(seed=8)
+    # the backbone was trained before: give BatchNorm statistics that are not the defaults
+    for m in (model, ref):
+        with torch.no_grad():
+            m.backbone[1].running_mean.fill_(0.2)
+            m.backbone[1].running_var.fill_(1.5)
+    tracker = ParamTracker(model.backbone)
+    for step in range(3):
+        x, y = make_batch(500 + step)
+        model.train()  # what the surrounding training loop does
+        run_learner(fixed_bn_head_step, model, opt, x, y)
+        ref.train()
+        ref.backbone.eval()
+        train_step(ref, opt_ref, x, y)
     moved = tracker.changed()
     if moved:
         raise Wrong(f"the frozen backbone still changed: {', '.join(moved)}",
                     "requires_grad_(False) stops gradients, not BatchNorm's running statistics: put the backbone "
                     "in eval() mode inside the step")
-    if _same(model.head, ref.head):
+    if differing(model.head, ref.head):
         raise Wrong("the head's update differs from a head trained on an eval-mode backbone",
                     "call model.backbone.eval() before the forward pass, then zero_grad, backward, step")
     return "running statistics and weights of the backbone unchanged"

@@ -6,12 +6,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function, expect_value
+from ..checking import Wrong, differing, exercise, expect_function, expect_value, run_learner, train
 
 LESSON = "04_data_vs_detach"
 
 _IN_PLACE_ERROR = "modified by an inplace operation"
-_LEAF_ERROR = "leaf Variable that requires grad"
 
 
 # --- exercise 1: which backward raises? -------------------------------------------------------
@@ -89,6 +88,18 @@ def which_raises(raises):
     return "all four match what PyTorch does"
 
 
+def _expect_trainable(params, what: str, fix: str) -> None:
+    if not all(p.is_leaf and p.requires_grad for p in params):
+        raise Wrong(f"after {what} the parameters are no longer trainable leaves",
+                    f"{fix} under torch.no_grad(); do not change requires_grad")
+
+
+def _expect_seen(versions_moved: bool, what: str, fix: str) -> None:
+    if not versions_moved:
+        raise Wrong(f"the values are right, but autograd did not see the {what} (the version counter did not move)",
+                    f"did you write through .data? use `with torch.no_grad(): {fix}` instead")
+
+
 # --- exercise 2: a manual SGD step ------------------------------------------------------------
 
 
@@ -104,31 +115,15 @@ def _model(seed: int = 1) -> nn.Module:
     return nn.Linear(3, 1)
 
 
-def _run_learner(fn, *args):
-    """Call learner code; turn the leaf in-place error into specific feedback."""
-    try:
-        return fn(*args)
-    except RuntimeError as error:
-        if _LEAF_ERROR in str(error):
-            raise Wrong("your update raised: a leaf Variable that requires grad is being used in an in-place "
-                        "operation", "run the in-place update inside `with torch.no_grad():`") from None
-        raise
-
-
 @exercise(LESSON, 2, "a manual SGD step")
 def manual_sgd(sgd_step):
     expect_function(sgd_step, "sgd_step")
     lr = 0.1
-    with torch.random.fork_rng():
-        x, y = _data()
-        reference = _model()
-        opt = torch.optim.SGD(reference.parameters(), lr=lr)
-        for _ in range(3):
-            opt.zero_grad()
-            nn.functional.mse_loss(reference(x), y).backward()
-            opt.step()
-        model = _model()
-        start = [p.detach().clone() for p in model.parameters()]
+    x, y = _data()
+    reference = _model()
+    train(reference, torch.optim.SGD(reference.parameters(), lr=lr), [(x, y)] * 3, nn.functional.mse_loss)
+    model = _model()
+    start = [p.detach().clone() for p in model.parameters()]
     params = list(model.parameters())
     versions_moved = True
     for _ in range(3):
@@ -136,22 +131,18 @@ def manual_sgd(sgd_step):
             p.grad = None
         nn.functional.mse_loss(model(x), y).backward()
         before = [p._version for p in params]
-        _run_learner(sgd_step, params, lr)
+        run_learner(sgd_step, params, lr)
         versions_moved &= all(p._version > v for p, v in zip(params, before))
     if any(p is not q for p, q in zip(params, model.parameters())):
         raise Wrong("the model's parameters were replaced", "update each tensor in place (p -= ...), do not rebind it")
-    if not all(p.is_leaf and p.requires_grad for p in params):
-        raise Wrong("after your step the parameters are no longer trainable leaves",
-                    "update in place under torch.no_grad(); do not change requires_grad")
+    _expect_trainable(params, "your step", "update in place")
     if all(torch.equal(p, s) for p, s in zip(params, start)):
         raise Wrong("the parameters did not change",
                     "`p = p - lr * p.grad` only rebinds the loop variable; write into the tensor: `p -= lr * p.grad`")
-    if not all(torch.allclose(p, q, atol=1e-6) for p, q in zip(params, reference.parameters())):
+    if differing(model, reference):
         raise Wrong("after 3 steps the parameters differ from torch.optim.SGD",
                     "the SGD update is p -= lr * p.grad (minus: a step downhill), for every parameter")
-    if not versions_moved:
-        raise Wrong("the values are right, but autograd did not see the update (the version counter did not move)",
-                    "did you write through .data? use `with torch.no_grad(): p -= lr * p.grad` instead")
+    _expect_seen(versions_moved, "update", "p -= lr * p.grad")
     return "three steps match torch.optim.SGD, and autograd saw every update"
 
 
@@ -162,33 +153,28 @@ def manual_sgd(sgd_step):
 def weight_clipping(clip_weights_):
     expect_function(clip_weights_, "clip_weights_")
     c = 0.3
-    with torch.random.fork_rng():
-        torch.manual_seed(2)
-        model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
-        with torch.no_grad():
-            for p in model.parameters():
-                p.mul_(3)  # make sure plenty of values lie outside [-c, c]
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3)  # make sure plenty of values lie outside [-c, c]
     originals = dict(model.named_parameters())
     expected = {n: p.detach().clamp(-c, c) for n, p in originals.items()}
     versions = {n: p._version for n, p in originals.items()}
-    _run_learner(clip_weights_, model, c)
+    run_learner(clip_weights_, model, c)
     now = dict(model.named_parameters())
     replaced = [n for n in originals if now.get(n) is not originals[n]]
     if replaced:
         raise Wrong(f"{replaced[0]} was replaced by a new tensor",
                     "an optimizer built earlier still holds the old parameter: clamp in place with p.clamp_(-c, c)")
-    if not all(p.is_leaf and p.requires_grad for p in now.values()):
-        raise Wrong("after clipping the parameters are no longer trainable leaves",
-                    "clamp in place under torch.no_grad(); do not change requires_grad")
+    _expect_trainable(now.values(), "clipping", "clamp in place")
     for name, p in now.items():
         if torch.equal(p.detach(), originals[name].detach()) and not torch.equal(p.detach(), expected[name]):
             raise Wrong(f"{name} was not clipped",
                         "`p = p.clamp(...)` only rebinds the name; clamp in place: p.clamp_(-c, c)")
         if not torch.allclose(p.detach(), expected[name]):
             raise Wrong(f"{name} is not clamped to [-c, c]", "use p.clamp_(-c, c) on every parameter")
-    if not all(now[n]._version > v for n, v in versions.items()):
-        raise Wrong("the values are right, but autograd did not see the change (the version counter did not move)",
-                    "did you write through .data? use `with torch.no_grad(): p.clamp_(-c, c)` instead")
+    _expect_seen(all(now[n]._version > v for n, v in versions.items()), "change", "p.clamp_(-c, c)")
     return "clipped in place, visible to autograd"
 
 

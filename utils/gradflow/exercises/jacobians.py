@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_type
+from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_type, run_learner
 
 LESSON = "08_jacobians"
 
@@ -86,21 +86,14 @@ def jacobian_by_rows(fn):
     for body, n_out, x in _CASES:
         f = _Counted(body, n_out)
         expected = _reference_jacobian(body, x)
-        try:
-            with torch.random.fork_rng():
-                J = fn(f, x.clone())
-        except RuntimeError as error:
-            text = str(error)
-            if "does not require grad" in text:
-                raise Wrong("backward found nothing that requires grad",
-                            "x arrives without requires_grad: start with x = x.detach().requires_grad_()")
-            if "second time" in text:
-                raise Wrong("the second backward found the graph already freed",
-                            "pass retain_graph=True to every backward but the last")
-            if "implicitly created only for scalar" in text:
-                raise Wrong("backward() was called on the whole output without a gradient",
-                            "give each backward a one-hot gradient: a row of torch.eye(y.numel())")
-            raise
+        J = run_learner(fn, f, x.clone(), errors={
+            "does not require grad": ("backward found nothing that requires grad",
+                                      "x arrives without requires_grad: start with x = x.detach().requires_grad_()"),
+            "second time": ("the second backward found the graph already freed",
+                            "pass retain_graph=True to every backward but the last"),
+            "implicitly created only for scalar": (
+                "backward() was called on the whole output without a gradient",
+                "give each backward a one-hot gradient: a row of torch.eye(y.numel())")})
         name = f"J for a function with {x.numel()} inputs and {n_out} outputs"
         if J is None:
             raise Wrong("jacobian_by_rows returned None", "return the stacked rows: torch.stack(rows)")

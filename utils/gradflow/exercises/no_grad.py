@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_choice, expect_function, expect_tensor
+from ..checking import Wrong, exercise, expect_choice, expect_function, expect_number, expect_tensor
 from ..memory import SavedTensors
+from ..models import make_blobs
 
 LESSON = "03_no_grad"
 
@@ -88,14 +89,6 @@ def _classifier(seed: int, x: torch.Tensor, y: torch.Tensor) -> nn.Module:
     return model
 
 
-def _blobs(seed: int):
-    g = torch.Generator().manual_seed(seed)
-    centres = 2.0 * torch.randn(3, 2, generator=g)
-    x = torch.cat([c + torch.randn(20, 2, generator=g) for c in centres])
-    y = torch.arange(3).repeat_interleave(20)
-    return x, y
-
-
 def _reference_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     was_training = model.training
     model.eval()
@@ -105,39 +98,24 @@ def _reference_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> f
     return accuracy
 
 
-def _as_number(value, name: str = "evaluate's result") -> float:
-    if value is None:
-        raise Wrong(f"{name} is None", "return the accuracy, for example (pred == y).float().mean().item()")
-    if isinstance(value, torch.Tensor):
-        if value.requires_grad:
-            raise Wrong(f"{name} is a tensor still attached to the graph", "return a plain number: .item()")
-        if value.numel() != 1:
-            raise Wrong(f"{name} has shape {tuple(value.shape)}, expected one number",
-                        "average the correct predictions: (pred == y).float().mean().item()")
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Wrong(f"{name} should be a number, got {type(value).__name__}")
-    return float(value)
-
-
 @exercise(LESSON, 3, "an evaluation function")
 def evaluate_function(evaluate):
     expect_function(evaluate, "evaluate")
-    with torch.random.fork_rng():  # leave the learner's random state as it was
-        x, y = _blobs(seed=3)
-        results = {}
-        for start_in_training in (True, False):
-            model = _classifier(4, x, y)
-            model.train(start_in_training)
-            expected = _reference_accuracy(model, x, y)
-            stats_before = [b.clone() for b in model[1].buffers()]
-            torch.manual_seed(5)
-            with SavedTensors(exclude=model) as saved:
-                value = evaluate(model, x, y)
-            results[start_in_training] = (model, value, expected, saved.count, stats_before)
+    x, y = make_blobs(n_per_class=20, seed=3)
+    results = {}
+    for start_in_training in (True, False):
+        model = _classifier(4, x, y)
+        model.train(start_in_training)
+        expected = _reference_accuracy(model, x, y)
+        stats_before = [b.clone() for b in model[1].buffers()]
+        torch.manual_seed(5)
+        with SavedTensors(exclude=model) as saved:
+            value = evaluate(model, x, y)
+        results[start_in_training] = (model, value, expected, saved.count, stats_before)
 
     for start_in_training, (model, value, expected, n_saved, stats_before) in results.items():
-        accuracy = _as_number(value)
+        accuracy = expect_number(value, "evaluate's result",
+                                 "return the accuracy, for example (pred == y).float().mean().item()")
         if not all(p.requires_grad for p in model.parameters()):
             raise Wrong("after evaluate, some parameters have requires_grad=False",
                         "do not freeze the model to evaluate it: run the forward pass under torch.no_grad()")
@@ -175,16 +153,15 @@ def _backbone(seed: int) -> nn.Module:
 @exercise(LESSON, 4, "features a head can train on")
 def cached_features(cache_features):
     expect_function(cache_features, "cache_features")
-    with torch.random.fork_rng():
-        backbone = _backbone(seed=6)
-        torch.manual_seed(7)
-        x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
-        with torch.no_grad():
-            expected = backbone(x)
-        with SavedTensors(exclude=backbone) as saved:
-            features = cache_features(backbone, x)
-        torch.manual_seed(8)
-        head = nn.Linear(8, 3)
+    backbone = _backbone(seed=6)
+    torch.manual_seed(7)
+    x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+    with torch.no_grad():
+        expected = backbone(x)
+    with SavedTensors(exclude=backbone) as saved:
+        features = cache_features(backbone, x)
+    torch.manual_seed(8)
+    head = nn.Linear(8, 3)
     if not isinstance(features, torch.Tensor):
         raise Wrong(f"cache_features should return a tensor, got {type(features).__name__}",
                     "return the backbone's output for x")

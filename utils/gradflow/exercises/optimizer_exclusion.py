@@ -1,6 +1,6 @@
 """Checkers for lesson 07, leaving parameters out of the optimizer.
 
-Every checker rebuilds its own model and data inside ``torch.random.fork_rng()`` and runs the
+Every checker rebuilds its own model (the lesson's :class:`gradflow.models.SeedNet`) and data and runs the
 learner's function on them, so notebook state and the learner's random stream play no part.
 """
 
@@ -9,23 +9,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function, expect_type
+from ..checking import Wrong, exercise, expect_function, expect_type, train
+from ..models import SeedNet
 
 LESSON = "07_optimizer_exclusion"
-
-
-class _SeedNet(nn.Module):
-    """The lesson's SeedNet (seed 000's model, fixed): model_1 10 -> 10, model_2 10 -> 20, fc 20 -> 2."""
-
-    def __init__(self):
-        super().__init__()
-        self.model_1 = nn.Linear(10, 10)
-        self.model_2 = nn.Linear(10, 20)
-        self.fc = nn.Linear(20, 2)
-        self.relu = nn.ReLU()
-
-    def forward(self, x):
-        return self.fc(self.relu(self.model_2(self.relu(self.model_1(x)))))
 
 
 def _data():
@@ -34,16 +21,16 @@ def _data():
     return x, (x[:, 0] > 0).long()
 
 
-def _net() -> _SeedNet:
+def _net() -> SeedNet:
     torch.manual_seed(3)
-    return _SeedNet()
+    return SeedNet()
 
 
-def _train(net, opt, x, y, steps: int, set_to_none: bool = True) -> None:
-    for _ in range(steps):
-        opt.zero_grad(set_to_none=set_to_none)
-        nn.functional.cross_entropy(net(x), y).backward()
-        opt.step()
+def _moved_by_training(net, opt, steps: int = 3, set_to_none: bool = True) -> dict[str, bool]:
+    """Train ``steps`` steps on the checkers' data; which parameters changed (compared with a copy: exact)."""
+    before = _snapshot(net)
+    train(net, opt, [_data()] * steps, set_to_none=set_to_none)
+    return _moved(net, before)
 
 
 def _snapshot(net) -> dict[str, torch.Tensor]:
@@ -75,34 +62,29 @@ def _check_optimizer(opt, name="your function"):
 @exercise(LESSON, 1, "two groups, one still")
 def two_groups(make_optimizer):
     expect_function(make_optimizer, "make_optimizer")
-    with torch.random.fork_rng():
-        net = _net()
-        x, y = _data()
-        opt = make_optimizer(net)
-        _check_optimizer(opt, "make_optimizer")
-        if not isinstance(opt, torch.optim.SGD):
-            raise Wrong(f"make_optimizer returned {type(opt).__name__}, expected torch.optim.SGD")
-        for name, p in net.named_parameters():
-            groups = _group_of(opt, p)
-            if not groups:
-                layer = name.split(".")[0]
-                hint = ("the exercise asks for a backbone group with lr=0, not for leaving it out"
-                        if layer != "fc" else "the head's parameters belong in a group with lr=0.1")
-                raise Wrong(f"{name} is in no parameter group", hint)
-            lr = opt.param_groups[groups[0]]["lr"]
-            want = 0.1 if name.startswith("fc.") else 0.0
-            if lr != want:
-                swapped = (lr == 0.0 and want == 0.1) or (lr == 0.1 and want == 0.0)
-                raise Wrong(f"{name} is in a group with lr={lr}, expected lr={want}",
-                            "the head (fc) learns with lr=0.1, the backbone (model_1, model_2) has lr=0"
-                            if swapped else "give each group its lr inside its dict: {'params': ..., 'lr': ...}")
-        momenta = [g.get("momentum") for g in opt.param_groups]
-        if any(m != 0.9 for m in momenta):
-            raise Wrong(f"the groups' momentum is {momenta}, expected 0.9 in both",
-                        "pass momentum=0.9 after the list of groups: it becomes the default for every group")
-        before = _snapshot(net)
-        _train(net, opt, x, y, steps=3)
-        moved = _moved(net, before)
+    net = _net()
+    opt = make_optimizer(net)
+    _check_optimizer(opt, "make_optimizer")
+    if not isinstance(opt, torch.optim.SGD):
+        raise Wrong(f"make_optimizer returned {type(opt).__name__}, expected torch.optim.SGD")
+    for name, p in net.named_parameters():
+        groups = _group_of(opt, p)
+        if not groups:
+            hint = ("the exercise asks for a backbone group with lr=0, not for leaving it out"
+                    if not name.startswith("fc.") else "the head's parameters belong in a group with lr=0.1")
+            raise Wrong(f"{name} is in no parameter group", hint)
+        lr = opt.param_groups[groups[0]]["lr"]
+        want = 0.1 if name.startswith("fc.") else 0.0
+        if lr != want:
+            swapped = (lr == 0.0 and want == 0.1) or (lr == 0.1 and want == 0.0)
+            raise Wrong(f"{name} is in a group with lr={lr}, expected lr={want}",
+                        "the head (fc) learns with lr=0.1, the backbone (model_1, model_2) has lr=0"
+                        if swapped else "give each group its lr inside its dict: {'params': ..., 'lr': ...}")
+    momenta = [g.get("momentum") for g in opt.param_groups]
+    if any(m != 0.9 for m in momenta):
+        raise Wrong(f"the groups' momentum is {momenta}, expected 0.9 in both",
+                    "pass momentum=0.9 after the list of groups: it becomes the default for every group")
+    moved = _moved_by_training(net, opt)
     if not _layer_moved(moved, "fc") or _layer_moved(moved, "model_1") or _layer_moved(moved, "model_2"):
         still = [n for n, m in moved.items() if not m]
         raise Wrong(f"after 3 steps the unchanged tensors are {still}, expected the backbone's four",
@@ -173,16 +155,12 @@ def which_move(moves):
 @exercise(LESSON, 3, "freeze a layer so it truly stops")
 def freeze_mid_training(freeze_layer):
     expect_function(freeze_layer, "freeze_layer")
-    with torch.random.fork_rng():
-        net = _net()
-        x, y = _data()
-        opt = torch.optim.AdamW(net.parameters(), lr=0.01)
-        _train(net, opt, x, y, steps=3, set_to_none=False)
-        freeze_layer(net, opt, "model_2")
-        before = _snapshot(net)
-        _train(net, opt, x, y, steps=3, set_to_none=False)
-        moved = _moved(net, before)
-        wants_grad = [n for n, p in net.model_2.named_parameters() if p.requires_grad]
+    net = _net()
+    opt = torch.optim.AdamW(net.parameters(), lr=0.01)
+    _moved_by_training(net, opt, set_to_none=False)
+    freeze_layer(net, opt, "model_2")
+    moved = _moved_by_training(net, opt, set_to_none=False)
+    wants_grad = [n for n, p in net.model_2.named_parameters() if p.requires_grad]
     if _layer_moved(moved, "model_2"):
         if wants_grad:
             raise Wrong("model_2 kept moving after freeze_layer",
@@ -205,22 +183,17 @@ def freeze_mid_training(freeze_layer):
 @exercise(LESSON, 4, "unfreeze gradually")
 def gradual_unfreeze(unfreeze):
     expect_function(unfreeze, "unfreeze")
-    with torch.random.fork_rng():
-        net = _net()
-        x, y = _data()
-        backbone = dict(list(net.model_1.named_parameters(prefix="model_1"))
-                        + list(net.model_2.named_parameters(prefix="model_2")))
-        for p in backbone.values():
-            p.requires_grad_(False)
-        opt = torch.optim.Adam(net.fc.parameters(), lr=0.01)
-        _train(net, opt, x, y, steps=3)
-        unfreeze(net, opt)
-        before = _snapshot(net)
-        _train(net, opt, x, y, steps=3)
-        moved = _moved(net, before)
-        head_groups = {i for p in net.fc.parameters() for i in _group_of(opt, p)}
-        placed = {name: _group_of(opt, p) for name, p in backbone.items()}
-        frozen = [name for name, p in backbone.items() if not p.requires_grad]
+    net = _net()
+    backbone = {n: p for n, p in net.named_parameters() if n.startswith(("model_1.", "model_2."))}
+    for p in backbone.values():
+        p.requires_grad_(False)
+    opt = torch.optim.Adam(net.fc.parameters(), lr=0.01)
+    _moved_by_training(net, opt)
+    unfreeze(net, opt)
+    moved = _moved_by_training(net, opt)
+    head_groups = {i for p in net.fc.parameters() for i in _group_of(opt, p)}
+    placed = {name: _group_of(opt, p) for name, p in backbone.items()}
+    frozen = [name for name, p in backbone.items() if not p.requires_grad]
     outside = [n for n, groups in placed.items() if not groups]
     if frozen:
         raise Wrong(f"{frozen[0]} still has requires_grad=False",

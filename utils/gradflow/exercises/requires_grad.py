@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from ..checking import Wrong, exercise, expect_choice, expect_function, expect_type
-from ..models import LinearChain, make_blobs
+from ..checking import (Wrong, differing, exercise, expect_choice, expect_function, expect_number, expect_type,
+                        train)
+from ..models import BackboneNet, LinearChain, make_blobs
 from ..tracker import ParamTracker
 
 LESSON = "02_requires_grad"
@@ -29,28 +27,25 @@ FREEZE_TARGET = {"lin0.weight", "lin0.bias", "lin2.bias", "lin3.weight", "lin3.b
 @exercise(LESSON, 1, "freeze exactly these")
 def freeze_exactly(freeze):
     expect_function(freeze, "freeze")
-    with torch.random.fork_rng():  # leave the learner's random state as it was
-        torch.manual_seed(0)
-        model = LinearChain()
-        x = torch.randn(2, 4)
-        returned = freeze(model)
-        if isinstance(returned, nn.Module) and returned is not model:
-            raise Wrong("freeze returned a different model",
-                        "change the model you are given in place (requires_grad_ changes it in place)")
-        module_flags = [name for name, m in model.named_modules() if "requires_grad" in vars(m)]
-        if module_flags:
-            raise Wrong(f"you set a plain attribute requires_grad on the module(s) {', '.join(module_flags)}, "
-                        "which freezes nothing",
-                        "call the method instead: model.lin1.requires_grad_(False)")
-        if model.detach_after is not None:
-            raise Wrong(f"you set detach_after={model.detach_after!r}: detach cuts off every layer before it",
-                        "freeze with requires_grad_(False) on the parameters; gradients then still flow through")
-        out = model(x).sum()
-        if not out.requires_grad:
-            raise Wrong("every parameter is frozen: backward would fail with "
-                        "'element 0 of tensors does not require grad'",
-                        "freeze lin1 and lin2.weight only")
-        out.backward()
+    torch.manual_seed(0)
+    model = LinearChain()
+    x = torch.randn(2, 4)
+    returned = freeze(model)
+    if isinstance(returned, nn.Module) and returned is not model:
+        raise Wrong("freeze returned a different model",
+                    "change the model you are given in place (requires_grad_ changes it in place)")
+    module_flags = [name for name, m in model.named_modules() if "requires_grad" in vars(m)]
+    if module_flags:
+        raise Wrong(f"you set a plain attribute requires_grad on the module(s) {', '.join(module_flags)}, "
+                    "which freezes nothing", "call the method instead: model.lin1.requires_grad_(False)")
+    if model.detach_after is not None:
+        raise Wrong(f"you set detach_after={model.detach_after!r}: detach cuts off every layer before it",
+                    "freeze with requires_grad_(False) on the parameters; gradients then still flow through")
+    out = model(x).sum()
+    if not out.requires_grad:
+        raise Wrong("every parameter is frozen: backward would fail with "
+                    "'element 0 of tensors does not require grad'", "freeze lin1 and lin2.weight only")
+    out.backward()
     got = {name for name, p in model.named_parameters() if p.grad is not None}
     if got == FREEZE_TARGET:
         return "gradients reach exactly " + _fmt(FREEZE_TARGET)
@@ -103,32 +98,16 @@ def predict_grads(answer):
 # --- exercise 3 ------------------------------------------------------------------------------
 
 
-class _BackboneNet(nn.Module):
-    """The lesson's BackboneNet: Linear -> BatchNorm1d -> ReLU, then a linear head."""
-
-    def __init__(self):
-        super().__init__()
-        self.backbone = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU())
-        self.head = nn.Linear(16, 3)
-
-    def forward(self, x):
-        return self.head(self.backbone(x))
-
-
-def _make_backbone_net() -> _BackboneNet:
+def _seeded_backbone_net() -> BackboneNet:
     torch.manual_seed(0)
-    return _BackboneNet()
+    return BackboneNet()
 
 
 def _reference_head(x, y, steps):
-    model = _make_backbone_net()
+    model = _seeded_backbone_net()
     model.backbone.requires_grad_(False)
     model.eval()
-    opt = torch.optim.SGD(model.head.parameters(), lr=0.1)
-    for _ in range(steps):
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
+    train(model, torch.optim.SGD(model.head.parameters(), lr=0.1), [(x, y)] * steps)
     return model.head
 
 
@@ -136,23 +115,12 @@ def _reference_head(x, y, steps):
 def frozen_backbone(fine_tune_head):
     expect_function(fine_tune_head, "fine_tune_head")
     steps = 4
-    with torch.random.fork_rng():
-        x, y = make_blobs(n_per_class=20, seed=3)
-        reference = _reference_head(x, y, steps)
-        model = _make_backbone_net()
-        model.train()
-        backbone_tracker = ParamTracker(model.backbone)
-        head_tracker = ParamTracker(model.head)
-        result = fine_tune_head(model, x, y, steps)
-    if result is None:
-        raise Wrong("fine_tune_head returned None", "return the last loss as a number: loss.item()")
-    if isinstance(result, torch.Tensor):
-        if result.requires_grad:
-            raise Wrong("fine_tune_head returned a tensor still attached to the graph", "return loss.item()")
-        result = result.item() if result.numel() == 1 else result
-    if not isinstance(result, (int, float)) or isinstance(result, bool) or not math.isfinite(result):
-        raise Wrong(f"fine_tune_head should return the loss as a number, got {type(result).__name__}",
-                    "return loss.item()")
+    x, y = make_blobs(n_per_class=20, seed=3)
+    reference = _reference_head(x, y, steps)
+    model = _seeded_backbone_net()
+    model.train()
+    backbone_tracker, head_tracker = ParamTracker(model.backbone), ParamTracker(model.head)
+    expect_number(fine_tune_head(model, x, y, steps), "fine_tune_head's result (the last loss)", "return loss.item()")
     changed = backbone_tracker.changed()
     parameter_names = dict(model.backbone.named_parameters())
     moved_params = [n for n in changed if n in parameter_names]  # buffers (BatchNorm statistics) come later
@@ -168,7 +136,7 @@ def frozen_backbone(fine_tune_head):
                     "after every model.train()")
     if not head_tracker.changed():
         raise Wrong("the head did not change", "call opt.step() after loss.backward(), for the head's parameters")
-    if not all(torch.allclose(a, b, atol=1e-5) for a, b in zip(model.head.parameters(), reference.parameters())):
+    if differing(model.head, reference, atol=1e-5):
         raise Wrong(f"after {steps} steps the head differs from a reference fine-tuning",
                     "use torch.optim.SGD(model.head.parameters(), lr=0.1), F.cross_entropy on the full batch, "
                     "zero_grad in every step, and exactly `steps` steps")

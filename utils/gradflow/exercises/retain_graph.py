@@ -1,7 +1,7 @@
 """Checkers for lesson 06, retain_graph: backward twice, and when not to.
 
-Each checker rebuilds its own tensors, model and data (inside ``torch.random.fork_rng()``), so the
-learner's notebook state and random generators are never trusted or touched.
+Each checker rebuilds its own tensors, model and data, so the learner's notebook state is never trusted
+(and, as for every checker, the learner's random state is never touched).
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function
+from ..checking import Wrong, exercise, expect_function, expect_number, run_learner
+from ..models import RNNCell, make_waves
 
 LESSON = "06_retain_graph"
 
@@ -76,7 +77,8 @@ def _full_batch_grads(model, x, y) -> list[torch.Tensor]:
     return grads
 
 
-def _same(grads, expected, scale=1.0) -> bool:
+def _grads_match(grads, expected, scale=1.0) -> bool:
+    """Every gradient equals ``scale`` times its expected value (a tolerance: two computations)."""
     return all(g is not None and g.shape == e.shape and torch.allclose(g, e * scale, atol=1e-6, rtol=1e-4)
                for g, e in zip(grads, expected))
 
@@ -85,8 +87,7 @@ def _same(grads, expected, scale=1.0) -> bool:
 def accumulation(accumulate):
     expect_function(accumulate, "accumulate")
     for k in (2, 3, 4):
-        with torch.random.fork_rng():
-            model, x, y = _accumulation_problem()
+        model, x, y = _accumulation_problem()
         expected = _full_batch_grads(model, x, y)
         for p in model.parameters():  # stale gradients from an earlier step
             p.grad = torch.ones_like(p)
@@ -94,8 +95,7 @@ def accumulation(accumulate):
         pre = model.register_forward_pre_hook(lambda module, args: batch_sizes.append(args[0].shape[0]))
         post = model[0].weight.register_hook(lambda grad: backward_calls.append(1))
         try:
-            with torch.random.fork_rng():
-                accumulate(model, x, y, k)
+            accumulate(model, x, y, k)
         finally:
             pre.remove()
             post.remove()
@@ -109,12 +109,12 @@ def accumulation(accumulate):
         if len(backward_calls) != k:
             raise Wrong(f"with k={k}, backward reached the model {len(backward_calls)} times, expected {k}",
                         "one backward() per micro-batch: .grad adds the pieces up for you")
-        if _same(grads, expected, 1.0):
+        if _grads_match(grads, expected, 1.0):
             continue
-        if _same([g - 1 for g in grads], expected, 1.0) or _same([g - 1 for g in grads], expected, float(k)):
+        if _grads_match([g - 1 for g in grads], expected, 1.0) or _grads_match([g - 1 for g in grads], expected, float(k)):
             raise Wrong(f"with k={k}, the old gradients (all ones) are still in .grad",
                         "clear the gradients once, before the first micro-batch: model.zero_grad()")
-        if _same(grads, expected, float(k)):
+        if _grads_match(grads, expected, float(k)):
             raise Wrong(f"with k={k}, the gradient is {k} times the full-batch gradient",
                         "each micro-batch loss is a mean over its rows: divide it by k before backward")
         raise Wrong(f"with k={k}, the accumulated gradient differs from the full-batch gradient",
@@ -124,39 +124,10 @@ def accumulation(accumulate):
 
 # --- exercise 3: truncated backpropagation through time --------------------------------------------
 
-class RNNCell(nn.Module):
-    """The lesson's hand-written recurrent cell: h_new = tanh(x W_x + h W_h + b); read-out h W_out."""
-
-    def __init__(self, n_in: int = 1, n_hidden: int = 16):
-        super().__init__()
-        self.W_x = nn.Parameter(torch.randn(n_in, n_hidden) * 0.5)
-        self.W_h = nn.Parameter(torch.randn(n_hidden, n_hidden) / n_hidden**0.5)
-        self.b = nn.Parameter(torch.zeros(n_hidden))
-        self.W_out = nn.Parameter(torch.randn(n_hidden, 1) / n_hidden**0.5)
-
-    def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(x @ self.W_x + h @ self.W_h + self.b)
-
-    def readout(self, h: torch.Tensor) -> torch.Tensor:
-        return h @ self.W_out
-
-
-def make_waves(n_chunks: int = 6, chunk_len: int = 5, batch: int = 4, seed: int = 0):
-    """Sine waves with random phases, cut into chunks: inputs and next-value targets, (n_chunks, chunk_len, batch, 1)."""
-    g = torch.Generator().manual_seed(seed)
-    phase = torch.rand(batch, generator=g) * 6.2832
-    t = torch.arange(n_chunks * chunk_len + 1, dtype=torch.float32)
-    wave = torch.sin(0.3 * t[:, None] + phase)
-    xs = wave[:-1].reshape(n_chunks, chunk_len, batch, 1)
-    ys = wave[1:].reshape(n_chunks, chunk_len, batch, 1)
-    return xs, ys
-
-
 def _reference_chunks(xs, ys, mode: str):
     """Losses and final weights of SGD over the chunks; mode: 'tbptt', 'reset' (h from zeros) or 'every-step'."""
-    with torch.random.fork_rng():
-        torch.manual_seed(3)
-        cell = RNNCell()
+    torch.manual_seed(3)
+    cell = RNNCell()
     opt = torch.optim.SGD(cell.parameters(), lr=0.1)
     h = torch.zeros(xs.shape[2], 16)
     losses = []
@@ -179,37 +150,25 @@ def truncated_bptt(train_chunk):
     expect_function(train_chunk, "train_chunk")
     xs, ys = make_waves()
     expected_losses, expected_weights = _reference_chunks(xs, ys, "tbptt")
-    with torch.random.fork_rng():
-        torch.manual_seed(3)
-        cell = RNNCell()
-        opt = torch.optim.SGD(cell.parameters(), lr=0.1)
-        h = torch.zeros(xs.shape[2], 16)
-        losses = []
-        for number, (chunk_x, chunk_y) in enumerate(zip(xs, ys), start=1):
-            try:
-                result = train_chunk(cell, opt, chunk_x, chunk_y, h)
-            except RuntimeError as error:
-                if SECOND_BACKWARD in str(error):
-                    raise Wrong(f"chunk {number} failed: {SECOND_BACKWARD} ...",
-                                "h still carries the previous chunk's (freed) graph: detach it before the chunk")
-                if INPLACE in str(error):
-                    raise Wrong(f"chunk {number} failed: a saved tensor was {INPLACE}",
-                                "retain_graph=True kept the old graph, but opt.step() changed the weights it saved; "
-                                "detach h instead of retaining the graph")
-                raise
-            if not (isinstance(result, tuple) and len(result) == 2):
-                raise Wrong(f"train_chunk should return a pair (loss as a number, new h), got {type(result).__name__}")
-            loss, h = result
-            if isinstance(loss, torch.Tensor):
-                if loss.requires_grad:
-                    raise Wrong("the returned loss is a tensor still attached to the graph", "return loss.item()")
-                loss = loss.item() if loss.numel() == 1 else None
-            if not isinstance(loss, (int, float)) or isinstance(loss, bool):
-                raise Wrong("the first value returned should be the chunk's loss as a number", "return loss.item(), h")
-            if not isinstance(h, torch.Tensor) or h.shape != (xs.shape[2], 16):
-                raise Wrong(f"the second value returned should be the new hidden state of shape ({xs.shape[2]}, 16)",
-                            "return the h of the chunk's last step")
-            losses.append(float(loss))
+    torch.manual_seed(3)
+    cell = RNNCell()
+    opt = torch.optim.SGD(cell.parameters(), lr=0.1)
+    h = torch.zeros(xs.shape[2], 16)
+    losses = []
+    for number, (chunk_x, chunk_y) in enumerate(zip(xs, ys), start=1):
+        result = run_learner(train_chunk, cell, opt, chunk_x, chunk_y, h, errors={
+            SECOND_BACKWARD: (f"chunk {number} failed: {SECOND_BACKWARD} ...",
+                              "h still carries the previous chunk's (freed) graph: detach it before the chunk"),
+            INPLACE: (f"chunk {number} failed: a saved tensor was {INPLACE}",
+                      "retain_graph=True kept the old graph, but opt.step() changed the weights it saved; "
+                      "detach h instead of retaining the graph")})
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise Wrong(f"train_chunk should return a pair (loss as a number, new h), got {type(result).__name__}")
+        loss, h = result
+        losses.append(expect_number(loss, "the first value returned (the chunk's loss)", "return loss.item(), h"))
+        if not isinstance(h, torch.Tensor) or h.shape != (xs.shape[2], 16):
+            raise Wrong(f"the second value returned should be the new hidden state of shape ({xs.shape[2]}, 16)",
+                        "return the h of the chunk's last step")
     if torch.allclose(torch.tensor(losses), torch.tensor(expected_losses), atol=1e-5) and all(
             torch.allclose(p, e, atol=1e-6) for p, e in zip(cell.parameters(), expected_weights)):
         return "six chunks match truncated BPTT, with the state carried and detached"

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gradflow.models import LinearChain
-from gradflow.widgets import WIDGET_VIEW, FlowLab, GradQuiz, explore_flow, quiz
+from gradflow.explorer import WIDGET_VIEW, FlowLab, explore_flow
 
 ALL = [f"lin{i}.{k}" for i in range(4) for k in ("weight", "bias")]
 
@@ -110,49 +110,13 @@ def test_explorer_mimebundle_is_widget_plus_stable_text_and_png():
     assert "detach after lin1" in bundle["text/plain"]
 
 
-def _seed_chain():
-    torch.manual_seed(0)
-    model = LinearChain(detach_after="lin1")
-    model.lin2.requires_grad_(False)
-    return model(torch.randn(3, 4)).sum(), model
+def test_one_explorer_click_walks_the_graph_once(monkeypatch):
+    import gradflow.graph as graph_module
 
-
-def test_quiz_truth_comes_from_a_live_backward():
-    q = GradQuiz("which?", _seed_chain)
-    assert q.truth == {n: n.startswith("lin3") for n in ALL}
-    reasons = {name: why for name, _, _, why in q.check([])}
-    assert "requires_grad is False" in reasons["lin2.weight"]
-    assert "no path" in reasons["lin0.weight"]
-    assert q.score(["lin3.weight", "lin3.bias"]) == 8
-    assert q.score(["lin0.weight"]) == 5
-
-
-def test_quiz_widget_reveal_marks_each_answer():
-    widget = quiz("which?", _seed_chain, explanation="detach cuts everything before it")
-    widget.boxes["lin3.weight"].value = True
-    widget.boxes["lin0.weight"].value = True
-    assert widget.feedback.value == ""
-    widget.button.click()
-    text = widget.feedback.value
-    assert "6 of 8 right" in text
-    assert "WRONG  lin0.weight" in text and "WRONG  lin3.bias" in text and "right  lin3.weight" in text
-    assert "detach cuts everything before it" in text
-
-
-def test_quiz_when_backward_fails_nothing_gets_a_gradient():
-    def build():
-        w = torch.ones(2, requires_grad=True)
-        with torch.no_grad():
-            out = (w * 2).sum()
-        return out, {"w": w}
-
-    q = GradQuiz("which?", build)
-    assert q.truth == {"w": False}
-    assert "backward itself failed" in q.reveal_text([])
-
-
-def test_quiz_mimebundle_does_not_give_the_answer_away():
-    bundle = quiz("which?", _seed_chain)._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", WIDGET_VIEW}
-    assert "candidates: lin0.weight" in bundle["text/plain"] and "right" not in bundle["text/plain"]
-
+    explorer = explore_flow()
+    calls = []
+    real = graph_module.walk
+    monkeypatch.setattr(graph_module, "walk", lambda *roots: calls.append(1) or real(*roots))
+    explorer.controls["lin1"]["detach"].value = True
+    assert calls == [1]
+    assert explorer.lab.detach["lin1"] and "detach after lin1" in explorer.summary.value

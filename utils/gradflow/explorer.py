@@ -1,18 +1,18 @@
-"""Interactive explorers: toggle gradient flow in a small chain of layers, and predict-then-reveal quizzes.
+"""The gradient-flow explorer: toggle requires_grad, detach and no_grad per layer of a small chain, see the graph.
 
-Two layers in each tool, kept apart so tests (and a notebook without a frontend) can use the logic alone:
+Two layers, kept apart so tests (and a notebook without a frontend) can use the logic alone:
 
-* a plain-Python **state** object that does the computation: :class:`FlowLab` (a chain
-  ``x -> lin0 -> lin1 -> lin2 -> lin3 -> loss`` with per-layer toggles) and :class:`GradQuiz`
-  (which parameters does a backward reach? the truth comes from a live backward);
-* a thin **widget** object built on ipywidgets 8: :class:`FlowExplorer` and :class:`QuizWidget`.
+* :class:`FlowLab`, plain Python: a chain ``x -> lin0 -> lin1 -> lin2 -> lin3 -> loss`` with per-layer
+  toggles; each :meth:`FlowLab.run` walks the loss's graph once (:func:`gradflow.build_graph`) and reads the
+  text tree, the drawing and the bytes held from that one walk;
+* :class:`FlowExplorer`, a thin ipywidgets 8 view of it (three checkboxes per layer, the figure, the summary).
 
-Displaying a widget object shows the live controls when a kernel and the widget manager are there.
-Its ``_repr_mimebundle_`` also carries a deterministic ``text/plain`` summary (what nbval compares,
-what GitHub and a terminal show) and, for the explorer, an ``image/png`` of the current graph (what a
-static HTML page shows when no widget state was saved). No model ids or addresses ever reach the text.
+Displaying the explorer shows the live controls when a kernel and the widget manager are there. Its
+``_repr_mimebundle_`` also carries a deterministic ``text/plain`` summary (what nbval compares, what GitHub
+and a terminal show) and an ``image/png`` of the current graph (what a static HTML page shows when no
+widget state was saved). No model ids or addresses ever reach the text.
 
-    from gradflow.widgets import explore_flow, quiz
+    from gradflow.explorer import explore_flow
     explore_flow(detach_after=["lin1"])          # end the cell with it
 """
 
@@ -21,17 +21,17 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Iterable
 
 import torch
 from torch import nn
 
-from .graph import draw_graph, graph_text, names_reached
-from .memory import SavedTensors, graph_footprint, kib
+from .graph import Graph, build_graph, draw
+from .memory import SavedTensors, footprint_of
 from .models import LinearChain
 from .session import clean_message
 
-__all__ = ["FlowLab", "FlowResult", "FlowExplorer", "explore_flow", "GradQuiz", "QuizWidget", "quiz"]
+__all__ = ["FlowLab", "FlowResult", "FlowExplorer", "explore_flow"]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -97,6 +97,7 @@ class FlowLab:
         self.model: nn.Module | None = None
         self.loss: torch.Tensor | None = None
         self.result: FlowResult | None = None
+        self.graph: Graph | None = None
 
     def set(self, layer: str, *, requires_grad: bool | None = None, detach: bool | None = None,
             no_grad: bool | None = None) -> "FlowLab":
@@ -145,12 +146,13 @@ class FlowLab:
         with SavedTensors(exclude=model) as saved:
             out = self._forward(model, x)
             loss = out.pow(2).mean()
-        held = graph_footprint(loss, exclude=model).bytes
         error = None
         try:
             loss.backward(retain_graph=True)  # keep the graph so it can still be drawn with its saved tensors
         except RuntimeError as err:
             error = clean_message(err)
+        self.graph = build_graph(loss, names=model)  # the one walk of this run: text, drawing and bytes held
+        held = footprint_of(self.graph, exclude=model).bytes
         params = dict(model.named_parameters())
         received = [n for n, p in params.items() if p.grad is not None]
         missing = [n for n in params if n not in received]
@@ -160,21 +162,21 @@ class FlowLab:
             gradient = "weight, bias" if len(got) == 2 else (", ".join(got) or "none")
             rows.append((name, self.requires_grad[name], self.detach[name], self.no_grad[name], gradient))
         self.model, self.loss = model, loss
-        self.result = FlowResult(self.settings(), received, missing, saved.bytes, held,
-                                 graph_text(loss, names=model), error, rows)
+        self.result = FlowResult(self.settings(), received, missing, saved.bytes, held, self.graph.text(), error, rows)
         return self.result
 
     def reached(self) -> list[str]:
         """Names of the parameters a backward from the current loss reaches (runs first if needed)."""
         if self.result is None:
             self.run()
-        return names_reached(self.loss, names=self.model)
+        reached = {id(t) for t in self.graph.reached}
+        return [n for n, p in self.model.named_parameters() if id(p) in reached]
 
     def drawing(self):
         """The autograd graph of the current loss, as a :class:`gradflow.graph.Drawing`."""
         if self.result is None:
             self.run()
-        return draw_graph(self.loss, names=self.model, title=f"loss graph: {self.result.settings}")
+        return draw(self.graph, title=f"loss graph: {self.result.settings}")
 
     def text(self) -> str:
         if self.result is None:
@@ -186,7 +188,7 @@ def _png_b64(drawing) -> str:
     return base64.b64encode(drawing._repr_png_()).decode("ascii")
 
 
-def _pre(text: str) -> str:
+def pre_html(text: str) -> str:
     return f"<pre style='font-size:11px;line-height:1.25'>{html.escape(text)}</pre>"
 
 
@@ -261,8 +263,8 @@ class FlowExplorer:
         """Rerun the lab and redraw the figure and the summary."""
         self.lab.run()
         self._drawing = self.lab.drawing()
-        self.image.value = self._drawing._repr_png_()
-        self.summary.value = _pre(self.lab.text())
+        self.image.value = self._drawing.png(quick=True)
+        self.summary.value = pre_html(self.lab.text())
 
     @property
     def text(self) -> str:
@@ -289,130 +291,3 @@ def explore_flow(*, frozen: Iterable[str] = (), detach_after: Iterable[str] = ()
     for name in no_grad:
         lab.set(name, no_grad=True)
     return FlowExplorer(lab)
-
-
-# --- predict then reveal: which parameters get a gradient? ----------------------------------
-
-
-def _named(names) -> dict[str, torch.Tensor]:
-    if isinstance(names, nn.Module):
-        return dict(names.named_parameters())
-    return {n: t for n, t in dict(names).items() if isinstance(t, torch.Tensor)}
-
-
-class GradQuiz:
-    """A "which of these get a gradient?" question whose answer comes from a live backward.
-
-    ``build`` is a function with no arguments that sets up the situation and returns
-    ``(output, names)``: the tensor to call ``backward`` on (summed if it is not a scalar) and the
-    candidates, as a module or a dict ``name -> tensor``. It is run inside ``fork_rng`` so seeding in
-    it leaves the notebook's random state alone. ``explanation`` is shown after the reveal.
-    """
-
-    def __init__(self, question: str, build: Callable[[], tuple], explanation: str = ""):
-        self.question = question
-        self.explanation = explanation
-        self._build = build
-        self._truth: dict[str, bool] | None = None
-        self._reasons: dict[str, str] = {}
-        self.error: str | None = None
-
-    def _solve(self) -> None:
-        with torch.random.fork_rng():
-            output, names = self._build()
-        tensors = _named(names)
-        reached = set(names_reached(output, names=tensors)) if isinstance(output, torch.Tensor) else set()
-        try:
-            (output if output.dim() == 0 else output.sum()).backward()
-        except RuntimeError as err:
-            self.error = clean_message(err)
-        self._truth = {n: t.grad is not None for n, t in tensors.items()}
-        for n, t in tensors.items():
-            if self._truth[n]:
-                self._reasons[n] = "backward reaches it along the graph, so .grad is filled"
-            elif not t.requires_grad:
-                self._reasons[n] = "requires_grad is False: autograd never computes its gradient"
-            elif n not in reached:
-                self._reasons[n] = "requires grad, but no path from the output reaches it: a detach() or no_grad cut it"
-            else:
-                self._reasons[n] = "no gradient arrived"
-
-    @property
-    def names(self) -> list[str]:
-        if self._truth is None:
-            self._solve()
-        return list(self._truth)
-
-    @property
-    def truth(self) -> dict[str, bool]:
-        """name -> whether backward gave it a ``.grad`` (computed once, from a live backward)."""
-        if self._truth is None:
-            self._solve()
-        return dict(self._truth)
-
-    def check(self, picked: Iterable[str]) -> list[tuple[str, bool, bool, str]]:
-        """For each candidate: (name, you said it gets a gradient, it does, why)."""
-        picked = set(picked)
-        return [(n, n in picked, got, self._reasons[n]) for n, got in self.truth.items()]
-
-    def score(self, picked: Iterable[str]) -> int:
-        return sum(said == got for _, said, got, _ in self.check(picked))
-
-    def question_text(self) -> str:
-        lines = [f"quiz: {self.question}", "candidates: " + ", ".join(self.names),
-                 "tick the ones you predict get a .grad, then press reveal"]
-        return "\n".join(lines)
-
-    def reveal_text(self, picked: Iterable[str]) -> str:
-        rows = self.check(picked)
-        width = max(len(n) for n, *_ in rows)
-        lines = [f"{sum(s == g for _, s, g, _ in rows)} of {len(rows)} right"]
-        for name, said, got, why in rows:
-            mark = "right" if said == got else "WRONG"
-            lines.append(f"{mark:<5}  {name:<{width}}  gets a gradient: {'yes' if got else 'no':<3}  - {why}")
-        if self.error:
-            lines.append(f"backward itself failed: {self.error}")
-        if self.explanation:
-            lines.append(self.explanation)
-        return "\n".join(lines)
-
-
-class QuizWidget:
-    """The widget view of a :class:`GradQuiz`: one checkbox per candidate, a reveal button, feedback.
-
-    ``quiz_widget.boxes[name]`` is the checkbox, ``quiz_widget.button`` the reveal button
-    (``.click()`` works from Python) and ``quiz_widget.feedback`` the ``ipywidgets.HTML`` answer.
-    """
-
-    def __init__(self, quiz: GradQuiz):
-        import ipywidgets as w
-
-        self.quiz = quiz
-        self.boxes = {n: w.Checkbox(value=False, description=n, indent=False) for n in quiz.names}
-        self.button = w.Button(description="reveal", button_style="info")
-        self.button.on_click(lambda _: self.reveal())
-        self.feedback = w.HTML()
-        self.widget = w.VBox([w.HTML(f"<b>Predict:</b> {html.escape(quiz.question)}"),
-                              *self.boxes.values(), self.button, self.feedback])
-
-    @property
-    def picked(self) -> list[str]:
-        return [n for n, box in self.boxes.items() if box.value]
-
-    def reveal(self) -> str:
-        text = self.quiz.reveal_text(self.picked)
-        self.feedback.value = _pre(text)
-        return text
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = dict(self.widget._repr_mimebundle_())
-        bundle["text/plain"] = self.quiz.question_text()
-        return bundle
-
-    def __repr__(self) -> str:
-        return self.quiz.question_text()
-
-
-def quiz(question: str, build: Callable[[], tuple], explanation: str = "") -> QuizWidget:
-    """A predict-then-reveal quiz widget (see :class:`GradQuiz`). End a notebook cell with it."""
-    return QuizWidget(GradQuiz(question, build, explanation))

@@ -1,0 +1,5 @@
+"""The multiple-choice questions of each lesson, one module per lesson (``from gradflow.quizzes import autograd_refresher as quiz``).
+
+They live here, not in the notebook, so that the cell which shows a question holds neither the
+answer nor the explanations (see :class:`gradflow.predict.Choice`).
+"""
