@@ -80,8 +80,7 @@ EXACT: dict[str, tuple[int, str]] = {
     "08-041": (1, SMALL_INTS),
     "09-029b1": (1, "a ReLU mask: each value is 0 or the weight, copied"),
     "09-029c": (1, COPY + " (the hook sees the gradient that .grad stores)"),
-    "09-046": (1, COPY + " (did the step move the parameter at all?)"),
-    "09-047": (1, COPY + " (did the step move the parameter at all?)"),
+    "09-h5c": (1, COPY + " (is the average the live tensor itself?)"),
 }
 
 

@@ -20,7 +20,7 @@ def fresh_a():
 # --- 00.1 grad after two backward calls (the warm-up) ---------------------------------------------
 
 
-def test_grad_after_two_backwards_accepts_the_solution_and_a_differently_built_answer(capsys):
+def test_ex1_accepts_the_solution_and_a_differently_built_answer(capsys):
     a = fresh_a()
     for _ in range(2):
         ((a + 3) * (a + 3) * 3).mean().backward()
@@ -40,7 +40,7 @@ def test_grad_after_two_backwards_accepts_the_solution_and_a_differently_built_a
     (torch.tensor([30.0, 36.0, 0.0]), "shape (3,)"),
     ("[30, 36]", "should be a tensor"),
 ])
-def test_grad_after_two_backwards_rejects_plausible_mistakes(answer, cause, capsys):
+def test_ex1_rejects_plausible_mistakes(answer, cause, capsys):
     assert not ex.grad_after_two_backwards(answer)
     out = capsys.readouterr().out
     assert out.startswith("✘ 00.1") and cause in out, out
@@ -67,7 +67,7 @@ def build(retain=True, retain_after=False, reduce="mean", backwards=1):
     return a, b, c
 
 
-def test_non_leaf_grad_accepts_right_answers(capsys):
+def test_ex2_accepts_right_answers(capsys):
     assert ex.non_leaf_grad(build()[2])
     a = fresh_a()  # written differently: pow, and torch.mean
     c = (a + 3).pow(2).mul(3)
@@ -83,7 +83,7 @@ def test_non_leaf_grad_accepts_right_answers(capsys):
     (dict(reduce="sum"), "mean of c, not the sum"),
     (dict(backwards=2), "twice the expected value"),
 ])
-def test_non_leaf_grad_rejects_plausible_mistakes(kwargs, cause, capsys):
+def test_ex2_rejects_plausible_mistakes(kwargs, cause, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the checker itself must not trigger the non-leaf .grad warning
         assert not ex.non_leaf_grad(build(**kwargs)[2])
@@ -125,7 +125,7 @@ def derivative_with_gradient_argument(f, x):  # backward(v) with v = ones, and a
 
 
 @pytest.mark.parametrize("right", [derivative, derivative_with_autograd_grad, derivative_with_gradient_argument])
-def test_derivative_accepts_right_answers(right, capsys):
+def test_ex3_accepts_right_answers(right, capsys):
     assert ex.derivative_function(right)
     assert "passed" in capsys.readouterr().out
 
@@ -189,7 +189,7 @@ def not_implemented(f, x):
     (returns_attached, "still attached to the autograd graph"),
     (derivative(lambda t: t, torch.ones(3)), "pass your function derivative itself"),
 ])
-def test_derivative_rejects_plausible_mistakes(wrong, cause, capsys):
+def test_ex3_rejects_plausible_mistakes(wrong, cause, capsys):
     assert not ex.derivative_function(wrong)
     out = capsys.readouterr().out
     assert out.startswith("✘ 00.3") and cause in out, out

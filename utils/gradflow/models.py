@@ -8,7 +8,6 @@ takes an explicit ``seed`` so an exercise checker can rebuild the same data what
 
 from __future__ import annotations
 
-from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -123,29 +122,3 @@ def make_waves(n_chunks=6, chunk_len=5, batch=4, seed=0):
     wave = torch.sin(0.3 * t[:, None] + phase)
     return (wave[:-1].reshape(n_chunks, chunk_len, batch, 1),
             wave[1:].reshape(n_chunks, chunk_len, batch, 1))
-
-
-def make_classifier(seed: int = 0, batchnorm: bool = False, n_in: int = 6, n_classes: int = 3) -> nn.Sequential:
-    """``backbone`` (Linear, [BatchNorm1d], ReLU, Linear, ReLU) followed by a ``head`` Linear layer."""
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        layers = [nn.Linear(n_in, 8)] + ([nn.BatchNorm1d(8)] if batchnorm else []) + [nn.ReLU(), nn.Linear(8, 8),
-                                                                                     nn.ReLU()]
-        return nn.Sequential(OrderedDict(backbone=nn.Sequential(*layers), head=nn.Linear(8, n_classes)))
-
-
-def make_regressor(seed: int = 0) -> nn.Sequential:
-    """``Linear(4, 8) -> Tanh -> Linear(8, 1)``, the model of the capstone's weight-bound bug."""
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
-
-
-def make_batch(seed: int = 0, n: int = 32, n_in: int = 6, n_classes: int = 3, regression: bool = False):
-    """``(x, y)`` made in code: class labels from a fixed linear rule, or a smooth regression target."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, n_in, generator=g)
-    if regression:
-        return x, torch.sin(x.sum(dim=1, keepdim=True))
-    rule = torch.randn(n_in, n_classes, generator=torch.Generator().manual_seed(1234))
-    return x, (x @ rule).argmax(dim=1)

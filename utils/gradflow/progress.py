@@ -20,7 +20,8 @@ Each exercise (``01.2``) and prediction (``01.p1``) gets one of four states:
   2. an item with a saved line is *not run* when one of its answer cells has a higher execution
      count than the cell that printed it (the answer was re-run after the check), when that cell no
      longer calls the item's checker, or when the line says "not attempted" but no ``...`` or
-     ``NotImplementedError`` stub is left in the answer cells (an answer typed after the check ran);
+     ``NotImplementedError`` stub is left in the answer cells (an answer typed after the check ran; a cell still equal to
+     the course's own lesson cell counts as a stub, since the capstone's stubs are buggy scripts);
   3. an item with no saved line is *not run* when its checker cell ran and printed no line (it
      stopped on an error, or its outputs were cleared), when the checker cell never ran but holds an
      answer (no stub left), or when no cell calls its checker any more; otherwise *not attempted*
@@ -39,6 +40,7 @@ The line formats are in :data:`LINE_PATTERNS` (one table; a new kind of line is 
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -262,6 +264,17 @@ class LessonProgress:
         return self.stem
 
 
+@functools.lru_cache(maxsize=None)
+def _as_handed_out(stem: str) -> dict[str, str]:
+    """Cell id -> source of the course's own lesson notebook: a cell still equal to it is untouched
+    (the capstone's stubs are buggy scripts with no ``...`` in them)."""
+    try:
+        cells = json.loads((_DEFAULT_REFERENCE.parent / "lessons" / f"{stem}.ipynb").read_text("utf-8"))["cells"]
+        return {c["id"]: _text(c.get("source")) for c in cells if isinstance(c, dict) and "id" in c}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def _has_stub(source: str) -> bool:
     """A ``...`` placeholder or ``NotImplementedError`` left in the code (comments do not count)."""
     code = "\n".join(re.sub(r"(^|\s)#.*$", "", line) for line in source.splitlines())
@@ -278,6 +291,9 @@ def lesson_progress(stem: str, notebook: dict, expected: Iterable[CourseItem] = 
     cells = _cells(notebook)
     by_pos = dict(cells)
     sources = {pos: _text(c.get("source")) for pos, c in cells}
+    handed_out = _as_handed_out(stem)
+    untouched = {pos for pos, c in cells
+                 if _has_stub(sources[pos]) or handed_out.get(c.get("id"), None) == sources[pos] != ""}
     printed = {pos: _lines_of(c) for pos, c in cells}
     items: dict[str, CourseItem] = {e.id: e for e in expected}
     for lines in printed.values():
@@ -311,11 +327,11 @@ def lesson_progress(stem: str, notebook: dict, expected: Iterable[CourseItem] = 
 
     result = []
     for want in wanted:
-        result.append(_item_state(want, cells, sources, printed, answer_cells))
+        result.append(_item_state(want, cells, sources, printed, answer_cells, untouched))
     return LessonProgress(stem, result)
 
 
-def _item_state(want: CourseItem, cells, sources, printed, answer_cells) -> Item:
+def _item_state(want: CourseItem, cells, sources, printed, answer_cells, untouched) -> Item:
     def make(state: str, note: str = "", hint: str = "", cell: dict | None = None) -> Item:
         return Item(want.id, want.title, want.kind, state, note, hint, (cell or {}).get("id"))
 
@@ -329,7 +345,7 @@ def _item_state(want: CourseItem, cells, sources, printed, answer_cells) -> Item
             return make(NOT_RUN, "an answer cell above ran after the check: run the check again", cell=cell)
         if want.call and not _calls(sources[pos], want.call):
             return make(NOT_RUN, f"the cell that showed this result no longer calls {want.call}(...)", cell=cell)
-        if line.state == NOT_ATTEMPTED and not any(_has_stub(sources[p]) for p, _ in region):
+        if line.state == NOT_ATTEMPTED and not any(p in untouched for p, _ in region):
             return make(NOT_RUN, "an answer was written after the check ran: run the cell", cell=cell)
         return make(line.state, line.detail if line.state == WRONG else "", line.hint, cell)
     callers = [(pos, c) for pos, c in cells if c.get("cell_type") == "code" and _calls(sources[pos], want.call)]
@@ -342,7 +358,7 @@ def _item_state(want: CourseItem, cells, sources, printed, answer_cells) -> Item
         error = _error_of(cell)
         why = f"its cell stopped on {error} before the check" if error else "its cell ran but shows no result"
         return make(NOT_RUN, why, cell=cell)
-    if any(_has_stub(sources[p]) for p, _ in answer_cells(pos, want.id)):
+    if any(p in untouched for p, _ in answer_cells(pos, want.id)):
         return make(NOT_ATTEMPTED, cell=cell)
     return make(NOT_RUN, "an answer is written but its cell has not run", cell=cell)
 

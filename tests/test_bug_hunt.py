@@ -1,0 +1,616 @@
+"""Lesson 09's bug hunt: each script as found is "not attempted", fails as an attempt with a hint,
+plausible wrong fixes are rejected with the right hint, differently written right fixes pass.
+
+The scripts as found and the lesson's own fixes are read from the notebooks (their one home); the
+wrong and alternative fixes are written here.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from gradflow import hunt_models as hm
+from gradflow.exercises import capstone as hunt
+from gradflow.gan import bce
+
+ROOT = Path(__file__).resolve().parents[1]
+BOUND = hm.BOUND
+BACKBONE_LR = 1e-3
+
+CHECKERS = {1: hunt.gan, 2: hunt.stream, 3: hunt.unfreeze, 4: hunt.bound, 5: hunt.ema, 6: hunt.distill,
+            7: hunt.newton, 8: hunt.frozen_head}
+NAMES = {1: "gan_step", 2: "train_stream", 3: "fine_tune", 4: "bounded_step", 5: "train_with_ema",
+         6: "distill", 7: "solve", 8: "train_two_tasks"}
+
+
+def _script_cells(folder: str) -> dict[int, str]:
+    nb = nbformat.read(ROOT / folder / "09_capstone.ipynb", as_version=4)
+    cells = {c.id: c.source for c in nb.cells if c.cell_type == "code"}
+    return {n: cells[f"09-h{n}b"] for n in CHECKERS}
+
+
+def _define(source: str, name: str, tmp_path: Path, tag: str):
+    """Define a function from cell source in a real file, so inspect.getsource works as in a kernel."""
+    path = tmp_path / f"{tag}.py"
+    path.write_text(source)
+    namespace = {"torch": torch, "nn": nn, "F": F, "bce": bce, "BOUND": BOUND}
+    exec(compile(source, str(path), "exec"), namespace)
+    return namespace[name]
+
+
+@pytest.fixture(scope="module")
+def lesson_cells():
+    return _script_cells("lessons")
+
+
+@pytest.fixture(scope="module")
+def solution_cells():
+    return _script_cells("solutions")
+
+
+def _out(capsys) -> str:
+    return capsys.readouterr().out
+
+
+# --- the scripts as found and the lesson's fixes -------------------------------------------------
+
+
+@pytest.mark.parametrize("number", list(CHECKERS))
+def test_script_as_found_is_not_attempted_and_fingerprinted(number, lesson_cells, tmp_path, capsys):
+    fn = _define(lesson_cells[number], NAMES[number], tmp_path, f"found{number}")
+    assert hunt.fingerprint(fn) == hunt.AS_FOUND[number], "update AS_FOUND in exercises/capstone.py to the lesson's script"
+    assert not CHECKERS[number](fn)
+    assert "not attempted yet (this is still the script as found" in _out(capsys)
+
+
+def test_the_fingerprint_ignores_comments_and_layout_but_not_code(lesson_cells, tmp_path):
+    source = lesson_cells[3]
+    relaid = source.replace("model.backbone.requires_grad_(False)", "model.backbone.requires_grad_( False )  # note")
+    edited = source.replace("lr=1e-2", "lr=0.01 * 1")
+    assert relaid != source and edited != source
+    fingerprints = [hunt.fingerprint(_define(text, NAMES[3], tmp_path, f"v{i}"))
+                    for i, text in enumerate([source, relaid, edited])]
+    assert fingerprints[0] == fingerprints[1] == hunt.AS_FOUND[3] != fingerprints[2]
+    assert hunt.fingerprint(print) is None and hunt.fingerprint(lambda: 0) is None  # nothing to recognise
+
+
+FOUND_FAILS = {
+    1: "G differs from a G trained on its own loss",
+    2: "each chunk still backpropagates into the chunks before it",
+    3: "the backbone still never changed",
+    4: "outside the bound",
+    5: "is the live parameter itself",
+    6: "still raises 'Inference tensors cannot be saved for backward'",
+    7: "your iterates are not Newton's",
+    8: "the frozen auxiliary head still moved",
+}
+
+
+@pytest.mark.parametrize("number", list(CHECKERS))
+def test_script_as_found_fails_as_an_attempt(number, lesson_cells, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(hunt.AS_FOUND, number, "not this one")
+    fn = _define(lesson_cells[number], NAMES[number], tmp_path, f"found{number}")
+    assert not CHECKERS[number](fn)
+    out = _out(capsys)
+    assert out.startswith(f"✘ 09.{number} ") and FOUND_FAILS[number] in out, out
+    assert "hint:" in out and "The cause" not in out
+
+
+@pytest.mark.parametrize("number", list(CHECKERS))
+def test_the_lessons_fix_passes_and_names_the_cause(number, solution_cells, tmp_path, capsys):
+    fn = _define(solution_cells[number], NAMES[number], tmp_path, f"fixed{number}")
+    assert CHECKERS[number](fn)
+    out = _out(capsys)
+    assert out.startswith(f"✔ 09.{number} ") and "The cause:" in out, out
+
+
+# --- wrong fixes (each hides the symptom or moves it) and other right fixes, per bug --------------
+
+
+def gan_never_unfreezes(G, D, opt_G, opt_D, real, z):  # hole 1: G.requires_grad_(False) for good
+    G.requires_grad_(False)
+    fake = G(z)
+    opt_D.zero_grad()
+    (bce(D(real), 1.0) + bce(D(fake), 0.0)).backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    bce(D(fake), 1.0).backward()
+    opt_G.step()
+
+
+def gan_detach_everything(G, D, opt_G, opt_D, real, z):
+    fake = G(z).detach()
+    opt_D.zero_grad()
+    (bce(D(real), 1.0) + bce(D(fake), 0.0)).backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    bce(D(fake), 1.0).backward()
+    opt_G.step()
+
+
+def gan_drop_retain_graph(G, D, opt_G, opt_D, real, z):
+    fake = G(z)
+    loss_D = bce(D(real), 1.0) + bce(D(fake), 0.0)
+    opt_D.zero_grad()
+    loss_D.backward()
+    opt_D.step()
+    bce(D(fake), 1.0).backward()
+    opt_G.step()
+    opt_G.zero_grad()
+
+
+def gan_zero_g_grads_first(G, D, opt_G, opt_D, real, z):  # right, though the D step still reaches G
+    fake = G(z)
+    loss_D = bce(D(real), 1.0) + bce(D(fake), 0.0)
+    opt_D.zero_grad()
+    loss_D.backward(retain_graph=True)
+    opt_D.step()
+    opt_G.zero_grad()
+    bce(D(fake), 1.0).backward()
+    opt_G.step()
+
+
+def gan_freeze_and_unfreeze(G, D, opt_G, opt_D, real, z):  # hole 1, done right
+    G.requires_grad_(False)
+    opt_D.zero_grad()
+    (bce(D(real), 1.0) + bce(D(G(z)), 0.0)).backward()
+    opt_D.step()
+    G.requires_grad_(True)
+    opt_G.zero_grad()
+    bce(D(G(z)), 1.0).backward()
+    opt_G.step()
+
+
+def stream_without_retain(model, opt, chunks):
+    h = None
+    for xs, ys in chunks:
+        pred, h = model(xs, h)
+        opt.zero_grad()
+        F.mse_loss(pred, ys).backward()
+        opt.step()
+
+
+def stream_reset_state(model, opt, chunks):
+    for xs, ys in chunks:
+        pred, _ = model(xs, None)
+        opt.zero_grad()
+        F.mse_loss(pred, ys).backward()
+        opt.step()
+
+
+def stream_detach_after_step(model, opt, chunks):  # right: detach at the end, retain_graph kept
+    h = None
+    for xs, ys in chunks:
+        pred, h = model(xs, h)
+        opt.zero_grad()
+        F.mse_loss(pred, ys).backward(retain_graph=True)
+        opt.step()
+        h = h.detach()
+
+
+def fine_tune_default_lr(model, x, y, head_steps, full_steps):
+    model.backbone.requires_grad_(False)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for step in range(head_steps + full_steps):
+        if step == head_steps:
+            model.backbone.requires_grad_(True)
+            opt.add_param_group({"params": model.backbone.parameters()})
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+def fine_tune_new_optimizer(model, x, y, head_steps, full_steps):
+    model.backbone.requires_grad_(False)
+    opt = torch.optim.Adam(model.head.parameters(), lr=1e-2)
+    for step in range(head_steps + full_steps):
+        if step == head_steps:
+            model.backbone.requires_grad_(True)
+            opt = torch.optim.Adam([{"params": model.head.parameters()},
+                                    {"params": model.backbone.parameters(), "lr": BACKBONE_LR}], lr=1e-2)
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+def fine_tune_never_frozen(model, x, y, head_steps, full_steps):
+    opt = torch.optim.Adam([{"params": model.head.parameters()},
+                            {"params": model.backbone.parameters(), "lr": BACKBONE_LR}], lr=1e-2)
+    for _ in range(head_steps + full_steps):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+def fine_tune_two_optimizers(model, x, y, head_steps, full_steps):  # right: a second optimizer
+    model.backbone.requires_grad_(False)
+    opts = [torch.optim.Adam(model.head.parameters(), lr=1e-2)]
+    for step in range(head_steps + full_steps):
+        if step == head_steps:
+            model.backbone.requires_grad_(True)
+            opts.append(torch.optim.Adam(model.backbone.parameters(), lr=BACKBONE_LR))
+        for opt in opts:
+            opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        for opt in opts:
+            opt.step()
+
+
+def bound_after_step_keeps_data(model, opt, x, y):  # the bound holds, the gradient is still corrupted
+    opt.zero_grad()
+    loss = F.mse_loss(model(x), y)
+    for p in model.parameters():
+        p.data.clamp_(-BOUND, BOUND)
+    loss.backward()
+    opt.step()
+    for p in model.parameters():
+        p.data.clamp_(-BOUND, BOUND)
+
+
+def bound_no_grad_before_backward(model, opt, x, y):
+    opt.zero_grad()
+    loss = F.mse_loss(model(x), y)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.clamp_(-BOUND, BOUND)
+    loss.backward()
+    opt.step()
+
+
+def bound_before_forward_only(model, opt, x, y):
+    with torch.no_grad():
+        for p in model.parameters():
+            p.clamp_(-BOUND, BOUND)
+    opt.zero_grad()
+    F.mse_loss(model(x), y).backward()
+    opt.step()
+
+
+def bound_before_and_after(model, opt, x, y):  # hole 2: must pass, with no word about .data
+    with torch.no_grad():
+        for p in model.parameters():
+            p.clamp_(-BOUND, BOUND)
+    opt.zero_grad()
+    F.mse_loss(model(x), y).backward()
+    opt.step()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.clamp_(-BOUND, BOUND)
+
+
+def bound_after_only(model, opt, x, y):
+    opt.zero_grad()
+    loss = F.mse_loss(model(x), y)
+    loss.backward()
+    opt.step()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.clamp(-BOUND, BOUND))
+    return loss.item()
+
+
+def ema_data(model, opt, batches, decay=0.9):
+    ema = {name: p.data for name, p in model.named_parameters()}
+    for x, y in batches:
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                ema[name].mul_(decay).add_(p, alpha=1 - decay)
+    return ema
+
+
+def ema_clone_with_graph(model, opt, batches, decay=0.9):
+    ema = {name: p.clone() for name, p in model.named_parameters()}
+    for x, y in batches:
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                ema[name].mul_(decay).add_(p, alpha=1 - decay)
+    return ema
+
+
+def ema_copied_each_step(model, opt, batches, decay=0.9):
+    for x, y in batches:
+        ema = {name: p.detach().clone() for name, p in model.named_parameters()}
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                ema[name].mul_(decay).add_(p, alpha=1 - decay)
+    return ema
+
+
+def ema_deepcopy(model, opt, batches, decay=0.9):  # right: a copied module, lerp
+    average = copy.deepcopy(model).requires_grad_(False)
+    for x, y in batches:
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        with torch.no_grad():
+            for a, p in zip(average.parameters(), model.parameters()):
+                a.lerp_(p, 1 - decay)
+    return dict(average.named_parameters())
+
+
+def _kd_loss(logits, y, soft):
+    return F.cross_entropy(logits, y) + F.kl_div(F.log_softmax(logits, dim=1), soft, reduction="batchmean")
+
+
+def distill_clone_inside(student, teacher, opt, x, y, steps):
+    with torch.inference_mode():
+        soft = F.softmax(teacher(x), dim=1).clone()
+    for _ in range(steps):
+        loss = _kd_loss(student(x), y, soft)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def distill_with_graph(student, teacher, opt, x, y, steps):
+    for _ in range(steps):
+        soft = F.softmax(teacher(x), dim=1)
+        loss = _kd_loss(student(x), y, soft)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def distill_all_inference(student, teacher, opt, x, y, steps):
+    with torch.inference_mode():
+        soft = F.softmax(teacher(x), dim=1)
+        for _ in range(steps):
+            loss = _kd_loss(student(x), y, soft)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def distill_clone_outside(student, teacher, opt, x, y, steps):  # right: clone outside inference mode
+    with torch.inference_mode():
+        soft = F.softmax(teacher(x), dim=1)
+    soft = soft.clone()
+    for _ in range(steps):
+        loss = _kd_loss(student(x), y, soft)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def solve_rows_add_up(f, x, target, steps):
+    for _ in range(steps):
+        x = x.detach().requires_grad_()
+        y = f(x)
+        J = torch.zeros(len(y), len(x))
+        for i in range(len(y)):
+            y[i].backward(retain_graph=True)
+            J[i] = x.grad
+        x = x - torch.linalg.solve(J, y.detach() - target)
+    return x.detach()
+
+
+def solve_damped(f, x, target, steps):
+    for _ in range(steps):
+        x = x.detach().requires_grad_()
+        y = f(x)
+        J = torch.zeros(len(y), len(x))
+        for i in range(len(y)):
+            (g,) = torch.autograd.grad(y[i], x, retain_graph=True)
+            J[:, i] = g
+        x = x - 0.5 * torch.linalg.solve(J, y.detach() - target)
+    return x.detach()
+
+
+def solve_functional_transposed(f, x, target, steps):
+    for _ in range(steps):
+        J = torch.autograd.functional.jacobian(f, x).T
+        x = x - torch.linalg.solve(J, f(x) - target)
+    return x
+
+
+def solve_jacrev(f, x, target, steps):  # right: one call
+    for _ in range(steps):
+        x = x - torch.linalg.solve(torch.func.jacrev(f)(x), f(x) - target)
+    return x
+
+
+def _two_task_loop(model, opt, x, y, aux_target, steps, freeze_at, on_freeze=None, set_to_none=False):
+    for step in range(steps):
+        if step == freeze_at:
+            model.aux.requires_grad_(False)
+            opt = on_freeze(opt) if on_freeze else opt
+        opt.zero_grad(set_to_none=set_to_none)
+        main, aux = model(x)
+        loss = F.cross_entropy(main, y)
+        if step < freeze_at:
+            loss = loss + F.mse_loss(aux, aux_target)
+        loss.backward()
+        opt.step()
+
+
+def two_tasks_no_decay(model, x, y, aux_target, steps, freeze_at):
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
+    _two_task_loop(model, opt, x, y, aux_target, steps, freeze_at)
+
+
+def two_tasks_zero_grads(model, x, y, aux_target, steps, freeze_at):
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+
+    def zero(opt):
+        for p in model.aux.parameters():
+            p.grad.zero_()
+        return opt
+
+    _two_task_loop(model, opt, x, y, aux_target, steps, freeze_at, on_freeze=zero)
+
+
+def two_tasks_new_optimizer(model, x, y, aux_target, steps, freeze_at):
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    rebuild = lambda opt: torch.optim.AdamW(  # noqa: E731
+        [p for p in model.parameters() if p.requires_grad], lr=1e-2, weight_decay=0.1)
+    _two_task_loop(model, opt, x, y, aux_target, steps, freeze_at, on_freeze=rebuild)
+
+
+def two_tasks_grad_none(model, x, y, aux_target, steps, freeze_at):  # right: drop the frozen .grad
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+
+    def drop(opt):
+        for p in model.aux.parameters():
+            p.grad = None
+        return opt
+
+    _two_task_loop(model, opt, x, y, aux_target, steps, freeze_at, on_freeze=drop)
+
+
+WRONG = [
+    (1, gan_never_unfreezes, "G never changed in three steps"),
+    (1, gan_detach_everything, "G never changed in three steps"),
+    (1, gan_drop_retain_graph, "backward through the graph a second time"),
+    (2, stream_without_retain, "backward through the graph a second time"),
+    (2, stream_reset_state, "the state's value must carry"),
+    (3, fine_tune_default_lr, "more than Adam at lr 0.001"),
+    (3, fine_tune_new_optimizer, "starts the head's Adam moments from zero"),
+    (3, fine_tune_never_frozen, "the backbone moved during the head-only stage"),
+    (4, bound_after_step_keeps_data, "not the gradient of the loss at the weights the forward pass used"),
+    (4, bound_no_grad_before_backward, "in-place error"),
+    (4, bound_before_forward_only, "outside the bound"),
+    (5, ema_data, "is the live parameter itself"),
+    (5, ema_clone_with_graph, "still attached to the graph"),
+    (5, ema_copied_each_step, "started at the initial weights"),
+    (6, distill_clone_inside, "a clone or a detach() of it made there"),
+    (6, distill_with_graph, "backward reached the teacher"),
+    (6, distill_all_inference, "does not require grad"),
+    (7, solve_rows_add_up, "your iterates are not Newton's"),
+    (7, solve_damped, "your iterates are not Newton's"),
+    (7, solve_functional_transposed, "check your J against torch.func.jacrev"),
+    (8, two_tasks_no_decay, "the frozen auxiliary head still moved"),
+    (8, two_tasks_zero_grads, "not momentum, not weight decay"),
+    (8, two_tasks_new_optimizer, "keep the one optimizer and its state"),
+]
+
+
+@pytest.mark.parametrize("number, fix, expected", WRONG, ids=[w[1].__name__ for w in WRONG])
+def test_wrong_fixes_are_rejected_with_a_hint(number, fix, expected, capsys):
+    assert not CHECKERS[number](fix)
+    out = _out(capsys)
+    assert out.startswith(f"✘ 09.{number} ") and "hint:" in out, out
+    assert expected in out, out
+    assert "The cause" not in out and ".data" not in out
+
+
+RIGHT = [(1, gan_zero_g_grads_first), (1, gan_freeze_and_unfreeze), (2, stream_detach_after_step),
+         (3, fine_tune_two_optimizers), (4, bound_before_and_after), (4, bound_after_only), (5, ema_deepcopy),
+         (6, distill_clone_outside), (7, solve_jacrev), (8, two_tasks_grad_none)]
+
+
+@pytest.mark.parametrize("number, fix", RIGHT, ids=[r[1].__name__ for r in RIGHT])
+def test_other_right_fixes_pass(number, fix, capsys):
+    assert CHECKERS[number](fix)
+    assert _out(capsys).startswith(f"✔ 09.{number} ")
+
+
+def test_the_two_holes_of_the_old_hunt_are_closed(capsys):
+    assert not hunt.gan(gan_never_unfreezes)  # G frozen for good: G never trains again
+    assert "G never changed" in _out(capsys)
+    assert hunt.bound(bound_before_and_after)  # no_grad clamps before the forward and after the step
+    out = _out(capsys)
+    assert out.startswith("✔ 09.4") and "hint" not in out
+
+
+def test_a_gan_fix_that_still_reaches_g_passes_with_a_note(capsys):
+    assert hunt.gan(gan_zero_g_grads_first)
+    assert "still backpropagates into G" in _out(capsys)
+
+
+# --- junk, hints, state ---------------------------------------------------------------------------
+
+
+def _raises(*args):
+    raise RuntimeError("learner code failed")
+
+
+def _not_implemented(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("number", list(CHECKERS))
+@pytest.mark.parametrize("junk", [..., None, "script", 3, _raises, _not_implemented, lambda *a: None],
+                         ids=["ellipsis", "none", "string", "number", "raising", "stub", "does-nothing"])
+def test_junk_gets_feedback_not_a_traceback(number, junk, capsys):
+    assert not CHECKERS[number](junk)
+    out = _out(capsys)
+    assert out.startswith((f"… 09.{number} ", f"✘ 09.{number} ")) and "Traceback" not in out, out
+    if junk is _raises:
+        assert "RuntimeError: learner code failed" in out
+
+
+def test_hints_come_in_steps_and_the_cause_only_on_request(capsys, monkeypatch):
+    monkeypatch.setattr(hunt, "_hints_given", {})
+    hunt.hint(3)
+    first = _out(capsys)
+    hunt.hint(3)
+    second = _out(capsys)
+    hunt.hint(3)
+    third = _out(capsys)
+    assert first.startswith("bug 3, hint 1 of 2") and "Lesson" not in first
+    assert second.startswith("bug 3, hint 2 of 2") and "Lesson 07" in second
+    assert "no more hints" in third and "ex.explain(3)" in third
+    for text in (first, second, third):
+        assert "add_param_group" not in text  # the fix is named by explain(3) only
+    hunt.explain(3)
+    assert "add_param_group" in _out(capsys)
+    hunt.hint(42)
+    hunt.hint([1])
+    hunt.explain("x")
+    assert _out(capsys).count("there is no bug") == 3
+
+
+def test_every_bug_has_two_hints_and_a_cause():
+    assert sorted(hunt.HINTS) == sorted(hunt.CAUSES) == list(CHECKERS)
+    assert all(len(h) == 2 and h[1].startswith("Lesson") for h in hunt.HINTS.values())
+
+
+def test_checkers_leave_the_random_state_alone(capsys):
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    hunt.gan(gan_zero_g_grads_first)
+    hunt.stream(stream_detach_after_step)
+    hunt.ema(ema_deepcopy)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_every_lesson_01_to_08_is_covered():
+    lessons = " ".join(h[1] for h in hunt.HINTS.values()).lower()
+    for n in range(1, 9):
+        assert f"lesson 0{n}" in lessons, f"no bug points to lesson 0{n}"
+
+
+def test_bug_1_symptom_as_the_lesson_tells_it(lesson_cells, solution_cells, tmp_path):
+    """Trained like section 2's GAN, the script as found collapses within 300 steps (std < 0.2); fixed, it does not."""
+    from gradflow.gan import make_gan, noise, real_samples
+
+    spreads = {}
+    for label, cells in (("found", lesson_cells), ("fixed", solution_cells)):
+        gan_step = _define(cells[1], NAMES[1], tmp_path, f"gan_{label}")
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            G, D = make_gan(seed=0)
+            opt_G = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
+            opt_D = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
+            for _ in range(300):
+                gan_step(G, D, opt_G, opt_D, real_samples(64), noise(64))
+            with torch.no_grad():
+                spreads[label] = G(noise(1000)).std().item()
+    assert spreads["found"] < 0.2 < 0.3 < spreads["fixed"], spreads
