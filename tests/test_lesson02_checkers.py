@@ -1,92 +1,114 @@
-"""Right and specific wrong answers for lesson 02's checkers."""
+"""Lesson 02's checkers from both sides: plausible wrong answers are rejected with a hint naming the
+real cause, and right answers written differently from the solution pass."""
 
+import pytest
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from gradflow.exercises import requires_grad as ex
 
 
-# --- exercise 1: freeze exactly these ----------------------------------------------------------
-
-def _freeze_right(model):
-    model.lin1.requires_grad_(False)
-    model.lin2.weight.requires_grad_(False)
+def out_of(capsys) -> str:
+    return capsys.readouterr().out
 
 
-def _freeze_all_of_lin2(model):
+# --- 02.1 freeze exactly these (Modify) ----------------------------------------------------------
+
+
+def freeze_by_name(model):
+    for name, param in model.named_parameters():
+        if name in {"lin1.weight", "lin1.bias", "lin2.weight"}:
+            param.requires_grad = False  # the attribute is fine on a tensor
+    return model
+
+
+def freeze_all_of_lin2(model):
     model.lin1.requires_grad_(False)
     model.lin2.requires_grad_(False)
 
 
-def _freeze_with_module_attribute(model):
+def freeze_with_module_attribute(model):
     model.lin1.requires_grad = False
     model.lin2.weight.requires_grad = False
 
 
-def _freeze_with_detach(model):
+def freeze_with_detach(model):
     model.detach_after = "lin1"
     model.lin2.weight.requires_grad_(False)
 
 
-def _freeze_too_much(model):
+def freeze_too_much(model):
     model.lin0.requires_grad_(False)
     model.lin1.requires_grad_(False)
     model.lin2.weight.requires_grad_(False)
 
 
-def _freeze_everything(model):
+def freeze_everything(model):
     model.requires_grad_(False)
 
 
-def _freeze_too_little(model):
+def freeze_too_little(model):
     model.lin1.weight.requires_grad_(False)
     model.lin2.weight.requires_grad_(False)
 
 
-def test_freeze_exactly(capsys):
-    assert ex.freeze_exactly(_freeze_right)
-    assert "passed" in capsys.readouterr().out
-    assert not ex.freeze_exactly(_freeze_all_of_lin2)
-    assert "freeze model.lin2.weight only" in capsys.readouterr().out
-    assert not ex.freeze_exactly(_freeze_with_module_attribute)
-    assert "requires_grad_(False)" in capsys.readouterr().out
-    assert not ex.freeze_exactly(_freeze_with_detach)
-    assert "detach cuts off" in capsys.readouterr().out
-    assert not ex.freeze_exactly(_freeze_too_much)
-    assert "do not freeze lin0" in capsys.readouterr().out
-    assert not ex.freeze_exactly(_freeze_everything)
-    assert "element 0 of tensors" in capsys.readouterr().out
-    assert not ex.freeze_exactly(_freeze_too_little)
-    assert "lin1.bias" in capsys.readouterr().out
+def freeze_a_typo(model):
+    model.lin5.requires_grad_(False)
 
 
-# --- exercise 2: predict who gets a gradient ---------------------------------------------------
+def test_ex1_accepts_freezing_tensor_by_tensor(capsys):
+    assert ex.freeze_exactly(freeze_by_name)
+    assert "passed" in out_of(capsys)
 
-def test_predict_grads(capsys):
+
+@pytest.mark.parametrize("freeze, cause, hint", [
+    (freeze_all_of_lin2, "you froze all of lin2", "freeze model.lin2.weight only"),
+    (freeze_with_module_attribute, "plain attribute requires_grad", "requires_grad_(False)"),
+    (freeze_with_detach, "detach cuts off every layer before it", "gradients then still flow through"),
+    (freeze_too_much, "get no gradient", "do not freeze lin0"),
+    (freeze_everything, "every parameter is frozen", "element 0 of tensors"),
+    (freeze_too_little, "lin1.bias", "requires_grad_(False)"),
+    (freeze_a_typo, "your freeze raised AttributeError", "the error comes from inside freeze"),
+])
+def test_ex1_rejects_freezing_the_wrong_tensors(freeze, cause, hint, capsys):
+    assert not ex.freeze_exactly(freeze)
+    out = out_of(capsys)
+    assert out.startswith("✘ 02.1") and cause in out and hint in out, out
+
+
+# --- 02.2 predict who gets a gradient (Modify) ---------------------------------------------------
+
+
+def test_ex2_accepts_a_set_or_a_list(capsys):
     assert ex.predict_grads({"lin2.bias", "lin3.weight"})
     assert ex.predict_grads(["lin3.weight", "lin2.bias"])
-    capsys.readouterr()
-    assert not ex.predict_grads({"lin0.weight", "lin0.bias", "lin1.weight", "lin1.bias", "lin2.bias", "lin3.weight"})
-    assert "detaches lin1's output" in capsys.readouterr().out
-    assert not ex.predict_grads({"lin2.weight", "lin2.bias", "lin3.weight", "lin3.bias"})
-    assert "are frozen" in capsys.readouterr().out
-    assert not ex.predict_grads({"lin3.weight"})
-    assert "requires_grad is per tensor" in capsys.readouterr().out
-    assert not ex.predict_grads({"lin2.bias"})
-    assert "lin3.weight is missing" in capsys.readouterr().out
-    assert not ex.predict_grads({"layer1.weight"})
-    assert "not parameter names" in capsys.readouterr().out
-    assert not ex.predict_grads("lin2.bias, lin3.weight")
-    assert "not one string" in capsys.readouterr().out
+    assert out_of(capsys).count("passed") == 2
 
 
-# --- exercise 3: a backbone that stays frozen --------------------------------------------------
+@pytest.mark.parametrize("answer, cause, hint", [
+    ({"lin0.weight", "lin0.bias", "lin1.weight", "lin1.bias", "lin2.bias", "lin3.weight"}, "cannot get a gradient",
+     "detaches lin1's output"),
+    ({"lin2.weight", "lin2.bias", "lin3.weight", "lin3.bias"}, "are frozen", "never gets a .grad"),
+    ({"lin3.weight"}, "lin2.bias is missing", "requires_grad is per tensor"),
+    ({"lin2.bias"}, "lin3.weight is missing", "sits right after the output"),
+    ({"layer1.weight"}, "not parameter names", "named_parameters"),
+    ("lin2.bias, lin3.weight", "not one string", "for example"),
+])
+def test_ex2_rejects_detach_and_freeze_confusions(answer, cause, hint, capsys):
+    assert not ex.predict_grads(answer)
+    out = out_of(capsys)
+    assert out.startswith("✘ 02.2") and cause in out and hint in out, out
 
-def _loop(model, x, y, steps, *, freeze=True, eval_backbone=True, params="head", train_each_step=True):
+
+# --- 02.3 a backbone that stays frozen (Modify) --------------------------------------------------
+
+
+def loop(model, x, y, steps, *, freeze=True, eval_backbone=True, params="head", train_each_step=True,
+         backbone="plain", zero_grad=True):
     if freeze:
         model.backbone.requires_grad_(False)
-    chosen = model.head.parameters() if params == "head" else model.parameters()
-    opt = torch.optim.SGD(chosen, lr=0.1)
+    opt = torch.optim.SGD(model.head.parameters() if params == "head" else model.parameters(), lr=0.1)
     if not train_each_step and eval_backbone:
         model.backbone.eval()
     for _ in range(steps):
@@ -94,71 +116,228 @@ def _loop(model, x, y, steps, *, freeze=True, eval_backbone=True, params="head",
             model.train()
             if eval_backbone:
                 model.backbone.eval()
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        if zero_grad:
+            opt.zero_grad()
+        if backbone == "no_grad":
+            with torch.no_grad():
+                features = model.backbone(x)
+            loss = F.cross_entropy(model.head(features), y)
+        elif backbone == "detach":
+            loss = F.cross_entropy(model.head(model.backbone(x).detach()), y)
+        elif backbone == "all_no_grad":
+            with torch.no_grad():
+                loss = F.cross_entropy(model(x), y)
+        else:
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
     return loss.item()
 
 
-def test_frozen_backbone_right(capsys):
-    assert ex.frozen_backbone(lambda m, x, y, steps=5: _loop(m, x, y, steps))
-    assert "passed" in capsys.readouterr().out
+def features_once(model, x, y, steps=5):
+    model.eval()  # the whole model in eval mode, the features computed once without a graph
+    with torch.no_grad():
+        features = model.backbone(x)
+    opt = torch.optim.SGD(model.head.parameters(), lr=0.1)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.cross_entropy(model.head(features), y)
+        loss.backward()
+        opt.step()
+    return loss.item()
 
 
-def test_frozen_backbone_wrong(capsys):
-    # the lesson's trap: frozen, but still in train() mode
-    assert not ex.frozen_backbone(lambda m, x, y, steps=5: _loop(m, x, y, steps, eval_backbone=False))
-    assert "model.backbone.eval()" in capsys.readouterr().out
-    # eval() called once, then undone by model.train() in the loop
-    def eval_once_then_train(m, x, y, steps=5):
-        m.backbone.eval()
-        return _loop(m, x, y, steps, eval_backbone=False)
-    assert not ex.frozen_backbone(eval_once_then_train)
-    assert "BatchNorm statistics changed" in capsys.readouterr().out
-    # nothing frozen, optimizer over every parameter
-    assert not ex.frozen_backbone(lambda m, x, y, steps=5: _loop(m, x, y, steps, freeze=False, params="all"))
-    assert "backbone parameters changed" in capsys.readouterr().out
-    # optimizer over the head only, but the backbone still requires grad
-    assert not ex.frozen_backbone(lambda m, x, y, steps=5: _loop(m, x, y, steps, freeze=False))
-    assert "still require grad" in capsys.readouterr().out
-    # returns the tensor
-    def returns_tensor(m, x, y, steps=5):
-        m.backbone.requires_grad_(False)
-        m.eval()
-        opt = torch.optim.SGD(m.head.parameters(), lr=0.1)
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = F.cross_entropy(m(x), y)
-            loss.backward()
-            opt.step()
-        return loss
-    assert not ex.frozen_backbone(returns_tensor)
-    assert "attached to the graph" in capsys.readouterr().out
-    # one step too few
-    assert not ex.frozen_backbone(lambda m, x, y, steps=5: _loop(m, x, y, steps - 1))
-    assert "differs from a reference" in capsys.readouterr().out
-    # a stub
+def returns_tensor(model, x, y, steps=5):
+    model.backbone.requires_grad_(False)
+    model.eval()
+    opt = torch.optim.SGD(model.head.parameters(), lr=0.1)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+    return loss
+
+
+def eval_once_then_train(model, x, y, steps=5):
+    model.backbone.eval()
+    return loop(model, x, y, steps, eval_backbone=False)
+
+
+@pytest.mark.parametrize("fine_tune_head", [
+    lambda m, x, y, steps=5: loop(m, x, y, steps),
+    lambda m, x, y, steps=5: loop(m, x, y, steps, freeze=False, backbone="no_grad"),  # the issue's case
+    lambda m, x, y, steps=5: loop(m, x, y, steps, freeze=False, backbone="detach"),
+    lambda m, x, y, steps=5: loop(m, x, y, steps, train_each_step=False),
+    features_once,
+], ids=["freeze", "no_grad backbone", "detached features", "eval once, no train calls", "features once"])
+def test_ex3_accepts_freezing_or_no_grad_backbones(fine_tune_head, capsys):
+    assert ex.frozen_backbone(fine_tune_head)
+    assert "passed" in out_of(capsys)
+
+
+@pytest.mark.parametrize("fine_tune_head, cause, hint", [
+    (lambda m, x, y, steps=5: loop(m, x, y, steps, eval_backbone=False), "BatchNorm statistics changed",
+     "model.backbone.eval()"),
+    (eval_once_then_train, "BatchNorm statistics changed", "after every model.train()"),
+    (lambda m, x, y, steps=5: loop(m, x, y, steps, freeze=False, params="all"), "backbone parameters changed",
+     "only model.head.parameters()"),
+    (lambda m, x, y, steps=5: loop(m, x, y, steps, freeze=False), "computed gradients for the backbone",
+     "requires_grad_(False), or run the backbone under torch.no_grad()"),
+    (lambda m, x, y, steps=5: loop(m, x, y, steps, freeze=False, backbone="all_no_grad"),
+     "backward found nothing that requires grad", "put only the backbone under torch.no_grad()"),
+    (returns_tensor, "attached to the graph", "return loss.item()"),
+    (lambda m, x, y, steps=5: loop(m, x, y, steps - 1), "differs from a reference", "exactly `steps` steps"),
+    (lambda m, x, y, steps=5: loop(m, x, y, steps, zero_grad=False), "differs from a reference", "zero_grad"),
+])
+def test_ex3_rejects_moving_statistics_wasted_gradients_and_wrong_loops(fine_tune_head, cause, hint, capsys):
+    assert not ex.frozen_backbone(fine_tune_head)
+    out = out_of(capsys)
+    assert out.startswith("✘ 02.3") and cause in out and hint in out, out
+
+
+def test_ex3_stub_is_not_attempted(capsys):
     def stub(m, x, y, steps=5):
         raise NotImplementedError("freeze the backbone and train the head")
     assert not ex.frozen_backbone(stub)
-    assert "not attempted yet" in capsys.readouterr().out
+    assert "not attempted yet" in out_of(capsys)
 
 
-def test_frozen_backbone_eval_once_without_train_calls_also_passes():
-    # a loop that never calls model.train() keeps the backbone in eval() after one call: also right
-    assert ex.frozen_backbone(lambda m, x, y, steps=5: _loop(m, x, y, steps, train_each_step=False))
+# --- 02.4 where to freeze to save memory (Modify) -------------------------------------------------
 
 
-# --- exercise 4: where to freeze to save memory ------------------------------------------------
-
-def test_memory_choice(capsys):
+def test_ex4_accepts_the_letter_in_any_case(capsys):
     assert ex.memory_choice("a")
     assert ex.memory_choice(" A ")
-    capsys.readouterr()
-    assert not ex.memory_choice("b")
-    assert "backward passes through" in capsys.readouterr().out
-    assert not ex.memory_choice("d")
-    assert "only a frozen prefix" in capsys.readouterr().out
-    assert not ex.memory_choice("z")
-    assert "not an option" in capsys.readouterr().out
+    assert out_of(capsys).count("passed") == 2
+
+
+@pytest.mark.parametrize("answer, cause", [
+    ("b", "backward passes through"),
+    ("c", "backward runs through the whole network"),
+    ("d", "only a frozen prefix"),
+    ("z", "not an option"),
+    (None, "got NoneType"),
+    (1, "one letter in quotes"),
+])
+def test_ex4_rejects_middle_and_last_layers(answer, cause, capsys):
+    assert not ex.memory_choice(answer)
+    out = out_of(capsys)
+    assert out.startswith("✘ 02.4") and cause in out and "hint:" in out, out
+
+
+# --- 02.5 BitFit: train only the biases and the norm layers (Make) ------------------------------------
+
+NORMS = (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d)
+
+
+def bitfit_by_module(model):
+    model.requires_grad_(False)
+    chosen = []
+    for module in model.modules():
+        for name, param in module.named_parameters(recurse=False):
+            if name == "bias" or isinstance(module, NORMS):
+                chosen.append(param.requires_grad_(True))
+    return chosen
+
+
+def bitfit_by_ids(model):  # written differently: sets of ids, the attribute, and a generator
+    keep = {id(p) for m in model.modules() if isinstance(m, NORMS) for p in m.parameters()}
+    keep |= {id(p) for n, p in model.named_parameters() if n.endswith(".bias")}
+    for param in model.parameters():
+        param.requires_grad = id(param) in keep
+    return (p for p in model.parameters() if p.requires_grad)
+
+
+def bitfit_by_name(model):
+    chosen = []
+    for name, param in model.named_parameters():
+        param.requires_grad_("bias" in name or "norm" in name)
+        if param.requires_grad:
+            chosen.append(param)
+    return chosen
+
+
+def bitfit_biases_only(model):
+    model.requires_grad_(False)
+    return [p.requires_grad_(True) for n, p in model.named_parameters() if n.endswith("bias")]
+
+
+def bitfit_returns_everything(model):
+    bitfit_by_module(model)
+    return list(model.parameters())
+
+
+def bitfit_forgets_to_freeze(model):
+    return [p for m in model.modules() for n, p in m.named_parameters(recurse=False)
+            if n == "bias" or isinstance(m, NORMS)]
+
+
+def bitfit_freezes_all(model):
+    chosen = bitfit_forgets_to_freeze(model)
+    model.requires_grad_(False)
+    return chosen
+
+
+def bitfit_named_pairs(model):
+    bitfit_by_module(model)
+    return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+
+
+def bitfit_twice(model):
+    chosen = bitfit_by_module(model)
+    return chosen + [p for n, p in model.named_parameters() if n == "out.bias"]
+
+
+def bitfit_returns_copies(model):
+    return [p.detach().clone().requires_grad_() for p in bitfit_by_module(model)]
+
+
+def test_ex5_accepts_module_walks_and_id_sets(capsys):
+    assert ex.bitfit(bitfit_by_module)
+    assert ex.bitfit(bitfit_by_ids)
+    assert out_of(capsys).count("passed") == 2
+
+
+@pytest.mark.parametrize("bitfit, cause, hint", [
+    (bitfit_by_name, "weights of the normalisation layers are missing", "pick them by type, not by name"),
+    (bitfit_biases_only, "weights of the normalisation layers are missing", "isinstance(module"),
+    (bitfit_returns_everything, "must stay frozen", "weight decay, momentum"),
+    (bitfit_forgets_to_freeze, "still require grad", "model.requires_grad_(False)"),
+    (bitfit_freezes_all, "do not require grad", "requires_grad_(True)"),
+    (bitfit_named_pairs, "(name, parameter) pairs", "return the parameters only"),
+    (bitfit_twice, "appears twice", "named_parameters() once"),
+    (bitfit_returns_copies, "parameters of the model it was given", "not copies"),
+    (lambda model: None, "bitfit returned None", "return the list"),
+    (lambda model: model.lin0, "your bitfit raised AttributeError", "the error comes from inside bitfit"),
+])
+def test_ex5_rejects_name_matching_unfrozen_weights_and_wrong_returns(bitfit, cause, hint, capsys):
+    assert not ex.bitfit(bitfit)
+    out = out_of(capsys)
+    assert out.startswith("✘ 02.5") and cause in out and hint in out, out
+
+
+def test_ex5_the_model_is_new_to_the_lesson():
+    model = ex.bitfit_model()
+    kinds = {type(m) for m in model.modules()}
+    assert NORMS[0] in kinds and NORMS[1] in kinds and NORMS[2] in kinds
+    assert not any("norm" in name for name, _ in model.named_parameters())  # name matching cannot find them
+    assert ex.bitfit_names(model) == [n for n, _ in model.named_parameters()
+                                      if n.endswith("bias") or n in {"ln_in.weight", "block.1.weight", "block.4.weight"}]
+
+
+def test_ex5_not_attempted(capsys):
+    def stub(model):
+        raise NotImplementedError("freeze all but the biases and norm weights; return those")
+    assert not ex.bitfit(stub)
+    assert not ex.bitfit(...)
+    assert out_of(capsys).count("not attempted yet") == 2
+
+
+def test_checkers_leave_the_learners_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ex.frozen_backbone(lambda m, x, y, steps=5: loop(m, x, y, steps))
+    ex.bitfit(bitfit_by_module)
+    assert torch.equal(torch.rand(3), expected)

@@ -145,7 +145,7 @@ def test_half_run_notebook(learner):
         if c["cell_type"] == "code":
             c["outputs"], c["execution_count"] = [], None
     save(nb, learner / f"{stem}.ipynb")
-    items = progress(learner).lesson(stem).items
+    items = [i for i in progress(learner).lesson(stem).items if i.kind == "exercise"]  # predictions come and go
     assert items[0].state == PASSED
     # the later answers are written (solution code, no stub) but their cells never ran
     assert {i.state for i in items[1:]} == {NOT_RUN}

@@ -6,13 +6,26 @@ import torch
 from torch import nn
 
 from ..checking import (Wrong, differing, exercise, expect_choice, expect_function, expect_number, expect_type,
-                        train)
+                        run_learner, train)
 from ..models import BackboneNet, LinearChain, make_blobs
 from ..tracker import ParamTracker
 
 LESSON = "02_requires_grad"
 
 CHAIN_NAMES = [f"lin{i}.{kind}" for i in range(4) for kind in ("weight", "bias")]
+
+
+def _call(fn, name, *args, errors=None):
+    """Run the learner's function; an error it raises is reported as its own, with the first line of the message."""
+    try:
+        return run_learner(fn, *args, errors=errors)
+    except (Wrong, NotImplementedError):  # a stub still reads "not attempted"
+        raise
+    except Exception as error:
+        text = (str(error).strip().splitlines() or ["(no message)"])[0]
+        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
+                    f"the error comes from inside {name}: read the message, fix that line, and run the cell again") \
+            from None
 
 
 def _fmt(names) -> str:
@@ -30,7 +43,7 @@ def freeze_exactly(freeze):
     torch.manual_seed(0)
     model = LinearChain()
     x = torch.randn(2, 4)
-    returned = freeze(model)
+    returned = _call(freeze, "freeze", model)
     if isinstance(returned, nn.Module) and returned is not model:
         raise Wrong("freeze returned a different model",
                     "change the model you are given in place (requires_grad_ changes it in place)")
@@ -120,16 +133,29 @@ def frozen_backbone(fine_tune_head):
     model = _seeded_backbone_net()
     model.train()
     backbone_tracker, head_tracker = ParamTracker(model.backbone), ParamTracker(model.head)
-    expect_number(fine_tune_head(model, x, y, steps), "fine_tune_head's result (the last loss)", "return loss.item()")
+    # a gradient computed for the backbone is wasted work, whether or not the learner's code clears it later;
+    # freezing, torch.no_grad() around the backbone, or a detach of its output all compute none
+    computed = []
+    hooks = [p.register_hook(lambda grad, name=n: computed.append(name))
+             for n, p in model.backbone.named_parameters()]
+    try:
+        result = _call(fine_tune_head, "fine_tune_head", model, x, y, steps, errors={
+            "does not require grad": (
+                "backward found nothing that requires grad: the head's forward ran without a graph too",
+                "put only the backbone under torch.no_grad() (or freeze it); compute the head outside it")})
+    finally:
+        for hook in hooks:
+            hook.remove()
+    expect_number(result, "fine_tune_head's result (the last loss)", "return loss.item()")
     changed = backbone_tracker.changed()
     parameter_names = dict(model.backbone.named_parameters())
     moved_params = [n for n in changed if n in parameter_names]  # buffers (BatchNorm statistics) come later
     if moved_params:
         raise Wrong(f"backbone parameters changed: {', '.join(moved_params)}",
                     "freeze the backbone and give the optimizer only model.head.parameters()")
-    if any(p.requires_grad for p in model.backbone.parameters()):
-        raise Wrong("the backbone's parameters still require grad: autograd computes gradients it never uses",
-                    "call model.backbone.requires_grad_(False)")
+    if computed:
+        raise Wrong(f"autograd computed gradients for the backbone ({computed[0]} first), which nothing uses",
+                    "call model.backbone.requires_grad_(False), or run the backbone under torch.no_grad()")
     if changed:
         raise Wrong(f"the backbone's BatchNorm statistics changed: {', '.join(changed)}",
                     "requires_grad_(False) does not stop running statistics: call model.backbone.eval() "
@@ -158,4 +184,98 @@ MEMORY_OPTIONS = {
 
 @exercise(LESSON, 4, "where to freeze to save memory")
 def memory_choice(answer):
+    if not isinstance(answer, str):
+        raise Wrong(f"answer with one letter in quotes, got {type(answer).__name__}",
+                    'for example memory_choice = "b" (the letters are a, b, c and d)')
+    if answer.strip().lower() not in MEMORY_OPTIONS:
+        raise Wrong(f"{answer!r} is not an option", "the letters are a, b, c and d: pick the one you predict")
     expect_choice(answer, MEMORY_OPTIONS, "a")
+
+
+# --- exercise 5: BitFit, train only the biases and the norm layers ------------------------------
+
+NORMS = (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d)
+
+
+def bitfit_model(seed: int = 0) -> nn.Sequential:
+    """A model the lesson never showed: a bias-free layer, LayerNorm, GroupNorm and BatchNorm1d with plain names."""
+    from collections import OrderedDict
+
+    torch.manual_seed(seed)
+    return nn.Sequential(OrderedDict(
+        embed=nn.Linear(6, 16),
+        ln_in=nn.LayerNorm(16),
+        block=nn.Sequential(nn.Linear(16, 16, bias=False), nn.BatchNorm1d(16), nn.ReLU(),
+                            nn.Linear(16, 16), nn.GroupNorm(4, 16), nn.ReLU()),
+        out=nn.Linear(16, 3),
+    ))
+
+
+def bitfit_names(model: nn.Module) -> list[str]:
+    """The parameters BitFit trains: every bias, and the weight of every normalisation layer."""
+    names = []
+    for module_name, module in model.named_modules():
+        for name, _ in module.named_parameters(recurse=False):
+            if name == "bias" or isinstance(module, NORMS):
+                names.append(f"{module_name}.{name}" if module_name else name)
+    return names
+
+
+@exercise(LESSON, 5, "train only the biases and the norm layers")
+def bitfit(bitfit_fn):
+    expect_function(bitfit_fn, "bitfit")
+    model = bitfit_model()
+    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+    # the model has been fine-tuned before: every parameter holds a gradient and an optimizer state existed
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    want = bitfit_names(model)
+    returned = _call(bitfit_fn, "bitfit", model)
+    if returned is None:
+        raise Wrong("bitfit returned None", "return the list of the parameters that train")
+    if isinstance(returned, nn.Parameter) or not hasattr(returned, "__iter__"):
+        raise Wrong(f"bitfit should return a list of parameters, got {type(returned).__name__}")
+    returned = list(returned)
+    if returned and isinstance(returned[0], tuple):
+        raise Wrong("bitfit returned (name, parameter) pairs", "return the parameters only: [p for name, p in ...]")
+    by_id = {id(p): n for n, p in model.named_parameters()}
+    if not all(isinstance(p, torch.Tensor) and id(p) in by_id for p in returned):
+        raise Wrong("bitfit should return parameters of the model it was given (the tensors themselves)",
+                    "return the model's own parameters, not copies: an optimizer must hold the tensors the model uses")
+    given = [by_id[id(p)] for p in returned]
+    norm_weights = [n for n in want if not n.endswith("bias")]
+    missing, extra = [n for n in want if n not in given], [n for n in given if n not in want]
+    if missing and set(missing) <= set(norm_weights):
+        raise Wrong(f"the weights of the normalisation layers are missing: {', '.join(missing)}",
+                    "pick them by type, not by name (these are called ln_in, block.1, block.4): "
+                    "isinstance(module, (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d))")
+    if missing:
+        raise Wrong(f"these should train but are not in your list: {', '.join(missing)}",
+                    "every bias trains (name == 'bias' in module.named_parameters(recurse=False)), "
+                    "and every parameter of a normalisation layer")
+    if extra:
+        raise Wrong(f"your list holds parameters that must stay frozen: {', '.join(extra)}",
+                    "an optimizer given a frozen weight can still move it (weight decay, momentum): "
+                    "return only the biases and the norm layers' weights")
+    if len(given) != len(set(given)):
+        raise Wrong("a parameter appears twice in your list", "walk model.modules() with recurse=False, "
+                    "or model.named_parameters() once")
+    still = [n for n, p in model.named_parameters() if p.requires_grad and n not in want]
+    if still:
+        raise Wrong(f"these still require grad, so autograd computes their gradients for nothing: {', '.join(still)}",
+                    "start with model.requires_grad_(False), then switch on the ones that train")
+    off = [n for n, p in model.named_parameters() if not p.requires_grad and n in want]
+    if off:
+        raise Wrong(f"these are in your list but do not require grad, so they never get a gradient: {', '.join(off)}",
+                    "call requires_grad_(True) on every parameter you return")
+    # several AdamW steps (weight decay!) from the stale gradients: exactly the BitFit tensors may move
+    tracker = ParamTracker(model, buffers=False)
+    opt = torch.optim.AdamW(returned, lr=1e-2, weight_decay=0.01)
+    model.train()
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    if tracker.changed() != want:
+        raise Wrong(f"after 3 AdamW steps these moved: {', '.join(tracker.changed())}",
+                    "only biases and norm weights may move")
+    return f"{len(want)} of {len(list(model.parameters()))} tensors train (biases and norm weights), the rest stay put"
