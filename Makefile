@@ -6,8 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadscope --nbval-current-env
+# The course's commands: one entry point (utils/gradflow_course/cli.py); `gradflow-course --help` lists them
+COURSE := $(BIN)/python -m gradflow_course
 
-.PHONY: setup lab test test-kernels test-torch lessons outputs bench check clean reset site test-browser
+.PHONY: setup lab test test-kernels test-torch lessons outputs bench check clean reset site test-browser new-lesson diff
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
@@ -20,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)          ## create or update the course environment in .venv
 
 lab: $(STAMP)            ## open the course in JupyterLab (your copies live in workspace/)
-	$(BIN)/python -m gradflow.course.lab
+	$(COURSE) lab
 
 # One pytest run, so two workers stay busy to the end. Solutions carry outputs: nbval compares them
 # (strict). Lessons carry none: nbval only runs them, exactly as --nbval-lax would (a cell with no
@@ -29,33 +31,42 @@ test: $(STAMP)           ## every test: library, build sync, strict nbval on sol
 	$(PYTEST) tests solutions lessons --nbval --nbval-sanitize-with tests/sanitize.cfg
 
 test-kernels: $(STAMP)   ## the solutions under strict nbval once per CPU kernel this machine has (default, avx2, avx512)
-	$(BIN)/python -m gradflow.course.kernels $(if $(REQUIRE),--require $(REQUIRE))
+	$(COURSE) test-kernels $(if $(REQUIRE),--require $(REQUIRE))
 
 test-torch: $(STAMP)     ## maintainers: the solutions on another torch in a throwaway env: make test-torch TORCH=2.14.1
 	@test -n "$(TORCH)" || { echo "usage: make test-torch TORCH=2.14.1"; exit 2; }
-	$(BIN)/python -m gradflow.course.torch_version $(TORCH)
+	$(COURSE) test-torch $(TORCH)
 
 lessons: $(STAMP)        ## rebuild lessons/ from solutions/
-	$(BIN)/python -m gradflow.course.build
+	$(COURSE) lessons
 
 outputs: $(STAMP)        ## re-run solutions in place (NB=solutions/01_detach.ipynb for one)
-	$(BIN)/python -m gradflow.course.execute $(NB)
+	$(COURSE) outputs $(NB)
 
 bench: $(STAMP)          ## time every notebook against a bare one
-	$(BIN)/python -m gradflow.course.bench
+	$(COURSE) bench
 
 check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)
-	$(BIN)/python -m gradflow.course.check
+	$(COURSE) check
 
 progress: $(STAMP)       ## where you are: every exercise and prediction from your saved notebooks (DIR=folder of learners)
-	@$(BIN)/python -m gradflow.course.progress $(or $(DIR),workspace)
+	@$(COURSE) progress $(DIR)
 
 reset: $(STAMP)          ## course version back, yours kept beside it: make reset LESSON=01_detach [EXERCISE=2]
 	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=01_detach [EXERCISE=2]"; exit 2; }
-	$(BIN)/python -m gradflow.course.reset_exercise $(LESSON) $(EXERCISE)
+	$(COURSE) reset $(LESSON) $(EXERCISE)
 
 site: $(STAMP)           ## static HTML site of the executed solutions in _site/ (offline)
-	$(BIN)/python -m gradflow.course.site
+	$(COURSE) site
+
+new-lesson: $(STAMP)     ## start lesson NAME=10_hooks: solution skeleton, checker module, course.toml entry
+	@test -n "$(NAME)" || { echo "usage: make new-lesson NAME=10_hooks"; exit 2; }
+	$(COURSE) new-lesson $(NAME)
+
+diff: $(STAMP)           ## cell-level diff of changed notebooks (nbdime): make diff [REV=main] [NB=solutions/01_detach.ipynb]
+	$(BIN)/python -c 'import nbdime' 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,dev]'
+	$(COURSE) diff $(if $(REV),--rev $(REV)) $(NB)
 
 test-browser: $(STAMP)   ## end-to-end in headless Chromium: JupyterLab runs a lesson, the widget responds
 	$(BIN)/python -c 'import playwright' 2>/dev/null || \

@@ -1,11 +1,11 @@
-"""Course-wide pytest hooks: the stub/answer proof of DESIGN.md section 1, inside the nbval run.
+"""Course-wide pytest hooks: the stub/answer proof (CONTRIBUTING.md), inside the nbval run.
 
 While nbval executes a notebook cell by cell, this hook reads each cell's fresh output for checker
 lines (``✔ 01.2 ...``, ``… 01.2 ...``, ``✘ 01.2 ...``):
 
 * in ``lessons/`` every checker must say "not attempted yet" (the stub must not pass);
 * in ``solutions/`` every checker must say "passed" (the answer must);
-* after a notebook's last cell, every exercise registered for that lesson must have reported.
+* after a notebook's last cell, every exercise ``course.toml`` lists for that lesson must have reported.
 
 So each notebook is executed once and both ends of every exercise are proven.
 """
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from gradflow.checking import NOT_ATTEMPTED, PASSED, exercises_of
+from gradflow.checking import NOT_ATTEMPTED, PASSED
+from gradflow_course import metadata
 
 STATUS_LINE = re.compile(r"^(?P<symbol>[✔…✘]) (?P<lesson>\d\d)\.(?P<number>\d+) (?P<rest>.*)$", re.M)
 EXPECTED = {"lessons": ("…", NOT_ATTEMPTED), "solutions": ("✔", PASSED)}
@@ -32,6 +33,12 @@ def _output_text(outputs) -> str:
         if "text/plain" in data:
             parts.append(data["text/plain"])
     return "".join(parts)
+
+
+def _course(session) -> metadata.Course:
+    if not hasattr(session, "_gradflow_course"):
+        session._gradflow_course = metadata.load(Path(__file__).resolve().parent / metadata.paths.MARKER)
+    return session._gradflow_course
 
 
 def _last_cell(item) -> bool:
@@ -56,8 +63,8 @@ def pytest_runtest_call(item):
             raise AssertionError(f"in {folder}/ every checker must report '{word}', but this cell printed:\n"
                                  f"{match.group(0)}")
     if _last_cell(item):
-        stem = Path(str(item.fspath)).stem
-        missing = [ex.label for ex in exercises_of(stem) if ex.number not in seen]
+        lesson = _course(item.session).lesson(Path(str(item.fspath)).stem)
+        missing = [f"{lesson.number}.{ex.number} {ex.title}" for ex in lesson.exercises if ex.number not in seen]
         if missing:
-            raise AssertionError(f"{folder}/{stem}.ipynb never ran the checker of: {', '.join(missing)}")
+            raise AssertionError(f"{folder}/{lesson.name}.ipynb never ran the checker of: {', '.join(missing)}")
     return result

@@ -2,7 +2,7 @@
 
 import nbformat
 
-from gradflow.course import bench
+from gradflow_course import cli
 
 
 def test_bench_reports_a_failing_notebook_in_one_line_and_goes_on(tmp_path, capsys):
@@ -11,7 +11,7 @@ def test_bench_reports_a_failing_notebook_in_one_line_and_goes_on(tmp_path, caps
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, path)
-    code = bench.main([str(bad), str(good), "--repeat", "1"])
+    code = cli.main(["bench", str(bad), str(good), "--repeat", "1"])
     out = capsys.readouterr().out
     assert code == 1
     bad_row = next(line for line in out.splitlines() if "b_bad.ipynb" in line)

@@ -1,4 +1,4 @@
-"""The single-source build: solutions/ -> lessons/ (DESIGN.md section 1)."""
+"""The single-source build: solutions/ -> lessons/ (`make lessons`)."""
 
 import json
 from pathlib import Path
@@ -6,13 +6,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gradflow.course.build import BuildError, build, lesson_from_solution, main, stale, strip_solutions
+from gradflow_course import cli, paths
+from gradflow_course.build import BuildError, build, course_solutions, lesson_from_solution, stale, strip_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_committed_lessons_match_a_fresh_build():
-    problems = stale(sorted((ROOT / "solutions").glob("*.ipynb")), ROOT / "lessons")
+    problems = stale(course_solutions(), ROOT / "lessons")
     assert not problems, f"lessons/ is out of date ({', '.join(problems)}): run `make lessons`"
 
 
@@ -84,14 +85,45 @@ def test_markers_in_markdown_stop_the_build_and_nothing_is_written(tmp_path):
     assert not out.exists() or not list(out.iterdir())
 
 
+def test_reveal_cells_are_collapsed_in_the_lesson_only():
+    reveal = nbformat.v4.new_code_cell("# run to reveal\nassert answer == 4")
+    reveal.metadata["tags"] = ["reveal"]
+    plain = nbformat.v4.new_code_cell("answer = 4")
+    solution = _notebook(plain, reveal)
+    lesson = lesson_from_solution(solution, "nb")
+    assert lesson.cells[1].metadata["jupyter"]["source_hidden"] is True
+    assert lesson.cells[1].metadata["tags"] == ["reveal"]
+    assert "jupyter" not in lesson.cells[0].metadata  # only reveal cells are collapsed
+    assert "jupyter" not in solution.cells[1].metadata  # the solution is not modified
+
+
+def _course(root: Path, *names: str) -> None:
+    """A course folder with course.toml listing ``names`` (no exercises)."""
+    tables = [f'[[lesson]]\nname = "{name}"\ntitle = "T"\npromise = "p"\nprerequisites = "none."\n'
+              f"teaching_minutes = 1\nexercise_minutes = 1\n" for name in names]
+    (root / "course.toml").write_text("\n".join(tables))
+    (root / "solutions").mkdir()
+
+
 def test_check_mode_names_the_command(tmp_path, monkeypatch, capsys):
-    solution = tmp_path / "solutions" / "01_x.ipynb"
-    solution.parent.mkdir()
-    nbformat.write(_notebook(nbformat.v4.new_code_cell("x = 1")), solution)
-    monkeypatch.setattr("gradflow.course.build.ROOT", tmp_path)
-    assert main(["--check"]) == 1
+    _course(tmp_path, "01_x")
+    nbformat.write(_notebook(nbformat.v4.new_code_cell("x = 1")), tmp_path / "solutions" / "01_x.ipynb")
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    assert cli.main(["lessons", "--check"]) == 1
     assert "run `make lessons`" in capsys.readouterr().out
-    assert main([]) == 0
-    assert main(["--check"]) == 0
+    assert cli.main(["lessons"]) == 0
+    assert cli.main(["lessons", "--check"]) == 0
     lesson = json.loads((tmp_path / "lessons" / "01_x.ipynb").read_text())
     assert "".join(lesson["cells"][0]["source"]) == "x = 1"
+
+
+def test_a_solution_missing_from_course_toml_stops_the_build(tmp_path, monkeypatch, capsys):
+    _course(tmp_path, "01_x", "02_y")
+    for name in ("01_x", "03_z"):
+        nbformat.write(_notebook(nbformat.v4.new_code_cell("x = 1")), tmp_path / "solutions" / f"{name}.ipynb")
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    assert cli.main(["lessons"]) == 2
+    err = capsys.readouterr().err
+    assert "02_y is listed in course.toml but solutions/02_y.ipynb does not exist" in err
+    assert "solutions/03_z.ipynb is not listed in course.toml" in err
+    assert not (tmp_path / "lessons").exists()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gradflow.course.sizing import mebibytes, per_learner
+from gradflow_course.sizing import mebibytes, per_learner
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "instructors" / "hub" / "config.yaml"

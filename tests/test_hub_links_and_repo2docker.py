@@ -1,6 +1,6 @@
 """nbgitpuller lesson links, and the pieces of the repo2docker check that need no repo2docker.
 
-The check itself (`python -m gradflow.course.repo2docker_check`) installs repo2docker and a whole
+The check itself (`python -m gradflow_course repo2docker-check`) installs repo2docker and a whole
 course environment into throwaway venvs, so it stays out of `make test`; these tests prove that its
 verdict on a Dockerfile can fail, and that it reads environment.yml as conda does.
 """
@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from gradflow.course.hub_link import main as hub_link_main
-from gradflow.course.hub_link import nbgitpuller_link
-from gradflow.course.repo2docker_check import dockerfile_problems, pip_section, python_version
+from gradflow_course import cli
+from gradflow_course.hub_link import nbgitpuller_link
+from gradflow_course.repo2docker_check import dockerfile_problems, pip_section, python_version
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "instructors" / "hub-and-binder.md"
@@ -41,7 +41,8 @@ def test_a_name_that_is_not_a_lesson_is_refused(bad):
 
 
 def test_the_command_names_the_lessons_when_one_is_unknown(capsys):
-    code = hub_link_main(["--hub", "https://hub.example.org", "--repo", "https://github.com/ORG/gradflow", "99_nope"])
+    code = cli.main(["hub-link", "--hub", "https://hub.example.org", "--repo", "https://github.com/ORG/gradflow",
+                     "99_nope"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "01_detach" in err
 
@@ -52,7 +53,7 @@ def test_the_guide_shows_the_link_the_function_makes():
 
 
 def test_the_guide_says_how_to_run_the_repo2docker_check():
-    assert "python -m gradflow.course.repo2docker_check" in GUIDE.read_text()
+    assert "python -m gradflow_course repo2docker-check" in GUIDE.read_text()
 
 
 GOOD = """FROM docker.io/library/buildpack-deps:24.04

@@ -1,15 +1,15 @@
-"""The instructor kit stays in step with the lessons: schedule minutes, notes, links."""
+"""The instructor kit stays in step with the lessons (course.toml): schedule minutes, notes, links."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-from gradflow.course.site import lesson_info
+from gradflow_course import metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 KIT = ROOT / "instructors"
-SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+COURSE = metadata.load(ROOT / "course.toml")
 ROW = re.compile(r"^\|\s*(\d\d)\s*\|\s*`(\d\d_[a-z0-9_]+)`\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|", re.M)
 
 
@@ -17,30 +17,27 @@ def _schedule_rows() -> dict[str, tuple[int, int]]:
     return {m.group(2): (int(m.group(3)), int(m.group(4))) for m in ROW.finditer((KIT / "schedule.md").read_text())}
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
-def test_schedule_lists_each_lesson_with_its_minutes(path):
-    info = lesson_info(path)
+@pytest.mark.parametrize("lesson", COURSE.lessons, ids=lambda lesson: lesson.name)
+def test_schedule_lists_each_lesson_with_its_minutes(lesson):
     rows = _schedule_rows()
-    assert path.stem in rows, f"add {path.stem} to the lesson table of instructors/schedule.md"
-    assert rows[path.stem] == (info.teaching, info.exercises), (
-        f"instructors/schedule.md says {rows[path.stem]} min for {path.stem}, the notebook's "
-        f"'Prerequisites and time' line says {(info.teaching, info.exercises)}")
+    assert lesson.name in rows, f"add {lesson.name} to the lesson table of instructors/schedule.md"
+    minutes = (lesson.teaching_minutes, lesson.exercise_minutes)
+    assert rows[lesson.name] == minutes, (
+        f"instructors/schedule.md says {rows[lesson.name]} min for {lesson.name}, course.toml says {minutes}")
 
 
 def test_schedule_has_no_lesson_that_does_not_exist():
-    assert set(_schedule_rows()) <= {p.stem for p in SOLUTIONS}, "the schedule lists a lesson that is not in solutions/"
+    assert set(_schedule_rows()) <= set(COURSE.names()), "the schedule lists a lesson that course.toml does not"
 
 
-def test_schedule_totals_match_the_table():
-    rows = _schedule_rows()
+def test_schedule_totals_match_course_toml():
     text = (KIT / "schedule.md").read_text()
-    teaching, exercises = sum(t for t, _ in rows.values()), sum(e for _, e in rows.values())
-    assert f"{teaching} min teaching + {exercises} min exercises" in text
+    assert f"{COURSE.teaching_minutes} min teaching + {COURSE.exercise_minutes} min exercises" in text
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
-def test_each_lesson_has_instructor_notes(path):
-    assert (KIT / "notes" / f"{path.stem}.md").is_file(), f"write instructors/notes/{path.stem}.md"
+@pytest.mark.parametrize("lesson", COURSE.lessons, ids=lambda lesson: lesson.name)
+def test_each_lesson_has_instructor_notes(lesson):
+    assert (KIT / "notes" / f"{lesson.name}.md").is_file(), f"write instructors/notes/{lesson.name}.md"
 
 
 def test_relative_links_in_the_kit_resolve():

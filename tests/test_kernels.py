@@ -1,6 +1,6 @@
 """The CPU-kernel matrix: which capabilities it runs, and a summary that cannot pass silently."""
 
-from gradflow.course.kernels import Run, capabilities_up_to, run_matrix, summary
+from gradflow_course.kernels import Run, capabilities_up_to, run_matrix, summary
 
 
 def test_capabilities_climb_from_default_to_the_cpu_best():
@@ -42,7 +42,7 @@ def test_a_required_kernel_that_was_not_covered_fails():
 
 
 def test_test_torch_drops_exactly_the_pins_the_new_torch_brings():
-    from gradflow.course.torch_version import constraints_without, requirement_name
+    from gradflow_course.torch_version import constraints_without, requirement_name
 
     assert requirement_name("Jinja2==3.1.6") == "jinja2"
     assert requirement_name("typing_extensions==4.15.0") == "typing-extensions"

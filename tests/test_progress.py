@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from gradflow.checking import exercises_of
-from gradflow.course.progress import main
+from gradflow_course import cli
 from gradflow.progress import (NOT_ATTEMPTED, NOT_RUN, PASSED, WRONG, ClassProgress, LearnerProgress,
                                course_items, progress)
 
@@ -306,7 +306,7 @@ def test_a_class_folder_one_row_per_learner(tmp_path):
 def test_command_prints_the_table_and_exits_0(learner, capsys):
     shutil.copy(SOLUTIONS / f"{STEMS[0]}.ipynb", learner)
     (learner / f"{STEMS[1]}.ipynb").write_text("{")
-    assert main([str(learner)]) == 0
+    assert cli.main(["progress", str(learner)]) == 0
     out = capsys.readouterr().out
     assert f"✔ {ids(STEMS[0])[0]} " in out and f"cannot read {STEMS[1]}.ipynb" in out
 
@@ -322,7 +322,7 @@ def test_default_folder_is_the_current_one(learner, monkeypatch):
 
 
 def test_command_on_a_missing_folder_says_so_in_one_line(tmp_path, capsys):
-    assert main([str(tmp_path / "nowhere")]) != 0
+    assert cli.main(["progress", str(tmp_path / "nowhere")]) != 0
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1 and "nowhere" in captured.err
     with pytest.raises(FileNotFoundError):

@@ -7,10 +7,30 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from gradflow.course.reset_exercise import exercises, main, reset_exercise
-from gradflow.course.workspace import sync
+from gradflow_course import cli, metadata, paths
+from gradflow_course.reset import exercises, reset_exercise
+from gradflow_course.workspace import sync
 
 ROOT = Path(__file__).resolve().parents[1]
+TOY_TOML = """
+[[lesson]]
+name = "07_toy"
+title = "Toy"
+promise = "a promise."
+prerequisites = "None."
+teaching_minutes = 1
+exercise_minutes = 2
+
+[[lesson.exercise]]
+number = 1
+title = "First"
+cells = ["07-003"]
+
+[[lesson.exercise]]
+number = 2
+title = "Second"
+cells = ["07-005", "07-006"]
+"""
 
 
 def _course(lessons: Path) -> Path:
@@ -51,20 +71,29 @@ def _sources(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def course(tmp_path):
+def course(tmp_path, monkeypatch):
+    (tmp_path / "course.toml").write_text(TOY_TOML)
+    monkeypatch.setattr(paths, "ROOT", tmp_path)  # every command now reads the toy course
     lessons, ws = tmp_path / "lessons", tmp_path / "workspace"
     _course(lessons)
     sync(lessons, ws)
     return lessons, ws
 
 
-def test_exercise_cells_are_found_under_their_headings(course):
+def test_exercise_cells_are_the_ones_course_toml_lists(course):
     lessons, _ = course
     nb = nbformat.read(lessons / "07_toy.ipynb", as_version=4)
-    found = exercises(nb)
+    found = exercises(nb, metadata.load().lesson("07_toy"))
     assert sorted(found) == [1, 2]
-    assert [nb.cells[i].id for i in found[1]["cells"]] == ["07-003"]
-    assert [nb.cells[i].id for i in found[2]["cells"]] == ["07-005", "07-006"]
+    assert [nb.cells[i].id for i in found[1]] == ["07-003"]
+    assert [nb.cells[i].id for i in found[2]] == ["07-005", "07-006"]
+
+
+def test_a_listed_cell_missing_from_the_notebook_is_named(course):
+    lessons, ws = course
+    (paths.course_file()).write_text(TOY_TOML.replace('"07-003"', '"07-099"'))
+    with pytest.raises(SystemExit, match="course.toml lists cell 07-099 for exercise 1 of 07_toy"):
+        reset_exercise("07_toy", 2, lessons, ws)
 
 
 def test_reset_one_exercise_keeps_everything_else_and_a_backup(course):
@@ -118,7 +147,7 @@ def test_unknown_exercise_or_lesson_writes_nothing(course):
     lessons, ws = course
     with pytest.raises(SystemExit, match="exercises are: 1, 2"):
         reset_exercise("07_toy", 5, lessons, ws)
-    with pytest.raises(SystemExit, match="lessons are: 07_toy"):
+    with pytest.raises(SystemExit, match="no lesson called '99_nope'.*lessons are: 07_toy"):
         reset_exercise("99_nope", 1, lessons, ws)
     assert sorted(p.name for p in ws.glob("*.ipynb")) == ["07_toy.ipynb"]
 
@@ -133,33 +162,36 @@ def test_missing_copy_gets_the_whole_lesson(course):
 def test_command_line_resets_an_exercise_or_the_lesson(course, capsys):
     lessons, ws = course
     _edit(ws / "07_toy.ipynb", {"07-003": "answer = 1\nex.first(answer)"})
-    main(["07_toy", "1", "--workspace", str(ws), "--lessons", str(lessons)])
+    assert cli.main(["reset", "07_toy", "1", "--workspace", str(ws)]) == 0
     assert "reset exercise 1" in capsys.readouterr().out
-    main(["07_toy", "--workspace", str(ws), "--lessons", str(lessons)])
+    assert cli.main(["reset", "07"]) == 0  # the default workspace is the toy course's
     assert "reset 07_toy.ipynb to the course's version" in capsys.readouterr().out
     assert sorted(p.name for p in ws.glob("*.ipynb")) == ["07_toy.ipynb", "07_toy.mine-1.ipynb",
                                                           "07_toy.mine-2.ipynb"]
+    assert (ws / "07_toy.ipynb").read_text() == (lessons / "07_toy.ipynb").read_text()
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "lessons").glob("*.ipynb")), ids=lambda p: p.stem)
-def test_every_exercise_of_every_real_lesson_can_be_reset(path, tmp_path):
-    """Each lesson's '### Exercise N' sections are found and reset cleanly in a learner's copy."""
+@pytest.mark.parametrize("lesson", metadata.load(ROOT / "course.toml").lessons, ids=lambda lesson: lesson.name)
+def test_every_exercise_of_every_real_lesson_can_be_reset(lesson, tmp_path):
+    """Each exercise's cells (course.toml) are found and reset cleanly in a learner's copy."""
     from gradflow.checking import exercises_of
 
+    path = ROOT / "lessons" / f"{lesson.name}.ipynb"
     course = nbformat.read(path, as_version=4)
-    found = exercises(course)
-    registered = sorted(ex.number for ex in exercises_of(path.stem))
-    assert sorted(found) == registered, ("each '### Exercise N' heading is followed by the cell that calls the "
-                                         "checker registered as exercise N (`make reset ... EXERCISE=N`)")
+    found = exercises(course, lesson)
+    registered = sorted(ex.number for ex in exercises_of(lesson.name))
+    assert sorted(found) == registered, ("course.toml lists one [[lesson.exercise]] per checker registered for "
+                                         "the lesson (`make reset ... EXERCISE=N`)")
     ws = tmp_path / "workspace"
     ws.mkdir()
     shutil.copy2(path, ws / path.name)
     mine = nbformat.read(ws / path.name, as_version=4)
-    for number, info in found.items():
-        for index in info["cells"]:
+    for number, cells in found.items():
+        for index in cells:
             mine.cells[index].source = f"# my attempt at exercise {number}\n" + mine.cells[index].source
     nbformat.write(mine, ws / path.name)
+    real = metadata.load(ROOT / "course.toml")
     for number in found:
-        reset_exercise(path.stem, number, path.parent, ws)
+        reset_exercise(lesson.name, number, path.parent, ws, real)
     assert [c.source for c in nbformat.read(ws / path.name, as_version=4).cells] == [c.source for c in course.cells]
-    assert len(list(ws.glob(f"{path.stem}.mine-*.ipynb"))) == len(found)
+    assert len(list(ws.glob(f"{lesson.name}.mine-*.ipynb"))) == len(found)

@@ -7,10 +7,12 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from gradflow.course.site import build_site, lesson_info
+from gradflow_course import metadata
+from gradflow_course.site import build_site
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+COURSE = metadata.load(ROOT / "course.toml")
+SOLUTIONS = [ROOT / "solutions" / f"{name}.ipynb" for name in COURSE.names()]
 
 
 class Page(HTMLParser):
@@ -98,7 +100,12 @@ def test_figures_are_embedded(site):
     assert "a.grad = tensor([15., 18.])" in text  # stored outputs are shown
 
 
-def test_lesson_info_reads_title_promise_and_minutes():
-    info = lesson_info(ROOT / "solutions" / "00_autograd_refresher.ipynb")
-    assert info.number == "00" and info.title.startswith("Autograd refresher")
-    assert info.promise.startswith("after this lesson") and (info.teaching, info.exercises) == (20, 10)
+def test_index_shows_each_lessons_promise_and_minutes_from_course_toml(site):
+    out, _ = site
+    text = (out / "index.html").read_text(encoding="utf-8")
+    first = COURSE.lessons[0]
+    assert "after this lesson you can say, for any tensor" in text  # lesson 00's promise
+    row = text[text.index(f'href="{first.name}.html"'):]
+    row = row[:row.index("</tr>")]
+    assert f"{first.teaching_minutes} min" in row and f"{first.exercise_minutes} min" in row
+    assert f"Total: {COURSE.teaching_minutes} min teaching, {COURSE.exercise_minutes} min exercises." in text

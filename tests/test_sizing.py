@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gradflow.course.sizing import (RUN_ALL_TARGET_S, _combine, learners_per_node, measure_notebook,
+from gradflow_course.sizing import (RUN_ALL_TARGET_S, _combine, learners_per_node, measure_notebook,
                                     mebibytes, per_learner)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def test_per_learner_adds_the_server_to_the_largest_kernel():
 def test_the_committed_sizing_covers_every_lesson_and_is_consistent():
     sizing = json.loads(SIZING.read_text())
     solutions = {p.stem for p in (ROOT / "solutions").glob("*.ipynb")}
-    assert set(sizing["lessons"]) == solutions, "a lesson was added or renamed: run python -m gradflow.course.sizing"
+    assert set(sizing["lessons"]) == solutions, "a lesson was added or renamed: run python -m gradflow_course sizing"
     assert sizing["per_learner"] == per_learner(sizing), "per_learner was edited by hand or the rule changed: re-measure"
     for name, row in sizing["lessons"].items():
         assert row["rss_mib"] >= sizing["bare_kernel"]["rss_mib"] * 0.9, f"{name}: less than a bare kernel?"
@@ -102,7 +102,7 @@ def test_the_kit_quotes_the_measured_figures_and_the_command():
     for figure in (f"{need['memory_mib']} MiB", f"{sizing['bare_kernel']['rss_mib']} MiB",
                    f"{sizing['jupyterlab_server']['rss_mib']} MiB", f"{need['cpu_s_heaviest_run_all']:.1f} s"):
         assert figure in text, f"instructors/sizing.md does not quote {figure} from sizing.json"
-    assert "python -m gradflow.course.sizing" in text
+    assert "python -m gradflow_course sizing" in text
 
 
 @pytest.mark.parametrize("vcpu, gib, cpu, mib, learners", [(8, 32, 0.25, 512, 30), (16, 64, 0.25, 512, 62),

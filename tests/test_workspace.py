@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from gradflow.course.lab import lab_command
-from gradflow.course.workspace import reset, sync
+from gradflow_course.lab import lab_command
+from gradflow_course.workspace import reset, sync
 
 
 def _lesson(folder: Path, name: str, text: str) -> Path:
@@ -60,3 +60,16 @@ def test_lab_listens_on_localhost_in_the_workspace(tmp_path):
     assert "--ServerApp.ip=127.0.0.1" in command
     assert f"--ServerApp.root_dir={tmp_path}" in command
     assert not any("token" in part for part in command), "the token stays on"
+
+
+def test_make_lab_passes_unknown_options_on_to_jupyter_lab(monkeypatch, tmp_path):
+    from gradflow_course import cli, lab, paths
+
+    seen = {}
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    (tmp_path / "lessons").mkdir()
+    monkeypatch.setattr(lab, "write_overrides", lambda: None)
+    monkeypatch.setattr(lab.os, "execv", lambda program, command: seen.setdefault("command", command))
+    assert cli.main(["lab", "--port=9999", "--no-browser"]) == 0
+    assert seen["command"][-2:] == ["--port=9999", "--no-browser"]
+    assert f"--ServerApp.root_dir={tmp_path / 'workspace'}" in seen["command"]

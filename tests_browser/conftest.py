@@ -55,7 +55,7 @@ class Lab:
     """A JupyterLab server from this environment on 127.0.0.1 with a token, in a temporary folder."""
 
     def __init__(self, root_dir: Path, log: Path):
-        from gradflow.course.lab import write_overrides
+        from gradflow_course.lab import write_overrides
 
         write_overrides()  # no news / update checks: a toast would cover the page, and the check would go online
         self.root_dir = root_dir

@@ -1,8 +1,8 @@
 """Check that repo2docker (Binder, JupyterHub images) understands this repository, without Docker.
 
-    python -m gradflow.course.repo2docker_check                  # both checks (a few minutes)
-    python -m gradflow.course.repo2docker_check --no-postbuild   # only the generated build (seconds)
-    python -m gradflow.course.repo2docker_check --repo2docker /path/to/repo2docker
+    python -m gradflow_course repo2docker-check                  # both checks (a few minutes)
+    python -m gradflow_course repo2docker-check --no-postbuild   # only the generated build (seconds)
+    python -m gradflow_course repo2docker-check --repo2docker /path/to/repo2docker
 
 1. `repo2docker --no-build --debug` prints the Dockerfile it would build. It must install Python 3.11
    from `environment.yml`, run `postBuild`, and its base environment must carry
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from .build import ROOT
+import gradflow_course.paths as paths
 
 REPO2DOCKER = "jupyter-repo2docker==2026.4.0"
 
@@ -96,12 +96,12 @@ def check_build(repo2docker: Path | None, tmp: Path) -> list[str]:
             return [f"could not install {REPO2DOCKER} in a throwaway venv:\n{_tail(installed)}"]
         repo2docker = bin_dir / "repo2docker"
     result = _run([str(repo2docker), "--no-build", "--debug", "--user-id", "1000", "--user-name", "jovyan",
-                   "--target-repo-dir", "/srv/gradflow", str(ROOT)], cwd=tmp)
+                   "--target-repo-dir", "/srv/gradflow", str(paths.root())], cwd=tmp)
     if result.returncode != 0:
         return [f"repo2docker --no-build failed:\n{_tail(result)}"]
     output = result.stdout + result.stderr
     problems = dockerfile_problems(output)
-    wanted = python_version(ROOT / "environment.yml")
+    wanted = python_version(paths.root() / "environment.yml")
     if f"Building conda environment for python={wanted}" not in output:
         problems.append(f"repo2docker did not pick the conda build pack for python={wanted}")
     # The base environment repo2docker installs before environment.yml (its lock file for this Python).
@@ -116,13 +116,13 @@ def check_build(repo2docker: Path | None, tmp: Path) -> list[str]:
 def check_postbuild(tmp: Path) -> list[str]:
     """A fresh venv with environment.yml's pip section, then postBuild in a copy of the repository."""
     source = tmp / "src"
-    files = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT)
+    files = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=paths.root())
     if files.returncode != 0:
         return [f"git ls-files failed: {files.stderr.strip()}"]
     for name in filter(None, files.stdout.split("\0")):
-        if (ROOT / name).is_file():
+        if (paths.root() / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
+            shutil.copy2(paths.root() / name, source / name)
     # conda writes the pip section to a requirements file beside environment.yml and runs pip in the
     # repository folder: `-c constraints.txt` and `-e .` resolve exactly as they do in the image.
     lines = []
@@ -149,11 +149,12 @@ def check_postbuild(tmp: Path) -> list[str]:
     return []
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo2docker", type=Path, help="an installed repo2docker (default: a throwaway venv)")
     parser.add_argument("--no-postbuild", action="store_true", help="only check the generated build")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     if sys.version_info[:2] != (3, 11):
         print(f"run this with the course's Python 3.11 (found {sys.version.split()[0]})", file=sys.stderr)
         return 2
@@ -173,6 +174,3 @@ def main(argv: list[str] | None = None) -> int:
             failed |= bool(problems)
     return 1 if failed else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Benchmark: milliseconds per gradient-flow explorer click (the goal is a median <= 50 ms).
 
-    python -m gradflow.course.bench_explorer            # 30 clicks after 3 warm-up clicks
-    python -m gradflow.course.bench_explorer --clicks 60
+    python -m gradflow_course bench-explorer            # 30 clicks after 3 warm-up clicks
+    python -m gradflow_course bench-explorer --clicks 60
 
 A click ticks one checkbox of a live ``explore_flow()`` widget, which reruns the lab, redraws the
 graph and refreshes the summary: everything a learner waits for. Wall time is what the learner feels;
@@ -38,15 +38,14 @@ def click_times(clicks: int = 30, warmup: int = 3) -> tuple[list[float], list[fl
     return wall, cpu
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clicks", type=int, default=30)
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     wall, cpu = click_times(args.clicks)
     print(f"explorer click: median {1000 * statistics.median(wall):.0f} ms wall (min {1000 * min(wall):.0f}, "
           f"max {1000 * max(wall):.0f}), {1000 * statistics.median(cpu):.0f} ms CPU, over {len(wall)} clicks "
           f"(goal: median <= 50 ms)")
+    return 0
 
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """``make progress``: the progress table of saved notebooks, printed in a terminal (reads only).
 
-    python -m gradflow.course.progress                # your workspace/
-    python -m gradflow.course.progress collected/     # an instructor's folder: one subfolder per learner
+    python -m gradflow_course progress                # your workspace/
+    python -m gradflow_course progress collected/     # an instructor's folder: one subfolder per learner
 
 The table and its rules live in the library (:mod:`gradflow.progress`); this is the command around it.
 Exit status 0 when the folder was read (notebooks that could not be read are listed, one line each),
@@ -17,14 +17,19 @@ from pathlib import Path
 
 from gradflow.progress import progress
 
+import gradflow_course.paths as paths
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=Path("workspace"),
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", type=Path, default=None,
                         help="a learner's folder of NN_name.ipynb, or a folder of learner subfolders")
     parser.add_argument("--reference", type=Path, default=None,
                         help="executed course notebooks that list every item (default: the course's solutions/)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.folder is None:
+        args.folder = paths.workspace()
     if hasattr(sys.stdout, "reconfigure"):  # a terminal without UTF-8 still gets a readable table
         sys.stdout.reconfigure(errors="replace")
     if not args.folder.is_dir():
@@ -38,6 +43,3 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,10 @@
-"""Build the learner notebooks in ``lessons/`` from the solved ones in ``solutions/``.
+"""Build the learner notebooks in ``lessons/`` from the solved ones in ``solutions/`` (`make lessons`).
 
-    python -m gradflow.course.build            # rebuild every lesson (what `make lessons` runs)
-    python -m gradflow.course.build --check    # exit 1, naming the files, if lessons/ is stale
-    python -m gradflow.course.build solutions/01_detach.ipynb   # just one
+    python -m gradflow_course lessons            # rebuild every lesson in course.toml
+    python -m gradflow_course lessons --check    # exit 1, naming the files, if lessons/ is stale
+    python -m gradflow_course lessons solutions/01_detach.ipynb   # just one
 
-Rules (DESIGN.md section 1):
+Rules (CONTRIBUTING.md, "How a lesson is built"):
 
 * Code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a placeholder that still
   runs. By default every assignment at the region's indentation becomes ``name = ...  # your code
@@ -13,6 +13,9 @@ Rules (DESIGN.md section 1):
   (the solution keeps it as a comment), for example a broken training step for the learner to fix.
 * Cells tagged ``solution`` (written answers) are dropped.
 * Outputs, execution counts and run metadata are cleared.
+* Cells tagged ``reveal`` are collapsed (``metadata.jupyter.source_hidden``): the learner commits to
+  a prediction before seeing the code that answers it.
+* The lessons built are exactly those ``course.toml`` lists, each with its solution notebook.
 
 Malformed markers stop the build before anything is written, naming notebook, cell and problem.
 """
@@ -27,13 +30,15 @@ from pathlib import Path
 
 import nbformat
 
+import gradflow_course.metadata as metadata
+import gradflow_course.paths as paths
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = "# STUB:"
 PLACEHOLDER = "  # your code here"
 SOLUTION_TAG = "solution"
-
-ROOT = Path(__file__).resolve().parents[3]
+REVEAL_TAG = "reveal"
 _ASSIGN = re.compile(r"^(?P<target>[A-Za-z_][\w.]*(\[[^\]]*\])?(\s*,\s*[A-Za-z_][\w.]*)*)\s*(?P<op>=)(?!=)")
 
 
@@ -129,13 +134,15 @@ def lesson_from_solution(solution: nbformat.NotebookNode, name: str) -> nbformat
         new.outputs = []
         new.execution_count = None
         new.metadata.pop("execution", None)
+        if REVEAL_TAG in tags:
+            new.metadata.setdefault("jupyter", {})["source_hidden"] = True
         cells.append(new)
     lesson.cells = cells
-    lesson.metadata = _clean_metadata(solution.metadata)
+    lesson.metadata = clean_metadata(solution.metadata)
     return lesson
 
 
-def _clean_metadata(metadata) -> nbformat.NotebookNode:
+def clean_metadata(metadata) -> nbformat.NotebookNode:
     """Keep what JupyterLab needs to open the notebook without asking (the kernelspec)."""
     keep = nbformat.NotebookNode()
     if "kernelspec" in metadata:
@@ -178,14 +185,30 @@ def stale(solutions: list[Path], lessons_dir: Path) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="solution notebooks (default: all)")
+def course_solutions() -> list[Path]:
+    """The solution notebooks of the lessons ``course.toml`` lists, in lesson order.
+
+    Raises BuildError when a listed lesson has no notebook or a notebook is not listed.
+    """
+    names = metadata.load().names()
+    problems = [f"{name} is listed in course.toml but solutions/{name}.ipynb does not exist"
+                for name in names if not paths.solution(name).exists()]
+    problems += [f"solutions/{p.name} is not listed in course.toml (add a [[lesson]] table for it)"
+                 for p in sorted(paths.solutions().glob("*.ipynb")) if p.stem not in names]
+    if problems:
+        raise BuildError("; ".join(problems))
+    return [paths.solution(name) for name in names]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebooks", nargs="*", type=Path, help="solution notebooks (default: every lesson)")
     parser.add_argument("--check", action="store_true", help="only report whether lessons/ is up to date")
-    args = parser.parse_args(argv)
-    solutions = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
-    lessons_dir = ROOT / "lessons"
+
+
+def run(args: argparse.Namespace) -> int:
+    lessons_dir = paths.lessons()
     try:
+        solutions = [p.resolve() for p in args.notebooks] or course_solutions()
         if args.check:
             problems = stale(solutions, lessons_dir)
             for problem in problems:
@@ -196,13 +219,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"lessons/ is up to date ({len(solutions)} notebooks)")
             return 0
         written = build(solutions, lessons_dir)
-    except BuildError as error:
+    except (BuildError, metadata.MetadataError) as error:
         print(f"build stopped, nothing written: {error}", file=sys.stderr)
         return 2
     for path in written:
         print(f"built lessons/{path.name}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

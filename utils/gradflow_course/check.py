@@ -1,6 +1,6 @@
 """Preflight for learners and workshops: is this machine ready for the course? (what `make check` runs)
 
-    python -m gradflow.course.check
+    python -m gradflow_course check
 
 Checks, in order, and prints one table row each (PASS/FAIL) with the fix for every failure:
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .build import ROOT
+import gradflow_course.paths as paths
 
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 FALLBACK_TORCH = "2.13.0"
@@ -52,8 +52,9 @@ class Result:
     fix: str = ""
 
 
-def pinned_torch(pyproject: Path = ROOT / "pyproject.toml") -> str:
+def pinned_torch(pyproject: Path | None = None) -> str:
     """The torch version ``pyproject.toml`` pins (``torch==X``); the course default if it cannot be read."""
+    pyproject = paths.pyproject() if pyproject is None else pyproject
     try:
         deps = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
@@ -167,7 +168,8 @@ def check_kernel(kernel_name: str = "python3", timeout: float = 60.0) -> Result:
     return Result(name, True, f"x.grad = {float(grad)} (torch {torch_version}, {_short(Path(executable))})")
 
 
-def check_lessons(folder: Path = ROOT / "lessons") -> Result:
+def check_lessons(folder: Path | None = None) -> Result:
+    folder = paths.lessons() if folder is None else folder
     notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
     if notebooks:
         return Result("lessons present", True, f"{len(notebooks)} notebooks in {_short(folder)}/")
@@ -180,12 +182,7 @@ CHECKS: list[Callable[[], Result]] = [check_python, check_torch, check_gradflow,
 
 
 def _short(path: Path) -> str:
-    for candidate in (path, path.resolve()):
-        try:
-            return str(candidate.relative_to(ROOT))
-        except ValueError:
-            continue
-    return str(path)
+    return paths.shown(path)
 
 
 def run_checks(checks: list[Callable[[], Result]] | None = None) -> list[Result]:
@@ -215,16 +212,13 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+def add_arguments(parser) -> None:
+    pass  # no options: the preflight checks this machine as it is
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.parse_args(argv)
+
+def run(args=None) -> int:
     print("gradflow preflight (no network needed)\n")
     results = run_checks()
     print(table(results))
     return 0 if all(r.ok for r in results) else 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

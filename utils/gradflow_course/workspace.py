@@ -1,28 +1,26 @@
 """The learner's own copies of the lessons, in ``workspace/`` (git-ignored): never overwritten.
 
-    python -m gradflow.course.workspace                   # add new lessons; update untouched ones
-    python -m gradflow.course.workspace --reset 01_detach # course version back; yours kept beside it
+    python -m gradflow_course workspace                # add new lessons; update untouched ones
+    python -m gradflow_course reset 01_detach          # course version back; yours kept beside it
 
-How learner work stays safe (DESIGN.md section 6):
+How learner work stays safe (CONTRIBUTING.md, "Nothing a learner writes is lost"):
 
 * The course's ``lessons/`` are never edited by the learner: `git pull` always applies cleanly.
 * ``workspace/`` holds the learner's copies. A lesson is copied there the first time only. A
   manifest remembers what each copy looked like when the course put it there; a copy the learner
   has not touched is refreshed when the course updates it, an edited copy is never replaced.
-* ``--reset`` renames the learner's copy to ``NN_name.mine-K.ipynb`` (K counts up, nothing is
-  ever overwritten) and puts the course's version in its place.
+* A reset (`make reset LESSON=...`) renames the learner's copy to ``NN_name.mine-K.ipynb``
+  (K counts up, nothing is ever overwritten) and puts the course's version in its place.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import shutil
-import sys
 from pathlib import Path
 
-from .build import ROOT
+import gradflow_course.paths as paths
 
 MANIFEST = ".gradflow-manifest.json"
 
@@ -50,7 +48,7 @@ def sync(lessons: Path, workspace: Path) -> list[str]:
         course = _digest(source)
         if not target.exists():
             if source.name in manifest:
-                lines.append(f"kept deleted   {source.name} (you removed it; --reset {source.stem} brings it back)")
+                lines.append(f"kept deleted   {source.name} (you removed it; `make reset LESSON={source.stem}` brings it back)")
                 continue
             shutil.copy2(source, target)
             lines.append(f"added          {source.name}")
@@ -61,7 +59,7 @@ def sync(lessons: Path, workspace: Path) -> list[str]:
             lines.append(f"updated        {source.name}")
         else:
             lines.append(f"yours, kept    {source.name}"
-                         + (" (the course has a newer version: --reset keeps yours beside it)"
+                         + (f" (the course has a newer version: `make reset LESSON={source.stem}` keeps yours beside it)"
                             if manifest.get(source.name) != course else ""))
             continue
         manifest[source.name] = course
@@ -93,19 +91,11 @@ def reset(name: str, lessons: Path, workspace: Path) -> str:
     return f"reset {source.name} to the course's version{kept}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reset", metavar="LESSON", help="e.g. 01_detach")
-    parser.add_argument("--workspace", type=Path, default=ROOT / "workspace")
-    args = parser.parse_args(argv)
-    lessons = ROOT / "lessons"
-    if args.reset:
-        print(reset(args.reset, lessons, args.workspace))
-    else:
-        for line in sync(lessons, args.workspace):
-            print(line)
+def add_arguments(parser) -> None:
+    parser.add_argument("--workspace", type=Path, default=None, help="default: workspace/ in the course folder")
+
+
+def run(args) -> int:
+    for line in sync(paths.lessons(), args.workspace or paths.workspace()):
+        print(line)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

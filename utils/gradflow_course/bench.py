@@ -1,8 +1,8 @@
 """Benchmark: seconds per notebook, against a bare notebook measured in the same run.
 
-    python -m gradflow.course.bench            # every solution notebook (what `make bench` runs)
-    python -m gradflow.course.bench --suite    # also time the whole `make test` suite
-    python -m gradflow.course.bench solutions/01_detach.ipynb
+    python -m gradflow_course bench            # every solution notebook (what `make bench` runs)
+    python -m gradflow_course bench --suite    # also time the whole `make test` suite
+    python -m gradflow_course bench solutions/01_detach.ipynb
 
 The bare notebook only starts a kernel and imports torch and matplotlib, so the ratio says how
 much a lesson costs beyond the fixed price of any notebook. Goals (issue 3): each lesson <= 10 s
@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 
-from .build import ROOT
-from .execute import run_notebook
+import gradflow_course.paths as paths
+from .build import course_solutions
+from .outputs import run_notebook
 
 BARE_SOURCE = "import torch\nimport matplotlib.pyplot as plt"
 
@@ -50,13 +50,14 @@ def _bare_notebook(folder: Path) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--repeat", type=int, default=3, help="runs of the bare notebook (median taken)")
     parser.add_argument("--suite", action="store_true", help="also time the full test suite (make test)")
-    args = parser.parse_args(argv)
-    notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def run(args: argparse.Namespace) -> int:
+    notebooks = [p.resolve() for p in args.notebooks] or course_solutions()
 
     import tempfile
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"suite goal: <= 1.5 x ({n_notebooks} notebooks x {bare:.1f} s bare / {cores} cores) = {budget:.1f} s")
     if args.suite:
         start = time.perf_counter()
-        code = subprocess.call(["make", "--no-print-directory", "test"], cwd=ROOT,
+        code = subprocess.call(["make", "--no-print-directory", "test"], cwd=paths.root(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         suite = time.perf_counter() - start
         print(f"make test: {suite:.1f} s ({suite / budget:.2f} x the goal's budget), exit code {code}")
@@ -97,6 +98,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

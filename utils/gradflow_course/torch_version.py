@@ -1,6 +1,6 @@
 """The solutions under strict nbval on another torch, in a throwaway environment (`make test-torch`).
 
-    python -m gradflow.course.torch_version 2.14.1
+    python -m gradflow_course test-torch 2.14.1
 
 For maintainers, before moving the pin in pyproject.toml: builds ``.venv-torch-<version>/`` (git-ignored;
 delete it afterwards) with that torch and the course's other packages at their tested versions, then runs
@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .build import ROOT
+import gradflow_course.paths as paths
 
 PIP = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
 
@@ -37,11 +37,11 @@ def constraints_without(names: set[str], text: str) -> str:
 
 def _run(cmd: list[str]) -> None:
     print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, cwd=ROOT, check=True)
+    subprocess.run(cmd, cwd=paths.root(), check=True)
 
 
 def build_env(version: str) -> Path:
-    venv = ROOT / f".venv-torch-{version}"
+    venv = paths.root() / f".venv-torch-{version}"
     python = venv / "bin" / "python"
     if not python.exists():
         _run([sys.executable, "-m", "venv", str(venv)])
@@ -51,31 +51,29 @@ def build_env(version: str) -> Path:
         capture_output=True, text=True, check=True).stdout
     names = {"torch"} | {requirement_name(line) for line in torch_needs.splitlines() if line.strip()}
     constraints = venv / "constraints-without-torch.txt"
-    constraints.write_text(constraints_without(names, (ROOT / "constraints.txt").read_text()))
+    constraints.write_text(constraints_without(names, (paths.root() / "constraints.txt").read_text()))
     # the course's packages (not torch) at their tested versions, then gradflow itself without its torch pin
     _run([str(python), *PIP, "-c", str(constraints), "numpy", "matplotlib", "ipywidgets", "jupyterlab",
           "pytest", "pytest-xdist", "nbval"])
     _run([str(python), *PIP, "--no-deps", "-e", "."])
-    subprocess.run([str(python), "-c", "import matplotlib.pyplot"], cwd=ROOT, check=True,
+    subprocess.run([str(python), "-c", "import matplotlib.pyplot"], cwd=paths.root(), check=True,
                    env=dict(os.environ, MPLBACKEND="Agg"))  # font cache now, not in a notebook
     return python
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("version", help="torch version, e.g. 2.14.1")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     if not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.version):
         print(f"not a torch version: {args.version!r} (expected e.g. 2.14.1): make test-torch TORCH=2.14.1")
         return 2
     python = build_env(args.version)
     code = subprocess.call([str(python), "-m", "pytest", "-p", "no:cacheprovider", "-n", "auto",
                             "--dist", "loadscope", "--nbval-current-env", "solutions", "--nbval",
-                            "--nbval-sanitize-with", "tests/sanitize.cfg"], cwd=ROOT)
+                            "--nbval-sanitize-with", "tests/sanitize.cfg"], cwd=paths.root())
     verdict = "passed" if code == 0 else f"FAILED (pytest exit code {code}); the diffs above say what changed"
     print(f"\nsolutions on torch {args.version}: {verdict}")
     return code
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,8 @@
 """Workshop sizing: what one learner costs, measured on this machine (memory and CPU of each lesson).
 
-    python -m gradflow.course.sizing                 # every solution; writes instructors/sizing.json
-    python -m gradflow.course.sizing --repeat 1      # quicker, noisier CPU figures
-    python -m gradflow.course.sizing --output -      # print the table only, write nothing
+    python -m gradflow_course sizing                 # every solution; writes instructors/sizing.json
+    python -m gradflow_course sizing --repeat 1      # quicker, noisier CPU figures
+    python -m gradflow_course sizing --output -      # print the table only, write nothing
 
 Each solution runs in a fresh kernel (nbclient, as `make test` runs it). After its Run All the kernel
 process is read from outside with psutil: resident memory (RSS) now, the peak RSS during the run
@@ -35,10 +35,10 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
-from .build import ROOT
+import gradflow_course.paths as paths
+from .build import course_solutions
 
 MIB = 1024 * 1024
-DEFAULT_OUTPUT = ROOT / "instructors" / "sizing.json"
 BARE_SOURCE = "import torch\nimport matplotlib.pyplot as plt"
 # The heaviest lesson's Run All, with every learner pressing it at once, should end within this many
 # seconds: it sets the CPU each learner is guaranteed (see per_learner).
@@ -227,7 +227,7 @@ def measure(notebooks: list[Path], repeat: int = 3, log=print) -> dict:
     server = round(measure_lab_server())
     log(f"{'(JupyterLab server, idle)':<32} {server:>8}")
     sizing = {
-        "command": "python -m gradflow.course.sizing",
+        "command": "python -m gradflow_course sizing",
         "measured_on": datetime.date.today().isoformat(),
         "repeats": repeat,
         "machine": machine_summary(),
@@ -246,21 +246,19 @@ def measure(notebooks: list[Path], repeat: int = 3, log=print) -> dict:
     return sizing
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solution notebook")
     parser.add_argument("--repeat", type=int, default=3, help="runs per notebook (memory: max, CPU: median)")
-    parser.add_argument("--output", default=str(DEFAULT_OUTPUT),
+    parser.add_argument("--output", default=None,
                         help="JSON file to write ('-' to write nothing); default instructors/sizing.json")
-    args = parser.parse_args(argv)
-    notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def run(args: argparse.Namespace) -> int:
+    notebooks = [p.resolve() for p in args.notebooks] or course_solutions()
     sizing = measure(notebooks, repeat=max(1, args.repeat), log=lambda line: print(line, flush=True))
     if args.output != "-":
-        out = Path(args.output)
+        out = Path(args.output) if args.output else paths.root() / "instructors" / "sizing.json"
         out.write_text(json.dumps(sizing, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out.relative_to(ROOT) if out.resolve().is_relative_to(ROOT) else out}")
+        print(f"wrote {paths.shown(out)}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,11 @@
 """Build a static, offline HTML site of the course from the executed solutions (what `make site` runs).
 
-    python -m gradflow.course.site            # into _site/ (open _site/index.html in a browser)
-    python -m gradflow.course.site --out DIR
+    python -m gradflow_course site            # into _site/ (open _site/index.html in a browser)
+    python -m gradflow_course site --out DIR
 
-One page per notebook in ``solutions/`` (with its stored outputs and figures), in lesson order, an
-index page, and previous / index / next links on every lesson page.
+One page per lesson of ``course.toml`` (its solution notebook, with stored outputs and figures), in
+lesson order, an index page with each lesson's promise and minutes, and previous / index / next
+links on every lesson page.
 
 Why nbconvert (and not mkdocs with mkdocs-jupyter): it is Jupyter's own exporter, already installed
 with JupyterLab and pinned in constraints.txt, so the site needs no extra dependency, and its
@@ -17,11 +18,9 @@ and read fine as written. Widget outputs need a kernel: the site shows their tex
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,8 @@ import jinja2
 import nbformat
 from nbconvert import HTMLExporter
 
-from .build import ROOT
+import gradflow_course.metadata as metadata
+import gradflow_course.paths as paths
 
 TEMPLATE_NAME = "gradflow_site.html.j2"
 # Extends nbconvert's lab template; every block that would load a script from a CDN is emptied.
@@ -77,47 +77,29 @@ answers to the exercises: to work through a lesson yourself, open it in JupyterL
 </body>
 </html>
 """
-TIME = re.compile(r"\*\*Teaching:\*\*\s*(\d+)\s*min.*?\*\*Exercises:\*\*\s*(\d+)\s*min", re.S)
 LESSON_LINK = re.compile(r'href="(?:\.\./(?:solutions|lessons)/|\./)?(\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
 
 
 @dataclass
-class Lesson:
-    """What the index and the schedule need to know about one notebook."""
+class Page:
+    """One lesson page: its metadata and the notebook it is rendered from."""
 
+    lesson: metadata.Lesson
     path: Path
-    number: str
-    title: str
-    promise: str
-    teaching: int | None
-    exercises: int | None
 
     @property
-    def page(self) -> str:
-        return f"{self.path.stem}.html"
+    def name(self) -> str:
+        return f"{self.lesson.name}.html"
 
 
-def lesson_info(path: Path) -> Lesson:
-    """Title, promise and minutes from a notebook's first cell (the anatomy of DESIGN.md section 3)."""
-    nb = nbformat.read(path, as_version=4)
-    first = nb.cells[0].source if nb.cells else ""
-    title_line = next((line for line in first.splitlines() if line.startswith("# ")), f"# {path.stem}")
-    title = re.sub(r"^#\s*\d\d\s*·\s*", "", title_line).strip()
-    promise = next((line.split("**Promise:**", 1)[1].strip() for line in first.splitlines()
-                    if "**Promise:**" in line), "")
-    times = TIME.search(first)
-    teaching, exercises = (int(times.group(1)), int(times.group(2))) if times else (None, None)
-    return Lesson(path, path.name[:2], title, promise, teaching, exercises)
-
-
-def _nav(lessons: list[Lesson], index: int) -> str:
+def _nav(pages: list[Page], index: int) -> str:
     def link(i: int, label: str) -> str:
-        if 0 <= i < len(lessons):
-            return f'<a href="{lessons[i].page}" rel="{label}">{_inline(_label(lessons[i]))}</a>'
+        if 0 <= i < len(pages):
+            return f'<a href="{pages[i].name}" rel="{label}">{_inline(_label(pages[i].lesson))}</a>'
         return '<span class="none"></span>'
 
     prev = link(index - 1, "prev").replace('">', '">&larr; ', 1) if index > 0 else link(-1, "prev")
-    nxt = link(index + 1, "next").replace("</a>", " &rarr;</a>") if index + 1 < len(lessons) else link(-1, "next")
+    nxt = link(index + 1, "next").replace("</a>", " &rarr;</a>") if index + 1 < len(pages) else link(-1, "next")
     return (f'<nav class="gradflow-nav">{prev}<a href="index.html" rel="index">all lessons</a>{nxt}</nav>')
 
 
@@ -126,7 +108,7 @@ def _inline(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
-def _label(lesson: Lesson) -> str:
+def _label(lesson: metadata.Lesson) -> str:
     return f"{lesson.number} · {lesson.title}"
 
 
@@ -136,25 +118,25 @@ def _exporter() -> HTMLExporter:
                         embed_images=True, exclude_input_prompt=False, sanitize_html=False)
 
 
-def build_site(out: Path, solutions: list[Path] | None = None) -> list[Path]:
+def build_site(out: Path, course: metadata.Course | None = None) -> list[Path]:
     """Write the site into ``out`` (replaced if it exists); return the pages written."""
-    solutions = sorted((ROOT / "solutions").glob("*.ipynb")) if solutions is None else sorted(solutions)
-    lessons = [lesson_info(p) for p in solutions]
+    course = metadata.load() if course is None else course
+    lessons = [Page(lesson, paths.solution(lesson.name)) for lesson in course.lessons]
     exporter = _exporter()
     pages: dict[str, str] = {}
-    known = {lesson.path.stem for lesson in lessons}
-    for index, lesson in enumerate(lessons):
-        nb = nbformat.read(lesson.path, as_version=4)
+    known = {page.lesson.name for page in lessons}
+    for index, page in enumerate(lessons):
+        nb = nbformat.read(page.path, as_version=4)
         body, _ = exporter.from_notebook_node(nb, resources={
-            "metadata": {"name": _label(lesson), "path": str(lesson.path.parent)},
+            "metadata": {"name": _label(page.lesson), "path": str(page.path.parent)},
             "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS})
 
         def relink(match: re.Match) -> str:  # links between lessons point at their pages
             stem, anchor = match.group(1), match.group(2) or ""
             return f'href="{stem}.html{anchor}"' if stem in known else match.group(0)
 
-        pages[lesson.page] = LESSON_LINK.sub(relink, body)
-    pages["index.html"] = _index(lessons)
+        pages[page.name] = LESSON_LINK.sub(relink, body)
+    pages["index.html"] = _index(lessons, course)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -165,27 +147,26 @@ def build_site(out: Path, solutions: list[Path] | None = None) -> list[Path]:
     return written
 
 
-def _index(lessons: list[Lesson]) -> str:
+def _index(pages: list[Page], course: metadata.Course) -> str:
     import torch
 
     rows = []
-    for lesson in lessons:
-        rows.append(f'<tr><td>{lesson.number}</td><td><a href="{lesson.page}">{_inline(lesson.title)}</a></td>'
+    for page in pages:
+        lesson = page.lesson
+        rows.append(f'<tr><td>{lesson.number}</td><td><a href="{page.name}">{_inline(lesson.title)}</a></td>'
                     f"<td>{_inline(lesson.promise)}</td>"
-                    f'<td class="min">{lesson.teaching or "?"} min</td><td class="min">{lesson.exercises or "?"} min</td></tr>')
+                    f'<td class="min">{lesson.teaching_minutes} min</td>'
+                    f'<td class="min">{lesson.exercise_minutes} min</td></tr>')
     return INDEX.format(rows="\n".join(rows), torch=torch.__version__.split("+")[0],
-                        teaching=sum(lesson.teaching or 0 for lesson in lessons),
-                        exercises=sum(lesson.exercises or 0 for lesson in lessons))
+                        teaching=course.teaching_minutes, exercises=course.exercise_minutes)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "_site")
-    args = parser.parse_args(argv)
-    pages = build_site(args.out)
-    print(f"built {len(pages)} pages into {args.out}; open {args.out / 'index.html'} in a browser")
+def add_arguments(parser) -> None:
+    parser.add_argument("--out", type=Path, default=None, help="default: _site/ in the course folder")
+
+
+def run(args) -> int:
+    out = args.out or paths.site()
+    pages = build_site(out)
+    print(f"built {len(pages)} pages into {paths.shown(out)}; open {paths.shown(out / 'index.html')} in a browser")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

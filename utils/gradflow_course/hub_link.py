@@ -1,7 +1,7 @@
 """nbgitpuller links that open one lesson of the course on a JupyterHub, in JupyterLab.
 
-    python -m gradflow.course.hub_link --hub https://hub.example.org --repo https://github.com/ORG/gradflow 01_detach
-    python -m gradflow.course.hub_link --hub https://hub.example.org --repo https://github.com/ORG/gradflow   # all lessons
+    python -m gradflow_course hub-link --hub https://hub.example.org --repo https://github.com/ORG/gradflow 01_detach
+    python -m gradflow_course hub-link --hub https://hub.example.org --repo https://github.com/ORG/gradflow   # all lessons
 
 The first click clones the repository into the learner's home as `gradflow/` (the `targetPath`, fixed
 so a fork with another name still lands there); later clicks pull course updates and keep the learner's
@@ -16,14 +16,14 @@ import re
 import sys
 from urllib.parse import quote, urlencode
 
-from .build import ROOT
+import gradflow_course.metadata as metadata
 
 TARGET = "gradflow"
 LESSON = re.compile(r"^\d\d_[a-z0-9_]+$")
 
 
 def lessons() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "lessons").glob("*.ipynb"))
+    return metadata.load().names()
 
 
 def nbgitpuller_link(hub: str, lesson: str, repo: str, branch: str = "main") -> str:
@@ -37,13 +37,14 @@ def nbgitpuller_link(hub: str, lesson: str, repo: str, branch: str = "main") -> 
     return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("lesson", nargs="*", help="e.g. 01_detach (default: every lesson)")
     parser.add_argument("--hub", required=True, help="the hub's address, e.g. https://hub.example.org")
     parser.add_argument("--repo", required=True, help="the course repository, e.g. https://github.com/ORG/gradflow")
     parser.add_argument("--branch", default="main")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     known = lessons()
     unknown = [name for name in args.lesson if name not in known]
     if unknown:
@@ -57,6 +58,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

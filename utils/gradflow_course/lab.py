@@ -1,6 +1,6 @@
 """Open the course in JupyterLab: localhost only, token kept, in the learner's workspace.
 
-    python -m gradflow.course.lab [extra jupyter lab options]
+    python -m gradflow_course lab [extra jupyter lab options]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .build import ROOT
+import gradflow_course.paths as paths
 from .workspace import sync
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)
@@ -32,10 +32,15 @@ def write_overrides() -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    extra = list(sys.argv[1:] if argv is None else argv)
-    workspace = ROOT / "workspace"
-    for line in sync(ROOT / "lessons", workspace):
+def add_arguments(parser) -> None:
+    # any option this command does not know goes on to `jupyter lab` (e.g. --port=9999)
+    parser.set_defaults(passthrough=True, extra=[])
+
+
+def run(args) -> int:
+    extra = list(args.extra)
+    workspace = paths.workspace()
+    for line in sync(paths.lessons(), workspace):
         print(line)
     write_overrides()
     command = lab_command(workspace, extra)
@@ -43,6 +48,3 @@ def main(argv: list[str] | None = None) -> int:
     os.execv(command[0], command)
     return 0  # not reached
 
-
-if __name__ == "__main__":
-    sys.exit(main())

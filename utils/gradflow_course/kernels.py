@@ -1,7 +1,7 @@
 """The solutions under strict nbval once per CPU kernel this machine can run (`make test-kernels`).
 
-    python -m gradflow.course.kernels                      # every capability this CPU has
-    python -m gradflow.course.kernels --require avx2,avx512   # fail if one of these is missing here
+    python -m gradflow_course test-kernels                      # every capability this CPU has
+    python -m gradflow_course test-kernels --require avx2,avx512   # fail if one of these is missing here
 
 PyTorch picks its CPU kernels by the CPU's capability (``torch.backends.cpu.get_cpu_capability()``)
 and lets the environment variable ``ATEN_CPU_CAPABILITY`` choose a lower one. Two computations that
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .build import ROOT
+import gradflow_course.paths as paths
 
 #: x86 capabilities in increasing order; ATEN_CPU_CAPABILITY accepts each name in lower case
 X86_ORDER = ["default", "avx2", "avx512"]
@@ -62,7 +62,7 @@ def run_solutions(capability: str) -> int:
     env = dict(os.environ, ATEN_CPU_CAPABILITY=capability)
     cmd = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadscope", "--nbval-current-env", "-q",
            "solutions", "--nbval", "--nbval-sanitize-with", "tests/sanitize.cfg"]
-    return subprocess.call(cmd, cwd=ROOT, env=env)
+    return subprocess.call(cmd, cwd=paths.root(), env=env)
 
 
 def run_matrix(capabilities: list[str], runner: Callable[[str], int] = run_solutions,
@@ -102,10 +102,11 @@ def summary(runs: list[Run], required: list[str]) -> tuple[str, int]:
     return "\n".join(lines), code
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--require", default="", help="comma-separated capabilities that must be covered")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     required = [c.strip().lower() for c in args.require.split(",") if c.strip()]
     best = capability_in_effect(None)
     print(f"this CPU's best kernel: {best}; running {', '.join(capabilities_up_to(best))}")
@@ -113,6 +114,3 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     return code
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The one entry point of the course's commands: ``python -m gradflow_course <command>``.
+
+The Makefile calls it (``make lessons`` runs ``python -m gradflow_course lessons``), and so does the
+``gradflow-course`` console script that ``pip install -e .`` puts on the PATH, for machines without
+make (Windows). Each command is a module of this package with ``add_arguments`` and ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: command -> (module, one line of help); the order is the order of `--help`
+COMMANDS = {
+    "lab": ("lab", "open the course in JupyterLab, in your workspace/ (make lab)"),
+    "check": ("check", "preflight: Python, torch, gradflow, widgets, a kernel, no network (make check)"),
+    "reset": ("reset", "the course's version of a lesson or one exercise back, yours kept (make reset)"),
+    "workspace": ("workspace", "copy new lessons into workspace/ and refresh untouched ones"),
+    "progress": ("progress", "every exercise and prediction from saved notebooks (make progress)"),
+    "lessons": ("build", "rebuild lessons/ from solutions/ (make lessons)"),
+    "outputs": ("outputs", "re-run solutions in place so their stored outputs are current (make outputs)"),
+    "site": ("site", "static offline HTML site of the solutions in _site/ (make site)"),
+    "bench": ("bench", "time every notebook against a bare one (make bench)"),
+    "test-kernels": ("kernels", "the solutions under strict nbval once per CPU kernel here (make test-kernels)"),
+    "test-torch": ("torch_version", "the solutions on another torch in a throwaway env (make test-torch)"),
+    "bench-explorer": ("bench_explorer", "milliseconds per click of the gradient-flow explorer"),
+    "sizing": ("sizing", "memory and CPU per learner, for sizing a hub (writes instructors/sizing.json)"),
+    "hub-link": ("hub_link", "nbgitpuller links that open a lesson on a JupyterHub"),
+    "repo2docker-check": ("repo2docker_check", "does the repository build with repo2docker (Binder, a hub image)?"),
+    "new-lesson": ("scaffold", "start a lesson: skeleton, checker module, course.toml entry (make new-lesson)"),
+    "diff": ("diff", "cell-level diff of changed notebooks with nbdime (make diff)"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="gradflow-course", description="The gradflow course's commands.")
+    commands = top.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (module, help_line) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_line, description=help_line)
+        sub.set_defaults(module=module)
+        importlib.import_module(f"gradflow_course.{module}").add_arguments(sub)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    top = parser()
+    args, unknown = top.parse_known_args(argv)
+    if unknown and not getattr(args, "passthrough", False):
+        top.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:
+        args.extra = list(args.extra) + unknown
+    return importlib.import_module(f"gradflow_course.{args.module}").run(args)
