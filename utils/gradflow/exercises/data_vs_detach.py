@@ -268,7 +268,12 @@ def soft_target_update(soft_update_):
         online_before = [p.detach().clone() for p in online.parameters()]
         online_versions = [p._version for p in online.parameters()]
         versions = [p._version for p in params]
-        run_learner(soft_update_, target, online, _TAU)
+        try:
+            run_learner(soft_update_, target, online, _TAU)
+        except TypeError as error:
+            raise Wrong(f"calling soft_update_(target, online, tau) raised TypeError: {error}",
+                        "it takes the two modules and a number; pair their parameters with "
+                        "zip(target.parameters(), online.parameters())") from None
         now = list(target.parameters())
         where = f"after step {step}"
         if not all(torch.equal(p.detach(), q) for p, q in zip(online.parameters(), online_before)) or \

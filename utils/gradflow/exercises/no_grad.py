@@ -128,7 +128,12 @@ def evaluate_function(evaluate):
         stats_before = [b.clone() for b in model[1].buffers()]
         torch.manual_seed(5)
         with SavedTensors(exclude=model) as saved:
-            value = run_learner(evaluate, model, list(batches))
+            try:
+                value = run_learner(evaluate, model, list(batches))
+            except TypeError as error:
+                raise Wrong(f"calling evaluate(model, batches) raised TypeError: {error}",
+                            "evaluate takes two arguments, the model and a list of (x, y) batches, and loops "
+                            "`for x, y in batches` inside") from None
         accuracy = expect_number(value, "evaluate's result",
                                  "return the accuracy as a Python float, for example correct / total")
         if not all(p.requires_grad for p in model.parameters()):

@@ -43,7 +43,7 @@ shares_storage = Choice(
     "Do b.detach() and b.data point to the same memory as b?",
     {
         "a": ("both do",
-              "both are views of b's storage without the graph; they differ only in the version counter"),
+              "both are tensors on b's storage without the graph; they differ only in the version counter"),
         "b": ("only b.detach(); b.data is a copy, which is why its version counter is separate",
               "b.data shares the storage too (the zeros of section 1 came through it); only the counter is new"),
         "c": ("only b.data; detach() copies the values out of the graph",
@@ -157,7 +157,7 @@ recap = Recap("Recap: four questions on lesson 04", [
             "b": ("p = p - lr * p.grad",
                   "it only rebinds the name p; the parameter is unchanged"),
             "c": ("with torch.no_grad(): p -= lr * p.grad",
-                  "an in-place update that is not recorded and that moves the version counter, as opt.step() does"),
+                  "it is an in-place update that is not recorded and that moves the version counter, as opt.step() does"),
             "d": ("p -= lr * p.grad",
                   "outside no_grad it raises: a leaf that requires grad is being used in an in-place operation"),
         },
