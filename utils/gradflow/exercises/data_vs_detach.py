@@ -170,6 +170,7 @@ def weight_clipping(clip_weights_):
             p.mul_(3)  # make sure plenty of values lie outside [-c, c]
     originals = dict(model.named_parameters())
     expected = {n: p.detach().clamp(-c, c) for n, p in originals.items()}
+    model(torch.randn(5, 4)).pow(2).sum().backward()  # as after a training step: gradients are present
     versions = {n: p._version for n, p in originals.items()}
     run_learner(clip_weights_, model, c)
     now = dict(model.named_parameters())
@@ -270,10 +271,10 @@ def soft_target_update(soft_update_):
         versions = [p._version for p in params]
         try:
             run_learner(soft_update_, target, online, _TAU)
-        except TypeError as error:
-            raise Wrong(f"calling soft_update_(target, online, tau) raised TypeError: {error}",
-                        "it takes the two modules and a number; pair their parameters with "
-                        "zip(target.parameters(), online.parameters())") from None
+        except (TypeError, AttributeError) as error:
+            raise Wrong(f"calling soft_update_(target, online, tau) raised {type(error).__name__}: {error}",
+                        "it takes the two modules and a number; walk their parameters in pairs with "
+                        "zip(target.parameters(), online.parameters()) (a module's layers may have no weight)") from None
         now = list(target.parameters())
         where = f"after step {step}"
         if not all(torch.equal(p.detach(), q) for p, q in zip(online.parameters(), online_before)) or \
