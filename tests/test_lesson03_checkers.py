@@ -44,23 +44,24 @@ def test_ex1_not_attempted(capsys):
 # --- 03.2 no_grad without eval ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("letter", ["b", " B "])
+@pytest.mark.parametrize("letter", ["b", " B ", "(b)"])
 def test_ex2_accepts_the_letter_written_loosely(letter, capsys):
     assert ex.no_grad_without_eval(letter)
     assert "passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("letter, cause", [
-    ("c", "still behave as in training"),        # no_grad thought to switch the layers
-    ("a", "nothing is recorded under no_grad"),  # no_grad thought to let gradients through
-    ("d", "no error is raised"),
-    ("z", "not an option"),
-    (2, "should be one of the letters"),
+@pytest.mark.parametrize("letter, cause, hint", [
+    ("c", "'c' is not it", "still behave as in training"),        # no_grad thought to switch the layers
+    ("a", "'a' is not it", "nothing is recorded under no_grad"),  # no_grad thought to let gradients through
+    ("d", "'d' is not it", "no error is raised"),
+    ("z", "not an option", "read the four options"),
+    (2, "should be one of the letters", "one letter in quotes"),
+    (None, "got NoneType", "one letter in quotes"),
 ])
-def test_ex2_rejects_misconceptions(letter, cause, capsys):
+def test_ex2_rejects_misconceptions(letter, cause, hint, capsys):
     assert not ex.no_grad_without_eval(letter)
     out = capsys.readouterr().out
-    assert out.startswith("✘ 03.2") and cause in out, out
+    assert out.startswith("✘ 03.2") and cause in out and hint in out, out
 
 
 # --- 03.3 an evaluation function (Make) -------------------------------------------------------
@@ -278,6 +279,7 @@ def _cache_clone_inside(backbone, x):
     (lambda backbone, x: backbone(x).detach(), "threw it away", "run the backbone under torch.no_grad()"),
     (lambda backbone, x: _cache_no_grad(backbone, x[:3]), "shape", "return backbone(x)"),
     (lambda backbone, x: _cache_no_grad(backbone, x).numpy(), "should return a tensor", "backbone's output"),
+    (lambda backbone: backbone, "raised TypeError", "it takes the backbone and a batch"),
 ])
 def test_ex4_rejects_plausible_mistakes(wrong, cause, hint, capsys):
     assert not ex.cached_features(wrong)

@@ -92,7 +92,24 @@ def _sgd_wrong_sign(params, lr):
             p += lr * p.grad
 
 
+def _sgd_zeroes_first(params, lr):  # zero_grad in the wrong place: between backward and the update
+    with torch.no_grad():
+        for p in params:
+            p.grad.zero_()
+            p -= lr * p.grad
+
+
+def _sgd_clears_first(params, lr):
+    for p in params:
+        p.grad = None
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+
+
 @pytest.mark.parametrize("wrong, cause, hint", [
+    (_sgd_zeroes_first, "their gradients are zero", "never between backward and the update"),
+    (_sgd_clears_first, "raised TypeError", "a .grad was None when your function used it"),
     (_sgd_data, "autograd did not see the update", "did you write through .data"),
     (_sgd_no_no_grad, "leaf Variable that requires grad", "torch.no_grad()"),
     (_sgd_rebind, "did not change", "only rebinds the loop variable"),
@@ -183,6 +200,8 @@ def _detach_in_place(t):
     (lambda t: t.detach().tolist(), "not a NumPy array", "t.detach().cpu().numpy()"),
     (lambda t: np.zeros(tuple(t.shape)), "other values", "do not change the values"),
     (_detach_in_place, "left the graph", "detach() returns a new tensor"),
+    (lambda t: t.detach().to_numpy(), "raised AttributeError", "the message names what failed"),
+    (lambda t: t.detach().numpy().ravel()[:1], "the array's shape", "without reshaping or indexing"),
 ])
 def test_ex4_rejects_plausible_mistakes(wrong, cause, hint, capsys):
     assert not ex.values_for_log(wrong)

@@ -15,6 +15,19 @@ LESSON = "04_data_vs_detach"
 _IN_PLACE_ERROR = "modified by an inplace operation"
 
 
+def _run(fn, signature: str, *args):
+    """Call the learner's function; an error raised inside it becomes one line that names the call, not a traceback."""
+    try:
+        return run_learner(fn, *args)
+    except (TypeError, AttributeError, ValueError, IndexError) as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
+        hint = "the message names what failed inside your function"
+        if "NoneType" in text:
+            hint = ("a .grad was None when your function used it: gradients exist only after backward, so clear them "
+                    "before the next backward, never inside the update")
+        raise Wrong(f"calling {signature} raised {type(error).__name__}: {text}", hint) from None
+
+
 # --- exercise 1: which backward raises? -------------------------------------------------------
 
 
@@ -141,12 +154,16 @@ def manual_sgd(sgd_step):
             p.grad = None
         nn.functional.mse_loss(model(x), y).backward()
         before = [p._version for p in params]
-        run_learner(sgd_step, params, lr)
+        _run(sgd_step, "sgd_step(params, lr)", params, lr)
         versions_moved &= all(p._version > v for p, v in zip(params, before))
     if any(p is not q for p, q in zip(params, model.parameters())):
         raise Wrong("the model's parameters were replaced", "update each tensor in place (p -= ...), do not rebind it")
     _expect_trainable(params, "your step", "update in place")
     if all(torch.equal(p, s) for p, s in zip(params, start)):
+        if all(p.grad is not None and not p.grad.any() for p in params):
+            raise Wrong("the parameters did not change, and their gradients are zero",
+                        "the gradients were cleared before the update used them: clear them before the next "
+                        "backward, never between backward and the update")
         raise Wrong("the parameters did not change",
                     "`p = p - lr * p.grad` only rebinds the loop variable; write into the tensor: `p -= lr * p.grad`")
     if differing(model, reference):
@@ -172,7 +189,7 @@ def weight_clipping(clip_weights_):
     expected = {n: p.detach().clamp(-c, c) for n, p in originals.items()}
     model(torch.randn(5, 4)).pow(2).sum().backward()  # as after a training step: gradients are present
     versions = {n: p._version for n, p in originals.items()}
-    run_learner(clip_weights_, model, c)
+    _run(clip_weights_, "clip_weights_(model, c)", model, c)
     now = dict(model.named_parameters())
     replaced = [n for n in originals if now.get(n) is not originals[n]]
     if replaced:
@@ -202,7 +219,7 @@ def values_for_log(to_numpy):
     for name, t in (("a tensor that requires grad", attached), ("a plain tensor", plain)):
         expected = t.detach().clone()
         try:
-            result = to_numpy(t)
+            result = _run(to_numpy, "to_numpy(t)", t)
         except RuntimeError as error:
             if "requires grad" in str(error):
                 raise Wrong(f"on {name} your function raised: Can't call numpy() on Tensor that requires grad",
@@ -213,7 +230,8 @@ def values_for_log(to_numpy):
         if not isinstance(result, np.ndarray):
             raise Wrong(f"on {name} your function returned {type(result).__name__}, not a NumPy array",
                         "t.detach().cpu().numpy() returns an array")
-        expect_value(tuple(result.shape), tuple(expected.shape), "the array's shape")
+        expect_value(tuple(result.shape), tuple(expected.shape), "the array's shape",
+                     "convert the whole tensor, without reshaping or indexing it")
         if not np.allclose(result, expected.numpy()):
             raise Wrong(f"on {name} the array holds other values than the tensor", "do not change the values")
         if not torch.equal(t.detach(), expected):

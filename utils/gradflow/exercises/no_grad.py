@@ -70,7 +70,13 @@ _CHOICES = {
 
 @exercise(LESSON, 2, "no_grad without eval()")
 def no_grad_without_eval(answer):
-    expect_choice(answer, _CHOICES, "b")
+    if not isinstance(answer, str):
+        raise Wrong(f"answer should be one of the letters {', '.join(repr(k) for k in _CHOICES)}, "
+                    f"got {type(answer).__name__}", 'write one letter in quotes, for example answer = "a"')
+    if answer.strip().lower().strip("()") not in _CHOICES:
+        raise Wrong(f"{answer!r} is not an option; choose one of {', '.join(repr(k) for k in _CHOICES)}",
+                    "read the four options above the cell and write the letter of one")
+    expect_choice(answer.strip().lower().strip("()"), _CHOICES, "b")
 
 
 # --- Exercise 3: evaluate(model, x, y) -------------------------------------------------------
@@ -195,7 +201,12 @@ def cached_features(cache_features):
     with torch.no_grad():
         expected = backbone(x)
     with SavedTensors(exclude=backbone) as saved:
-        features = cache_features(backbone, x)
+        try:
+            features = run_learner(cache_features, backbone, x)
+        except (TypeError, AttributeError, ValueError) as error:
+            raise Wrong(f"calling cache_features(backbone, x) raised {type(error).__name__}: {error}",
+                        "the message names what failed inside your function; it takes the backbone and a batch "
+                        "and returns backbone(x)") from None
     torch.manual_seed(8)
     head = nn.Linear(8, 3)
     if not isinstance(features, torch.Tensor):
