@@ -168,7 +168,15 @@ def _clip_gradients(model, c):  # the wrong tool: clips .grad (None here), not t
     nn.utils.clip_grad_value_(model.parameters(), c)
 
 
+def _clip_weights_only(model, c):
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.Linear):
+                module.weight.clamp_(-c, c)
+
+
 @pytest.mark.parametrize("wrong, cause, hint", [
+    (_clip_weights_only, "0.bias was not clipped, though other parameters were", "each weight and each bias"),
     (_clip_data, "autograd did not see the change", "did you write through .data"),
     (_clip_no_no_grad, "leaf Variable that requires grad", "torch.no_grad()"),
     (_clip_rebind, "was not clipped", "only rebinds the name"),

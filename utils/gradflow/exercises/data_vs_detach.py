@@ -188,6 +188,7 @@ def weight_clipping(clip_weights_):
     originals = dict(model.named_parameters())
     expected = {n: p.detach().clamp(-c, c) for n, p in originals.items()}
     model(torch.randn(5, 4)).pow(2).sum().backward()  # as after a training step: gradients are present
+    before = {n: p.detach().clone() for n, p in originals.items()}
     versions = {n: p._version for n, p in originals.items()}
     _run(clip_weights_, "clip_weights_(model, c)", model, c)
     now = dict(model.named_parameters())
@@ -196,6 +197,10 @@ def weight_clipping(clip_weights_):
         raise Wrong(f"{replaced[0]} was replaced by a new tensor",
                     "an optimizer built earlier still holds the old parameter: clamp in place with p.clamp_(-c, c)")
     _expect_trainable(now.values(), "clipping", "clamp in place")
+    untouched = [n for n, p in now.items() if torch.equal(p.detach(), before[n]) and not torch.equal(p.detach(), expected[n])]
+    if untouched and len(untouched) < len(now):
+        raise Wrong(f"{untouched[0]} was not clipped, though other parameters were",
+                    "clip every parameter: loop over model.parameters(), which yields each weight and each bias")
     for name, p in now.items():
         if torch.equal(p.detach(), originals[name].detach()) and not torch.equal(p.detach(), expected[name]):
             raise Wrong(f"{name} was not clipped",
