@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from torch import nn
@@ -13,49 +15,65 @@ LESSON = "04_data_vs_detach"
 _IN_PLACE_ERROR = "modified by an inplace operation"
 
 
+def _run(fn, signature: str, *args):
+    """Call the learner's function; an error raised inside it becomes one line that names the call, not a traceback."""
+    try:
+        return run_learner(fn, *args)
+    except (TypeError, AttributeError, ValueError, IndexError) as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
+        hint = "the message names what failed inside your function"
+        if "NoneType" in text:
+            hint = ("a .grad was None when your function used it: gradients exist only after backward, so clear them "
+                    "before the next backward, never inside the update")
+        raise Wrong(f"calling {signature} raised {type(error).__name__}: {text}", hint) from None
+
+
 # --- exercise 1: which backward raises? -------------------------------------------------------
 
 
 def _snippet_a():
     a = torch.tensor([7.0, 0.0, 0.0], requires_grad=True)
-    b = a + 2
-    loss = (b * b).mean()
-    b.data.zero_()
+    s = torch.exp(a)
+    loss = s.sum()
+    s.detach().mul_(2)
     loss.backward()
 
 
 def _snippet_b():
     a = torch.tensor([7.0, 0.0, 0.0], requires_grad=True)
-    b = a + 2
-    loss = (b * b).mean()
-    b.detach().zero_()
+    h = a * 3
+    loss = (h ** 2).sum()
+    h.data.add_(1)
     loss.backward()
 
 
 def _snippet_c():
     a = torch.tensor([7.0, 0.0, 0.0], requires_grad=True)
-    b = a + 2
-    loss = b.sum()
-    b.detach().zero_()
+    m = a.clone()
+    loss = (m * 2).sum()
+    m.detach().zero_()
     loss.backward()
 
 
 def _snippet_d():
     a = torch.tensor([7.0, 0.0, 0.0], requires_grad=True)
-    loss = (a * a).sum()
+    w = torch.ones(3, requires_grad=True)
+    loss = (a * w).sum()
     with torch.no_grad():
-        a -= 0.1
+        w.mul_(0.5)
     loss.backward()
 
 
 SNIPPETS = {"A": _snippet_a, "B": _snippet_b, "C": _snippet_c, "D": _snippet_d}
 
 _WHY = {
-    "A": ".data gets a version counter of its own: b's counter stays 0, the check passes, and backward "
-         "silently uses the zeros (a.grad = [0, 0, 0])",
-    "B": "detach() shares b's version counter; b * b saved b at version 0 and finds it at version 1",
-    "C": "the gradient of a sum does not need b's values, so b was never saved and nothing is checked",
-    "D": "an update under no_grad is an ordinary in-place operation: it advances a's counter, and a * a saved a",
+    "A": "exp saves its output s (the derivative of exp is exp itself), and the edit through s.detach() moved "
+         "s's version counter: backward finds the saved s at version 1",
+    "B": "h ** 2 saves h, but .data gets a version counter of its own: h's counter stays 0, the check passes, and "
+         "backward silently uses h + 1 (a.grad is [132, 6, 6] instead of [126, 0, 0])",
+    "C": "the gradient of m * 2 is 2 whatever m holds, so m was never saved and nothing checks its version",
+    "D": "a * w saves both inputs (each one's gradient is the other), and an update under no_grad is an ordinary "
+         "in-place operation: it moves w's counter",
 }
 
 
@@ -73,15 +91,20 @@ def _raises(snippet) -> bool:
 @exercise(LESSON, 1, "which backward raises")
 def which_raises(raises):
     if not isinstance(raises, dict):
-        raise Wrong(f"raises should be a dict like {{'A': True, ...}}, got {type(raises).__name__}")
+        raise Wrong(f"raises should be a dict like {{'A': True, ...}}, got {type(raises).__name__}",
+                    "one entry per snippet: raises = {'A': True, 'B': False, ...}")
+    raises = {str(k).strip().upper(): v for k, v in raises.items()}  # 'a' and 'A' name the same snippet
     missing = [k for k in SNIPPETS if k not in raises]
     if missing:
         raise Wrong(f"raises has no answer for {', '.join(missing)}", "give True or False for each of A, B, C, D")
     for key, snippet in SNIPPETS.items():
         truth = _raises(snippet)
         answer = raises[key]
+        if type(answer).__module__ == "numpy" and type(answer).__name__ in {"bool", "bool_"}:
+            answer = bool(answer)  # a numpy bool is a yes/no answer too
         if not isinstance(answer, bool):
-            raise Wrong(f"raises[{key!r}] should be True or False, got {type(answer).__name__}")
+            raise Wrong(f"raises[{key!r}] should be True or False, got {type(answer).__name__}",
+                        "True if backward raises the in-place error, False if it runs")
         if answer != truth:
             verb = "raises" if truth else "runs without error"
             raise Wrong(f"snippet {key} {verb}", _WHY[key])
@@ -131,12 +154,16 @@ def manual_sgd(sgd_step):
             p.grad = None
         nn.functional.mse_loss(model(x), y).backward()
         before = [p._version for p in params]
-        run_learner(sgd_step, params, lr)
+        _run(sgd_step, "sgd_step(params, lr)", params, lr)
         versions_moved &= all(p._version > v for p, v in zip(params, before))
     if any(p is not q for p, q in zip(params, model.parameters())):
         raise Wrong("the model's parameters were replaced", "update each tensor in place (p -= ...), do not rebind it")
     _expect_trainable(params, "your step", "update in place")
     if all(torch.equal(p, s) for p, s in zip(params, start)):
+        if all(p.grad is not None and not p.grad.any() for p in params):
+            raise Wrong("the parameters did not change, and their gradients are zero",
+                        "the gradients were cleared before the update used them: clear them before the next "
+                        "backward, never between backward and the update")
         raise Wrong("the parameters did not change",
                     "`p = p - lr * p.grad` only rebinds the loop variable; write into the tensor: `p -= lr * p.grad`")
     if differing(model, reference):
@@ -160,18 +187,25 @@ def weight_clipping(clip_weights_):
             p.mul_(3)  # make sure plenty of values lie outside [-c, c]
     originals = dict(model.named_parameters())
     expected = {n: p.detach().clamp(-c, c) for n, p in originals.items()}
+    model(torch.randn(5, 4)).pow(2).sum().backward()  # as after a training step: gradients are present
+    before = {n: p.detach().clone() for n, p in originals.items()}
     versions = {n: p._version for n, p in originals.items()}
-    run_learner(clip_weights_, model, c)
+    _run(clip_weights_, "clip_weights_(model, c)", model, c)
     now = dict(model.named_parameters())
     replaced = [n for n in originals if now.get(n) is not originals[n]]
     if replaced:
         raise Wrong(f"{replaced[0]} was replaced by a new tensor",
                     "an optimizer built earlier still holds the old parameter: clamp in place with p.clamp_(-c, c)")
     _expect_trainable(now.values(), "clipping", "clamp in place")
+    untouched = [n for n, p in now.items() if torch.equal(p.detach(), before[n]) and not torch.equal(p.detach(), expected[n])]
+    if untouched and len(untouched) < len(now):
+        raise Wrong(f"{untouched[0]} was not clipped, though other parameters were",
+                    "clip every parameter: loop over model.parameters(), which yields each weight and each bias")
     for name, p in now.items():
         if torch.equal(p.detach(), originals[name].detach()) and not torch.equal(p.detach(), expected[name]):
             raise Wrong(f"{name} was not clipped",
-                        "`p = p.clamp(...)` only rebinds the name; clamp in place: p.clamp_(-c, c)")
+                        "`p = p.clamp(...)` only rebinds the name, and clip_grad_value_ clips gradients, not "
+                        "weights; clamp each parameter in place: p.clamp_(-c, c)")
         if not torch.allclose(p.detach(), expected[name]):
             raise Wrong(f"{name} is not clamped to [-c, c]", "use p.clamp_(-c, c) on every parameter")
     _expect_seen(all(now[n]._version > v for n, v in versions.items()), "change", "p.clamp_(-c, c)")
@@ -190,7 +224,7 @@ def values_for_log(to_numpy):
     for name, t in (("a tensor that requires grad", attached), ("a plain tensor", plain)):
         expected = t.detach().clone()
         try:
-            result = to_numpy(t)
+            result = _run(to_numpy, "to_numpy(t)", t)
         except RuntimeError as error:
             if "requires grad" in str(error):
                 raise Wrong(f"on {name} your function raised: Can't call numpy() on Tensor that requires grad",
@@ -201,7 +235,8 @@ def values_for_log(to_numpy):
         if not isinstance(result, np.ndarray):
             raise Wrong(f"on {name} your function returned {type(result).__name__}, not a NumPy array",
                         "t.detach().cpu().numpy() returns an array")
-        expect_value(tuple(result.shape), tuple(expected.shape), "the array's shape")
+        expect_value(tuple(result.shape), tuple(expected.shape), "the array's shape",
+                     "convert the whole tensor, without reshaping or indexing it")
         if not np.allclose(result, expected.numpy()):
             raise Wrong(f"on {name} the array holds other values than the tensor", "do not change the values")
         if not torch.equal(t.detach(), expected):
@@ -210,3 +245,95 @@ def values_for_log(to_numpy):
         raise Wrong("the tensor given to your function left the graph", "detach() returns a new tensor; "
                     "do not call detach_() or requires_grad_(False) on the original")
     return "works with and without requires_grad"
+
+
+# --- exercise 5: a soft target-network update (Make) --------------------------------------------
+
+_TAU = 0.1  # not 0.5: a swapped (1 - tau) / tau would give the same numbers
+_STEPS = 5
+#: float32 rounding of two ways to write one average (t.lerp_, t.mul_().add_(), copy_ of an expression):
+#: a few 1e-8 per step at these weights; a wrong tau or a skipped step is off by 1e-3 or more
+_ATOL = 1e-6
+
+
+def _online_and_target():
+    torch.manual_seed(11)
+    online = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
+    target = copy.deepcopy(online)  # a plain deep copy: its parameters require grad (lesson 05)
+    with torch.no_grad():
+        for p in target.parameters():
+            p.add_(0.5 * torch.randn_like(p))  # start away from the online network
+    g = torch.Generator().manual_seed(12)
+    x, y = torch.randn(32, 3, generator=g), torch.randn(32, 2, generator=g)
+    return online, target, x, y
+
+
+def _online_step(online: nn.Module, x, y, lr: float = 0.2) -> None:
+    params = list(online.parameters())
+    grads = torch.autograd.grad(nn.functional.mse_loss(online(x), y), params)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p -= lr * g
+
+
+def _close(a, b) -> bool:
+    return all(torch.allclose(p, q, rtol=0, atol=_ATOL) for p, q in zip(a, b))
+
+
+@exercise(LESSON, 5, "a soft target-network update")
+def soft_target_update(soft_update_):
+    expect_function(soft_update_, "soft_update_")
+    online, target, x, y = _online_and_target()
+    params = list(target.parameters())
+    reference = [p.detach().double().clone() for p in params]  # the average, kept in float64 by the checker
+    for step in range(1, _STEPS + 1):
+        _online_step(online, x, y)
+        before = [p.detach().clone() for p in params]
+        online_before = [p.detach().clone() for p in online.parameters()]
+        online_versions = [p._version for p in online.parameters()]
+        versions = [p._version for p in params]
+        try:
+            run_learner(soft_update_, target, online, _TAU)
+        except (TypeError, AttributeError) as error:
+            raise Wrong(f"calling soft_update_(target, online, tau) raised {type(error).__name__}: {error}",
+                        "it takes the two modules and a number; walk their parameters in pairs with "
+                        "zip(target.parameters(), online.parameters()) (a module's layers may have no weight)") from None
+        now = list(target.parameters())
+        where = f"after step {step}"
+        if not all(torch.equal(p.detach(), q) for p, q in zip(online.parameters(), online_before)) or \
+                [p._version for p in online.parameters()] != online_versions:
+            raise Wrong(f"{where} the online network changed", "only the target moves; the arguments are "
+                        "soft_update_(target, online, tau): write into target's parameters, read online's")
+        if len(now) != len(params) or any(p is not q for p, q in zip(now, params)):
+            raise Wrong(f"{where} the target's parameters were replaced by new tensors",
+                        "an optimizer or a pending graph still holds the old ones: write into each tensor in "
+                        "place (mul_, add_, lerp_ or copy_)")
+        if not all(p.is_leaf and p.requires_grad for p in params):
+            raise Wrong(f"{where} the target's parameters no longer require grad (or are no longer leaves)",
+                        "freezing is the caller's choice; the update only needs `with torch.no_grad():`")
+        online_now = [p.detach() for p in online.parameters()]
+        values = [p.detach() for p in params]
+        expected = [(1 - _TAU) * b + _TAU * o for b, o in zip(before, online_now)]
+        if all(torch.equal(v, b) for v, b in zip(values, before)):
+            raise Wrong(f"{where} the target did not move",
+                        "`t = (1 - tau) * t + tau * o` only rebinds the loop variable; write into the tensor: "
+                        "t.mul_(1 - tau).add_(o, alpha=tau), or t.lerp_(o, tau)")
+        if not _close(values, expected):
+            if _close(values, online_now):
+                raise Wrong(f"{where} the target is a copy of the online network (a hard update)",
+                            "move only a share tau of the way: (1 - tau) * target + tau * online")
+            if _close(values, [_TAU * b + (1 - _TAU) * o for b, o in zip(before, online_now)]):
+                raise Wrong(f"{where} the target moved (1 - tau) of the way instead of tau",
+                            "tau is the online network's share: (1 - tau) * target + tau * online")
+            raise Wrong(f"{where} the target's parameters are not (1 - tau) * target + tau * online",
+                        "pair each target parameter with the online one of the same name, e.g. "
+                        "zip(target.parameters(), online.parameters()), and update every one")
+        if not all(p._version > v for p, v in zip(params, versions)):
+            raise Wrong(f"{where} the values are right, but autograd did not see the update (the version counters "
+                        "did not move)", "did you write through .data? Then a graph that saved the target's "
+                        "weights would silently use the new values (section 5); use `with torch.no_grad():` "
+                        "and in-place operations on the parameters themselves")
+        reference = [(1 - _TAU) * r + _TAU * o.double() for r, o in zip(reference, online_now)]
+    if not all(torch.allclose(p.detach().double(), r, rtol=0, atol=_ATOL) for p, r in zip(params, reference)):
+        raise Wrong(f"after {_STEPS} steps the target drifted from the average", "update every parameter once per call")
+    return f"{_STEPS} steps match the average within {_ATOL:g}, in place, and autograd saw every update"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_choice, expect_function, expect_number, expect_tensor
+from ..checking import Wrong, exercise, expect_choice, expect_function, expect_number, expect_tensor, run_learner
 from ..memory import SavedTensors
 from ..models import make_blobs
 
@@ -68,7 +70,13 @@ _CHOICES = {
 
 @exercise(LESSON, 2, "no_grad without eval()")
 def no_grad_without_eval(answer):
-    expect_choice(answer, _CHOICES, "b")
+    if not isinstance(answer, str):
+        raise Wrong(f"answer should be one of the letters {', '.join(repr(k) for k in _CHOICES)}, "
+                    f"got {type(answer).__name__}", 'write one letter in quotes, for example answer = "a"')
+    if answer.strip().lower().strip("()") not in _CHOICES:
+        raise Wrong(f"{answer!r} is not an option; choose one of {', '.join(repr(k) for k in _CHOICES)}",
+                    "read the four options above the cell and write the letter of one")
+    expect_choice(answer.strip().lower().strip("()"), _CHOICES, "b")
 
 
 # --- Exercise 3: evaluate(model, x, y) -------------------------------------------------------
@@ -89,57 +97,91 @@ def _classifier(seed: int, x: torch.Tensor, y: torch.Tensor) -> nn.Module:
     return model
 
 
-def _reference_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    was_training = model.training
-    model.eval()
+def _reference_accuracy(model: nn.Module, batches) -> tuple[float, float]:
+    """(accuracy over all rows, mean of the per-batch accuracies) of a copy of ``model`` in eval mode."""
+    model = copy.deepcopy(model).eval()
     with torch.no_grad():
-        accuracy = (model(x).argmax(dim=1) == y).float().mean().item()
-    model.train(was_training)
-    return accuracy
+        hits = [(model(x).argmax(dim=1) == y).float() for x, y in batches]
+    return torch.cat(hits).mean().item(), sum(h.mean().item() for h in hits) / len(hits)
+
+
+def _modes(model: nn.Module) -> dict[str, bool]:
+    return {f"module {name} ({type(m).__name__})" if name else "the model itself": m.training
+            for name, m in model.named_modules()}
+
+
+def _scenarios(x: torch.Tensor, y: torch.Tensor):
+    """(what, model) pairs: training mode, fine-tuning with batch norm kept in eval, eval mode."""
+    trained = _classifier(4, x, y)
+    in_training = copy.deepcopy(trained).train()
+    fine_tuning = copy.deepcopy(trained).train()
+    fine_tuning[1].eval()  # batch norm frozen in eval mode on purpose, the rest trains
+    in_eval = copy.deepcopy(trained).eval()
+    return [("in training mode", in_training), ("in the middle of fine-tuning (batch norm kept in eval mode)",
+                                                 fine_tuning), ("in eval mode", in_eval)]
 
 
 @exercise(LESSON, 3, "an evaluation function")
 def evaluate_function(evaluate):
     expect_function(evaluate, "evaluate")
     x, y = make_blobs(n_per_class=20, seed=3)
-    results = {}
-    for start_in_training in (True, False):
-        model = _classifier(4, x, y)
-        model.train(start_in_training)
-        expected = _reference_accuracy(model, x, y)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(3))
+    x, y = x[order], y[order]
+    batches = list(zip(x.split(25), y.split(25)))  # 25, 25 and 10 rows: a smaller last batch
+    for what, model in _scenarios(x, y):
+        expected, per_batch_mean = _reference_accuracy(model, batches)
+        modes = _modes(model)
         stats_before = [b.clone() for b in model[1].buffers()]
         torch.manual_seed(5)
         with SavedTensors(exclude=model) as saved:
-            value = evaluate(model, x, y)
-        results[start_in_training] = (model, value, expected, saved.count, stats_before)
-
-    for start_in_training, (model, value, expected, n_saved, stats_before) in results.items():
+            try:
+                value = run_learner(evaluate, model, list(batches))
+            except TypeError as error:
+                raise Wrong(f"calling evaluate(model, batches) raised TypeError: {error}",
+                            "evaluate takes two arguments, the model and a list of (x, y) batches, and loops "
+                            "`for x, y in batches` inside") from None
         accuracy = expect_number(value, "evaluate's result",
-                                 "return the accuracy, for example (pred == y).float().mean().item()")
+                                 "return the accuracy as a Python float, for example correct / total")
         if not all(p.requires_grad for p in model.parameters()):
             raise Wrong("after evaluate, some parameters have requires_grad=False",
                         "do not freeze the model to evaluate it: run the forward pass under torch.no_grad()")
-        if n_saved:
-            raise Wrong(f"evaluate built an autograd graph ({n_saved} tensors saved for backward)",
-                        "run the forward pass inside `with torch.no_grad():` (or decorate evaluate with @torch.no_grad())")
+        if saved.count:
+            raise Wrong(f"on a model {what}, evaluate built an autograd graph ({saved.count} tensors saved for "
+                        "backward)", "run the forward passes inside `with torch.no_grad():` (or decorate evaluate "
+                        "with @torch.no_grad())")
         if any(not torch.equal(a, b) for a, b in zip(stats_before, model[1].buffers())):
-            raise Wrong("BatchNorm's running statistics changed: the forward pass ran in training mode",
-                        "call model.eval() before the forward pass; no_grad alone does not change the layers")
-        if model.training != start_in_training:
-            before, after = ("training", "eval") if start_in_training else ("eval", "training")
-            raise Wrong(f"the model was in {before} mode before evaluate and is in {after} mode after it",
-                        "remember was_training = model.training, and end with model.train(was_training)")
+            raise Wrong(f"on a model {what}, batch norm's running statistics changed: the forward pass ran in "
+                        "training mode", "call model.eval() before the forward passes; no_grad alone does not "
+                        "change the layers")
+        changed = [(name, was) for name, was in modes.items() if _modes(model)[name] != was]
+        if changed:
+            name, was = changed[0]
+            before, after = ("training", "eval") if was else ("eval", "training")
+            keep = "remember each module's own mode first, modes = [(m, m.training) for m in model.modules()], and put each back"
+            if what.startswith("in the middle") and not any(was for _, was in changed):
+                hint = ("model.train(...) switches every submodule, including the batch norm that the training code "
+                        "kept in eval mode; " + keep)
+            elif "the model itself" not in dict(changed):
+                hint = "setting model.training changes only the top module's flag, not its submodules'; " + keep
+            else:
+                hint = "evaluate must leave the model in the mode it found it; " + keep
+            raise Wrong(f"on a model {what}, {name} was in {before} mode before evaluate and is in {after} mode "
+                        f"after it", hint)
         if abs(accuracy - expected) <= 1e-6:
             continue
-        if expected and abs(accuracy - expected * len(y)) < 1e-4:
+        if abs(accuracy - per_batch_mean) <= 1e-6:
+            raise Wrong(f"evaluate returned {accuracy:.4f}, the mean of the per-batch accuracies, expected "
+                        f"{expected:.4f}", "the last batch is smaller: count the correct rows over all batches, "
+                        "then divide by the total number of rows")
+        if abs(accuracy - expected * len(y)) < 1e-4:
             raise Wrong(f"evaluate returned {accuracy:.4g}, the number of correct predictions",
-                        f"divide by the number of examples ({len(y)}): accuracy is a fraction between 0 and 1")
-        if expected and abs(accuracy - 100 * expected) < 1e-3:
-            raise Wrong(f"evaluate returned {accuracy:.4g}, which is a percentage",
-                        "return a fraction between 0 and 1")
-        raise Wrong(f"evaluate returned {accuracy:.4f}, expected an accuracy of {expected:.4f}",
-                    "accuracy = fraction of rows where model(x).argmax(dim=1) equals y")
-    return "no graph, eval-mode layers, mode restored in both cases"
+                        f"divide by the number of rows ({len(y)}): accuracy is a fraction between 0 and 1")
+        if abs(accuracy - 100 * expected) < 1e-3:
+            raise Wrong(f"evaluate returned {accuracy:.4g}, which is a percentage", "return a fraction between 0 and 1")
+        raise Wrong(f"on a model {what}, evaluate returned {accuracy:.4f}, expected an accuracy of {expected:.4f}",
+                    "accuracy = correct rows over all batches / all rows, with model(x).argmax(dim=1) as the "
+                    "prediction and dropout off (model.eval())")
+    return "no graph, eval-mode layers, every module's mode restored, in all three cases"
 
 
 # --- Exercise 4: features cached under inference_mode -----------------------------------------
@@ -159,7 +201,12 @@ def cached_features(cache_features):
     with torch.no_grad():
         expected = backbone(x)
     with SavedTensors(exclude=backbone) as saved:
-        features = cache_features(backbone, x)
+        try:
+            features = run_learner(cache_features, backbone, x)
+        except (TypeError, AttributeError, ValueError) as error:
+            raise Wrong(f"calling cache_features(backbone, x) raised {type(error).__name__}: {error}",
+                        "the message names what failed inside your function; it takes the backbone and a batch "
+                        "and returns backbone(x)") from None
     torch.manual_seed(8)
     head = nn.Linear(8, 3)
     if not isinstance(features, torch.Tensor):
