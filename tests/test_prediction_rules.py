@@ -11,7 +11,7 @@ from gradflow.prediction_rules import answer_values, check_file, check_predictio
 
 ROOT = Path(__file__).resolve().parents[1]
 #: lessons converted to Predict-Run-Investigate-Modify-Make; the lead adds the others as they are converted
-CONVERTED = ["00_autograd_refresher"]
+CONVERTED = ["00_autograd_refresher", "09_capstone"]
 
 PROMPT = "**Predict:** what is `out`? Record your guess below."
 PREDICTION = "my_prediction = ...  # a number"
