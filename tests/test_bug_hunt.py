@@ -344,6 +344,18 @@ def ema_deepcopy(model, opt, batches, decay=0.9):  # right: a copied module, ler
     return dict(average.named_parameters())
 
 
+def ema_deepcopy_still_trainable(model, opt, batches, decay=0.9):  # right values, but a copy that still trains
+    average = copy.deepcopy(model)
+    for x, y in batches:
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        with torch.no_grad():
+            for a, p in zip(average.parameters(), model.parameters()):
+                a.mul_(decay).add_(p, alpha=1 - decay)
+    return average
+
+
 def _kd_loss(logits, y, soft):
     return F.cross_entropy(logits, y) + F.kl_div(F.log_softmax(logits, dim=1), soft, reduction="batchmean")
 
@@ -488,6 +500,7 @@ WRONG = [
     (5, ema_data, "is the live parameter itself"),
     (5, ema_clone_with_graph, "still attached to the graph"),
     (5, ema_copied_each_step, "started at the initial weights"),
+    (5, ema_deepcopy_still_trainable, "a deep copy keeps requires_grad=True"),
     (6, distill_clone_inside, "a clone or a detach() of it made there"),
     (6, distill_with_graph, "backward reached the teacher"),
     (6, distill_all_inference, "does not require grad"),
@@ -526,6 +539,13 @@ def test_the_two_holes_of_the_old_hunt_are_closed(capsys):
     assert hunt.bound(bound_before_and_after)  # no_grad clamps before the forward and after the step
     out = _out(capsys)
     assert out.startswith("✔ 09.4") and "hint" not in out
+
+
+def test_a_deep_copy_that_still_requires_grad_is_not_called_attached_to_a_graph(capsys):
+    # its tensors are leaves with no graph: the feedback must name the flag, not a graph that is not there
+    assert not hunt.ema(ema_deepcopy_still_trainable)
+    out = _out(capsys)
+    assert "attached to the graph" not in out and "requires_grad_(False)" in out, out
 
 
 def test_a_gan_fix_that_still_reaches_g_passes_with_a_note(capsys):

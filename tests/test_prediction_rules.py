@@ -10,9 +10,8 @@ from gradflow.prediction_rules import PROMPT as PROMPT_RE
 from gradflow.prediction_rules import answer_values, check_file, check_predictions
 
 ROOT = Path(__file__).resolve().parents[1]
-#: lessons converted to Predict-Run-Investigate-Modify-Make; the lead adds the others as they are converted
-CONVERTED = ["00_autograd_refresher", "01_detach", "02_requires_grad", "03_no_grad", "04_data_vs_detach", "05_clone",
-             "06_retain_graph", "07_optimizer_exclusion", "08_jacobians"]
+#: every lesson follows Predict-Run-Investigate-Modify-Make
+CONVERTED = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))  # every lesson
 
 PROMPT = "**Predict:** what is `out`? Record your guess below."
 PREDICTION = "my_prediction = ...  # a number"

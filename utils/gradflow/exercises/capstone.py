@@ -402,9 +402,13 @@ def ema(train_with_ema):
         raise Wrong("the model itself trained differently from plain SGD",
                     "the average must never write into the live weights")
     for n, t in averages.items():
-        if t.requires_grad:
+        if t.grad_fn is not None:
             raise Wrong(f"the average {n!r} is still attached to the graph (requires_grad=True)",
                         "it records how it was computed from the parameters: take the copy without the graph")
+        if t.requires_grad:  # a leaf with no graph, e.g. from copy.deepcopy(model): a copy that still trains
+            raise Wrong(f"the average {n!r} still requires grad: a deep copy keeps requires_grad=True",
+                        "an average is never trained: freeze the copy with requires_grad_(False) (lesson 05), so "
+                        "no loss through it computes gradients for it")
         if not torch.allclose(t, expected[n], rtol=1e-4, atol=1e-6):
             raise Wrong(f"the average {n!r} differs from an exponential moving average (decay {EMA_DECAY}) "
                         "started at the initial weights", "start it once, before training, from a copy")
