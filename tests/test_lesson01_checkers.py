@@ -85,105 +85,172 @@ def test_ex2_rejects_layers_before_the_cut_and_malformed_names(answer, cause, ca
     assert "hint:" in out or cause.startswith("these get") or cause.startswith("missing") or "string" in out, out
 
 
-# --- 01.3 a discriminator step that leaves G alone (Modify) -----------------------------------------
+# --- 01.3 k discriminator steps on one fake batch (Modify) -----------------------------------------
 
 
 def d_loss(D, real, fake):
     return bce(D(real), 1.0) + bce(D(fake), 0.0)
 
 
-def step_right(G, D, opt_D, real, noise):
-    opt_D.zero_grad()
-    d_loss(D, real, G(noise).detach()).backward()
-    opt_D.step()
+def steps_right(G, D, opt_D, real, noise, k):
+    fake = G(noise).detach()
+    losses = []
+    for _ in range(k):
+        opt_D.zero_grad()
+        loss = d_loss(D, real, fake)
+        loss.backward()
+        opt_D.step()
+        losses.append(loss.item())
+    return losses
 
 
-def step_under_no_grad(G, D, opt_D, real, noise):
+def steps_under_no_grad(G, D, opt_D, real, noise, k):
     with torch.no_grad():  # the fakes carry no graph at all: also cannot reach G
         fake = G(noise)
-    D.zero_grad(set_to_none=False)  # zeros instead of None: the same update
-    loss = bce(D(fake), 0.0) + bce(D(real), 1.0)  # the terms in the other order
-    loss.backward()
-    opt_D.step()
+
+    def one():
+        D.zero_grad(set_to_none=False)  # zeros instead of None: the same update
+        loss = bce(D(fake), 0.0) + bce(D(real), 1.0)  # the terms in the other order
+        loss.backward()
+        opt_D.step()
+        return loss.detach()  # a one-element tensor without a graph counts as a number
+
+    return tuple(one() for _ in range(k))
 
 
-def step_without_zero_grad(G, D, opt_D, real, noise):
-    d_loss(D, real, G(noise).detach()).backward()
-    opt_D.step()
+def steps_fresh_detached_fakes(G, D, opt_D, real, noise, k):
+    out = []
+    for _ in range(k):  # G does not change during D's steps: the same fakes each time
+        opt_D.zero_grad()
+        loss = d_loss(D, real, G(noise).detach())
+        loss.backward()
+        opt_D.step()
+        out.append(float(loss))
+    return out
 
 
-def step_zero_grad_between(G, D, opt_D, real, noise):
-    d_loss(D, real, G(noise).detach()).backward()
-    opt_D.zero_grad()
-    opt_D.step()
+def steps_without_detach(G, D, opt_D, real, noise, k):
+    fake = G(noise)
+    losses = []
+    for _ in range(k):
+        opt_D.zero_grad()
+        loss = d_loss(D, real, fake)
+        loss.backward()
+        opt_D.step()
+        losses.append(loss.item())
+    return losses
 
 
-def step_zero_grad_last(G, D, opt_D, real, noise):
-    d_loss(D, real, G(noise).detach()).backward()
-    opt_D.step()
-    opt_D.zero_grad()
+def steps_fresh_fakes_without_detach(G, D, opt_D, real, noise, k):
+    losses = []
+    for _ in range(k):
+        opt_D.zero_grad()
+        loss = d_loss(D, real, G(noise))
+        loss.backward()
+        opt_D.step()
+        losses.append(loss.item())
+    return losses
 
 
-def step_without_detach(G, D, opt_D, real, noise):
-    opt_D.zero_grad()
-    d_loss(D, real, G(noise)).backward()
-    opt_D.step()
+def steps_zero_grad_once(G, D, opt_D, real, noise, k):
+    fake = G(noise).detach()
+    opt_D.zero_grad()  # outside the loop: the second step adds onto the first one's gradients
+    losses = []
+    for _ in range(k):
+        loss = d_loss(D, real, fake)
+        loss.backward()
+        opt_D.step()
+        losses.append(loss.item())
+    return losses
 
 
-def step_without_detach_then_hidden(G, D, opt_D, real, noise):
-    opt_D.zero_grad()
-    d_loss(D, real, G(noise)).backward()
-    opt_D.step()
-    G.zero_grad()  # clearing G's .grad afterwards does not undo the wasted backward
+def steps_zero_grad_last(G, D, opt_D, real, noise, k):
+    fake = G(noise).detach()
+    losses = []
+    for _ in range(k):
+        loss = d_loss(D, real, fake)
+        loss.backward()
+        opt_D.step()
+        opt_D.zero_grad()
+        losses.append(loss.item())
+    return losses
 
 
-def step_without_step(G, D, opt_D, real, noise):
-    opt_D.zero_grad()
-    d_loss(D, real, G(noise).detach()).backward()
+def steps_zero_grad_between(G, D, opt_D, real, noise, k):
+    fake = G(noise).detach()
+    for _ in range(k):
+        d_loss(D, real, fake).backward()
+        opt_D.zero_grad()
+        opt_D.step()
+    return [0.0] * k
 
 
-def step_with_wrong_loss(G, D, opt_D, real, noise):
-    opt_D.zero_grad()
-    D(G(noise).detach()).mean().backward()
-    opt_D.step()
+def steps_returning_tensors(G, D, opt_D, real, noise, k):
+    fake = G(noise).detach()
+    losses = []
+    for _ in range(k):
+        opt_D.zero_grad()
+        loss = d_loss(D, real, fake)
+        loss.backward()
+        opt_D.step()
+        losses.append(loss)
+    return losses
 
 
-def step_that_throws(G, D, opt_D, real, noise):
-    opt_D.zero_grad()
-    d_loss(D, real, G(real).detach()).backward()  # G takes noise: a shape error
+def steps_returning_the_last_loss(G, D, opt_D, real, noise, k):
+    return steps_right(G, D, opt_D, real, noise, k)[-1]
 
 
-def test_ex3_accepts_detach_and_no_grad_fakes(capsys):
-    assert ex.discriminator_step(step_right)
-    assert ex.discriminator_step(step_under_no_grad)
-    assert out_of(capsys).count("passed") == 2
+def steps_losses_after_the_update(G, D, opt_D, real, noise, k):
+    fake = G(noise).detach()
+    losses = []
+    for _ in range(k):
+        opt_D.zero_grad()
+        d_loss(D, real, fake).backward()
+        opt_D.step()
+        losses.append(d_loss(D, real, fake).item())  # measured after the step: not the loss it stepped on
+    return losses
 
 
-@pytest.mark.parametrize("d_step, cause, hint", [
-    (step_without_zero_grad, "used gradients left in .grad", "opt_D.zero_grad() at the start of every step"),
-    (step_zero_grad_last, "used gradients left in .grad", "opt_D.zero_grad() at the start of every step"),
-    (step_zero_grad_between, "its gradients are empty after your step", "zero_grad() ran between backward and step"),
-    (step_without_detach, "reached the generator", "fake.detach()"),
-    (step_without_detach_then_hidden, "reached the generator", "fake.detach()"),
-    (step_without_step, "though its gradients are set", "call step() on the optimizer you are given"),
-    (step_with_wrong_loss, "differs from correct D steps", "BCE(D(real), 1) + BCE(D(fake), 0)"),
-    (step_that_throws, "your d_step raised RuntimeError", "the error comes from inside d_step"),
+def steps_that_throw(G, D, opt_D, real, noise, k):
+    fake = G(real).detach()  # G takes noise: a shape error
+    return [d_loss(D, real, fake).item()] * k
+
+
+def test_ex3_accepts_no_grad_fakes_fresh_detached_fakes_and_tensor_losses(capsys):
+    assert ex.discriminator_steps(steps_right)
+    assert ex.discriminator_steps(steps_under_no_grad)
+    assert ex.discriminator_steps(steps_fresh_detached_fakes)
+    assert out_of(capsys).count("passed") == 3
+
+
+@pytest.mark.parametrize("d_steps, cause, hint", [
+    (steps_without_detach, "the second D step raised 'Trying to backward through the graph a second time'",
+     "make the fakes once as G(noise).detach()"),
+    (steps_fresh_fakes_without_detach, "reached the generator", "fake.detach()"),
+    (steps_zero_grad_once, "used gradients left in .grad", "at the start of every one of the k steps"),
+    (steps_zero_grad_last, "used gradients left in .grad", "at the start of every one of the k steps"),
+    (steps_zero_grad_between, "its gradients are empty after your steps", "zero_grad() ran between backward and step"),
+    (steps_returning_tensors, "loss 1 of 2 is a tensor still attached to the graph", "append loss.item()"),
+    (steps_returning_the_last_loss, "d_steps returned one number, expected a list of 2 losses", "return the whole list"),
+    (steps_losses_after_the_update, "the losses you returned are not each step's D loss", "before opt_D.step()"),
+    (steps_that_throw, "your d_steps raised RuntimeError", "the error comes from inside your d_steps"),
 ])
-def test_ex3_rejects_missing_zero_grad_missing_detach_and_other_mistakes(d_step, cause, hint, capsys):
-    assert not ex.discriminator_step(d_step)
+def test_ex3_rejects_undetached_fakes_one_zero_grad_and_wrong_losses(d_steps, cause, hint, capsys):
+    assert not ex.discriminator_steps(d_steps)
     out = out_of(capsys)
     assert out.startswith("✘ 01.3") and cause in out and hint in out, out
 
 
 def test_ex3_zero_grad_between_backward_and_step_is_not_told_to_call_step(capsys):
-    ex.discriminator_step(step_zero_grad_between)
+    ex.discriminator_steps(steps_zero_grad_between)
     assert "call step()" not in out_of(capsys)
 
 
-@pytest.mark.parametrize("answer, line", [(..., "not attempted yet"), (None, "pass your function d_step itself"),
-                                          ("d_step", "pass your function d_step itself")])
+@pytest.mark.parametrize("answer, line", [(..., "not attempted yet"), (None, "pass your function d_steps itself"),
+                                          ("d_steps", "pass your function d_steps itself")])
 def test_ex3_placeholders_and_wrong_types(answer, line, capsys):
-    assert not ex.discriminator_step(answer)
+    assert not ex.discriminator_steps(answer)
     assert line in out_of(capsys)
 
 
@@ -221,7 +288,7 @@ def test_ex4_accepts_any_straight_through_form(ste, capsys):
     (lambda x, q: None, "ste returned None", "return"),
     (lambda x, q: x.data.copy_(q(x)), "changed its input x in place", "do not modify x"),
     (lambda x, q: q(x).tolist(), "should return a tensor", "return the tensor itself"),
-    (lambda x, q: q(x, 2), "your ste raised TypeError", "the error comes from inside ste"),
+    (lambda x, q: q(x, 2), "your ste raised TypeError", "the error comes from inside your ste"),
 ])
 def test_ex4_rejects_a_missing_or_misplaced_detach(ste, cause, hint, capsys):
     assert not ex.straight_through(ste)
@@ -241,6 +308,6 @@ def test_checkers_leave_the_learners_random_state_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    ex.discriminator_step(step_right)
+    ex.discriminator_steps(steps_right)
     ex.straight_through(lambda x, q: x + (q(x) - x).detach())
     assert torch.equal(torch.rand(3), expected)

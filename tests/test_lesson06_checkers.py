@@ -41,72 +41,72 @@ def test_ex1_rejects_wrong_calls_and_forms(wrong, message, hint, capsys):
 # --- exercise 2 ------------------------------------------------------------------------------------
 
 
-def _accumulate(model, x, y, k):
+def _accumulate(model, x, y, sizes):
     model.zero_grad()
-    for xp, yp in zip(x.chunk(k), y.chunk(k)):
-        (nn.functional.mse_loss(model(xp), yp) / k).backward()
+    for xp, yp in zip(x.split(sizes), y.split(sizes)):
+        (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
 
 
-def _unscaled(model, x, y, k):
+def _accumulate_sum_reduced(model, x, y, sizes):  # sum-reduced losses over the rows, divided by all rows
+    for p in model.parameters():
+        p.grad = None
+    start = 0
+    for size in sizes:
+        xp, yp = x[start:start + size], y[start:start + size]
+        start += size
+        (nn.functional.mse_loss(model(xp), yp, reduction="sum") / y.numel()).backward()
+
+
+def _per_k(model, x, y, sizes):  # the lesson's 1/k, right only for equal sizes
     model.zero_grad()
-    for xp, yp in zip(x.chunk(k), y.chunk(k)):
+    for xp, yp in zip(x.split(sizes), y.split(sizes)):
+        (nn.functional.mse_loss(model(xp), yp) / len(sizes)).backward()
+
+
+def _unscaled(model, x, y, sizes):
+    model.zero_grad()
+    for xp, yp in zip(x.split(sizes), y.split(sizes)):
         nn.functional.mse_loss(model(xp), yp).backward()
 
 
-def _no_zero_grad(model, x, y, k):
+def _equal_chunks(model, x, y, sizes):  # ignores the sizes: the lesson's x.chunk(k)
+    model.zero_grad()
+    k = len(sizes)
     for xp, yp in zip(x.chunk(k), y.chunk(k)):
         (nn.functional.mse_loss(model(xp), yp) / k).backward()
 
 
-def _zero_inside_loop(model, x, y, k):
-    for xp, yp in zip(x.chunk(k), y.chunk(k)):
+def _no_zero_grad(model, x, y, sizes):
+    for xp, yp in zip(x.split(sizes), y.split(sizes)):
+        (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
+
+
+def _zero_inside_loop(model, x, y, sizes):
+    for xp, yp in zip(x.split(sizes), y.split(sizes)):
         model.zero_grad()
-        (nn.functional.mse_loss(model(xp), yp) / k).backward()
+        (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
 
 
-def _full_batch(model, x, y, k):
+def _full_batch(model, x, y, sizes):
     model.zero_grad()
     nn.functional.mse_loss(model(x), y).backward()
 
 
-def _full_batch_k_times(model, x, y, k):
+def _summed_then_one_backward(model, x, y, sizes):
     model.zero_grad()
-    for _ in range(k):
-        (nn.functional.mse_loss(model(x), y) / k).backward()
-
-
-def _hard_coded_k(model, x, y, k):
-    _accumulate(model, x, y, 4)
-
-
-def _retained_single_forward(model, x, y, k):
-    model.zero_grad()
-    loss = nn.functional.mse_loss(model(x), y) / k
-    for _ in range(k):
-        loss.backward(retain_graph=True)
-
-
-def _accumulate_sum_reduced(model, x, y, k):  # sum-reduced losses over the rows, divided by all rows
-    for p in model.parameters():
-        p.grad = None
-    for xp, yp in zip(x.split(len(x) // k), y.split(len(y) // k)):
-        (nn.functional.mse_loss(model(xp), yp, reduction="sum") / len(x)).backward()
-
-
-def _summed_then_one_backward(model, x, y, k):
-    model.zero_grad()
-    total = sum(nn.functional.mse_loss(model(xp), yp) / k for xp, yp in zip(x.chunk(k), y.chunk(k)))
+    total = sum(nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)
+                for xp, yp in zip(x.split(sizes), y.split(sizes)))
     total.backward()
 
 
-def _old_keyword(model, x, y, k):  # the seeds' pre-0.4 spelling
+def _old_keyword(model, x, y, sizes):  # the seeds' pre-0.4 spelling
     model.zero_grad()
-    for xp, yp in zip(x.chunk(k), y.chunk(k)):
-        (nn.functional.mse_loss(model(xp), yp) / k).backward(retain_variables=True)
+    for xp, yp in zip(x.split(sizes), y.split(sizes)):
+        (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward(retain_variables=True)
 
 
-def _zero_after_loop(model, x, y, k):
-    _accumulate(model, x, y, k)
+def _zero_after_loop(model, x, y, sizes):
+    _accumulate(model, x, y, sizes)
     model.zero_grad()
 
 
@@ -117,16 +117,16 @@ def test_ex2_accepts_accumulation_written_in_two_ways(right, capsys):
 
 
 @pytest.mark.parametrize("wrong, message, hint", [
-    (_unscaled, "2 times the full-batch gradient", "divide it by k"),
+    (_per_k, "every micro-batch weighed the same (loss / k): its 8 rows counted as much as its 16",
+     "scale it by len(x_part) / len(x)"),
+    (_unscaled, "the sum of the micro-batches' mean-loss gradients", "len(x_part) / len(x)"),
+    (_equal_chunks, "the model saw batches of [12, 12] rows", "x.split(sizes)"),
     (_no_zero_grad, "old gradients (all ones)", "clear the gradients once"),
     (_zero_inside_loop, "differs from the full-batch gradient", "not inside it"),
-    (_full_batch, "a batch of 24 rows", "micro-batches of 12 rows"),
-    (_full_batch_k_times, "a batch of 24 rows", "micro-batches of 12 rows"),
-    (_hard_coded_k, "backward reached the model 4 times, expected 2", "one backward() per micro-batch"),
-    (_retained_single_forward, "a batch of 24 rows", "micro-batches of 12 rows"),
+    (_full_batch, "the model saw batches of [24] rows", "x.split(sizes)"),
     (_summed_then_one_backward, "backward reached the model 1 times", "one backward() per micro-batch"),
     (_zero_after_loop, "no .grad after your function", "do not clear .grad after the last one"),
-    (_old_keyword, "your accumulate raised TypeError", "inside your function"),
+    (_old_keyword, "your accumulate raised TypeError", "the error comes from inside your accumulate"),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_ex2_rejects_accumulation_mistakes(wrong, message, hint, capsys):
     assert not ex.accumulation(wrong)

@@ -16,7 +16,8 @@ graph, or code that throws are all reported, not turned into a traceback. Every 
 The kit a checker body is written with:
 
 * ``expect_tensor``, ``expect_value``, ``expect_choice``, ``expect_type``, ``expect_function``: the answer's shape;
-* :func:`run_learner`: call the learner's function, turning a known autograd error into a ``Wrong``;
+* :func:`run_learner`: call the learner's function; a known autograd error, or any error raised in the learner's
+  code, becomes a ``Wrong`` that names it (only a lost name says "run the cells above again");
 * :func:`expect_number`: "a loss (or accuracy) as a plain number";
 * :func:`train_step` / :func:`train`: the reference training step (zero_grad, loss, backward, step);
 * :func:`differing`: the names of the tensors where two models (or two snapshots) differ.
@@ -152,9 +153,9 @@ def exercise(lesson: str, number: int, title: str):
             except Wrong as wrong:
                 report(label, "wrong", wrong.message, wrong.hint)
                 return CheckResult(False, "wrong")
-            except Exception as error:  # a learner's code or answer broke something: explain, never crash
-                report(label, "wrong", f"running your answer raised {type(error).__name__}: {_first_line(error)}",
-                       "run the cells above again from the top, then read the error message")
+            except Exception as error:  # never crash: say whose code raised it and what it means
+                wrong = _explain(error, [a for a in (*answers, *named.values()) if callable(a)])
+                report(label, "wrong", wrong.message, wrong.hint)
                 return CheckResult(False, "wrong")
             report(label, "passed", note or "")
             return CheckResult(True, "passed")
@@ -263,17 +264,93 @@ KNOWN_ERRORS = {
 }
 
 
-def run_learner(fn: Callable[..., Any], *args: Any, errors: dict[str, tuple[str, str]] | None = None) -> Any:
-    """Call the learner's ``fn(*args)``; a ``RuntimeError`` whose text contains a key of ``errors`` (or of
-    :data:`KNOWN_ERRORS`) becomes :class:`Wrong` with that entry's (message, hint). Others propagate
-    (the decorator reports them)."""
+class LearnerError(Wrong):
+    """An error raised inside the learner's own code, reported as theirs: its type, its message, and which of
+    their functions raised it (never as a notebook to re-run)."""
+
+
+#: the usual hint for an error raised in the learner's code (``{name}``: the function the checker called)
+LEARNER_HINT = "the error comes from inside your {name}: read the message, fix the line it points to, and run the cell again"
+
+
+def _spaces(functions) -> list[dict]:
+    """The global namespaces the learner's functions were defined in (a notebook's, a test module's)."""
+    return [g for f in functions if isinstance(g := getattr(f, "__globals__", None), dict)]
+
+
+def _raised_in(error: BaseException, spaces: list[dict]) -> str | None:
+    """The name of the deepest function, defined in one of ``spaces``, that the error passed through."""
+    name, tb = None, error.__traceback__
+    while tb is not None:
+        if any(tb.tb_frame.f_globals is g for g in spaces):
+            name = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return name
+
+
+def _display(name: str) -> str:
+    return "function" if name.startswith("<") else name  # a lambda (or a comprehension) has no name to show
+
+
+def _stale_hint(error: NameError) -> str:
+    missing = f"`{error.name}`" if getattr(error, "name", None) else "that name"
+    return (f"{missing} is not defined: if it comes from a cell above, the kernel has lost it (restarted, or cells "
+            "run out of order), so run the cells above again from the top; if not, check its spelling")
+
+
+def learner_error(error: Exception, name: str, where: str | None = None,
+                  hints: dict[str, str] | None = None) -> LearnerError:
+    """``error``, raised inside the learner's ``name`` (and in their function ``where``), as feedback."""
+    name = _display(name)
+    message = f"your {name} raised {type(error).__name__}: {_first_line(error)}"
+    if where and _display(where) not in (name, "function"):
+        message += f" (in your function {where})"
+    hint = LEARNER_HINT.format(name=name)
+    if isinstance(error, NameError):
+        hint = _stale_hint(error)
+    for fragment, special in (hints or {}).items():
+        if fragment in str(error):
+            hint = special
+            break
+    return LearnerError(message, hint)
+
+
+def _explain(error: Exception, functions) -> Wrong:
+    """What the decorator reports for an exception that escaped a checker body."""
+    where = _raised_in(error, _spaces(functions))
+    if where is not None:  # it came from the learner's own code
+        return learner_error(error, where)
+    if isinstance(error, NameError):  # a name the lesson defined is gone: the kernel lost the cells above
+        return Wrong(f"checking your answer raised NameError: {_first_line(error)}", _stale_hint(error))
+    return Wrong(f"checking your answer raised {type(error).__name__}: {_first_line(error)}",
+                 "pass exactly what the exercise asks for (its last line shows the call); the message says what "
+                 "did not fit")
+
+
+def run_learner(fn: Callable[..., Any], *args: Any, errors: dict[str, tuple[str, str]] | None = None,
+                name: str | None = None, hints: dict[str, str] | None = None) -> Any:
+    """Call the learner's ``fn(*args)`` and turn what it raises into feedback (:class:`Wrong`):
+
+    * an error whose text contains a key of ``errors`` (or of :data:`KNOWN_ERRORS`) gets that entry's
+      (message, hint);
+    * any other error is the learner's own (:class:`LearnerError`): "your NAME raised TYPE: first line", plus
+      the function of theirs it came from when that is a helper; the hint is :data:`LEARNER_HINT`, the one of
+      ``hints`` whose key is in the error's text, or, for a ``NameError``, how to bring back a lost name.
+
+    ``name`` is how the feedback calls ``fn`` (default: its ``__name__``). ``NotImplementedError`` (a stub),
+    :class:`Wrong` and :class:`NotAttempted` pass through to the decorator.
+    """
     try:
         return fn(*args)
-    except RuntimeError as error:
-        for fragment, (message, hint) in [*(errors or {}).items(), *KNOWN_ERRORS.items()]:
-            if fragment in str(error):
-                raise Wrong(message, hint) from None
+    except (Wrong, NotAttempted, NotImplementedError):
         raise
+    except Exception as error:
+        text = str(error)
+        for fragment, (message, hint) in [*(errors or {}).items(), *KNOWN_ERRORS.items()]:
+            if fragment in text:
+                raise Wrong(message, hint) from None
+        shown = name or getattr(fn, "__name__", "function")
+        raise learner_error(error, shown, _raised_in(error, _spaces([fn])), hints) from None
 
 
 def expect_number(value: Any, name: str = "the loss", hint: str = "return loss.item()") -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checking import Wrong, differing, exercise, expect_function, expect_tensor, run_learner
+from ..checking import Wrong, differing, exercise, expect_function, expect_number, expect_tensor, run_learner
 from ..gan import bce
 from ..gan import discriminator_step as reference_d_step
 from ..gan import make_small_gan
@@ -64,19 +64,6 @@ def gradients_after_detach(answer):
         raise Wrong(detail, "detach cuts every path to the layers *before* it; only layers after the cut learn")
 
 
-def _call(fn, name, *args):
-    """Run the learner's function; an error it raises is reported as its own, with the first line of the message."""
-    try:
-        return run_learner(fn, *args)
-    except (Wrong, NotImplementedError):  # a stub still reads "not attempted"
-        raise
-    except Exception as error:
-        text = (str(error).strip().splitlines() or ["(no message)"])[0]
-        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
-                    f"the error comes from inside {name}: read the message, fix that line, and run the cell again") \
-            from None
-
-
 def _d_state(D):
     return {n: p.detach().clone() for n, p in D.named_parameters()}
 
@@ -87,66 +74,103 @@ def _stale_gradients(D):
     D(torch.linspace(-2, 2, 8).unsqueeze(1)).pow(2).mean().backward()
 
 
-def _reference_run(zero: str, batches, seed_state):
-    """D after the D steps on ``batches``, from the same stale gradients: ``zero`` is "first" (the right
-    step), "never" (gradients pile up) or "last" (zero_grad after step: the first step sees old gradients)."""
+def _reference_run(zero: str, calls, seed_state):
+    """D and its losses after the calls ``(real, noise, k)``, from the same stale gradients: ``zero`` is "each"
+    (the right steps), "once" (zero_grad only before the k steps), "never" or "last" (after each step)."""
     G, D = make_small_gan()
     D.load_state_dict(seed_state[0])
     G.load_state_dict(seed_state[1])
     _stale_gradients(D)
     opt = torch.optim.SGD(D.parameters(), lr=0.1)
-    for real, noise in batches:
-        if zero == "first":
-            reference_d_step(D, opt, real, G(noise))
-            continue
-        (bce(D(real), 1.0) + bce(D(G(noise).detach()), 0.0)).backward()
-        opt.step()
-        if zero == "last":
+    losses = []
+    for real, noise, k in calls:
+        fake = G(noise).detach()
+        if zero == "once":
             opt.zero_grad()
-    return D
+        for _ in range(k):
+            if zero == "each":
+                losses.append(reference_d_step(D, opt, real, fake))
+                continue
+            loss = bce(D(real), 1.0) + bce(D(fake), 0.0)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            if zero == "last":
+                opt.zero_grad()
+    return D, losses
 
 
-@exercise(LESSON, 3, "a discriminator step that leaves G alone")
-def discriminator_step(d_step):
-    expect_function(d_step, "d_step")
+_SECOND_BACKWARD = {"backward through the graph a second time": (
+    "the second D step raised 'Trying to backward through the graph a second time': the fake batch still carries "
+    "G's graph, and the first step's backward freed it",
+    "make the fakes once as G(noise).detach() (or under torch.no_grad()): a detached batch can feed any number "
+    "of D steps")}
+
+
+def _losses(answer, k: int) -> list[float]:
+    """The learner's returned losses: k plain numbers."""
+    if answer is None:
+        raise Wrong("d_steps returned None", "collect loss.item() of each step in a list and return the list")
+    if isinstance(answer, (int, float, torch.Tensor)) and not (isinstance(answer, torch.Tensor) and answer.dim()):
+        raise Wrong(f"d_steps returned one number, expected a list of {k} losses (one per D step)",
+                    "append loss.item() inside the loop, and return the whole list after it")
+    if not isinstance(answer, (list, tuple)):
+        raise Wrong(f"d_steps should return a list of {k} losses, got {type(answer).__name__}",
+                    "append loss.item() inside the loop, and return the whole list after it")
+    if len(answer) != k:
+        raise Wrong(f"with k = {k}, d_steps returned {len(answer)} losses, expected {k} (one per D step)",
+                    "take exactly k steps (for _ in range(k)) and append one loss in each")
+    return [expect_number(v, f"loss {i} of {k}", "append loss.item(), a plain number, not the loss tensor")
+            for i, v in enumerate(answer, 1)]
+
+
+@exercise(LESSON, 3, "k discriminator steps on one fake batch")
+def discriminator_steps(d_steps):
+    expect_function(d_steps, "d_steps")
     generator, discriminator = make_small_gan()
     start = (discriminator.state_dict(), generator.state_dict())
     start = tuple({k: v.clone() for k, v in sd.items()} for sd in start)
-    batches = [(torch.randn(16, 1) + 3.0, torch.randn(16, 2)) for _ in range(3)]
-    _stale_gradients(discriminator)  # D's .grad holds gradients of an earlier step: a step must clear them
+    calls = [(torch.randn(16, 1) + 3.0, torch.randn(16, 2), k) for k in (2, 3)]
+    _stale_gradients(discriminator)  # D's .grad holds gradients of an earlier step: every step must clear them
     opt_d = torch.optim.SGD(discriminator.parameters(), lr=0.1)
     reached = []  # every gradient computed for G, even one the learner's code clears again afterwards
     hooks = [p.register_hook(lambda grad, name=n: reached.append(name)) for n, p in generator.named_parameters()]
+    losses = []
     try:
-        for number, (real, noise) in enumerate(batches, 1):
+        for real, noise, k in calls:
             before = _d_state(discriminator)
-            _call(d_step, "d_step", generator, discriminator, opt_d, real, noise)
+            returned = run_learner(d_steps, generator, discriminator, opt_d, real, noise, k, name="d_steps",
+                                   errors=_SECOND_BACKWARD)
             if reached:
                 raise Wrong(f"the discriminator loss reached the generator: a gradient was computed for G.{reached[0]}",
                             "feed the discriminator fake.detach() (or make the fakes under torch.no_grad()), "
                             "so D's loss has no path back into G")
+            losses += _losses(returned, k)
             if all(torch.equal(before[n], p) for n, p in discriminator.named_parameters()):
                 grads = [p.grad for p in discriminator.parameters()]
                 if all(g is None or not g.any() for g in grads):
-                    raise Wrong(f"step {number}: D did not change, and its gradients are empty after your step",
+                    raise Wrong(f"with k = {k}, D did not change, and its gradients are empty after your steps",
                                 "zero_grad() ran between backward and step, throwing the fresh gradients away: "
                                 "clear them first, then loss.backward(), then opt_D.step()")
-                raise Wrong(f"step {number}: D did not change, though its gradients are set",
-                            "call step() on the optimizer you are given (the argument opt_D) after backward")
+                raise Wrong(f"with k = {k}, D did not change, though its gradients are set",
+                            "call step() on the optimizer you are given (the argument opt_D) after each backward")
     finally:
         for hook in hooks:
             hook.remove()
-    if not differing(discriminator, _reference_run("first", batches, start)):
-        return "G got no gradient; after 3 steps from stale gradients, D is where correct steps put it"
-    for zero in ("never", "last"):
-        if not differing(discriminator, _reference_run(zero, batches, start)):
-            raise Wrong("after 3 steps D differs from correct D steps: each step also used gradients left in .grad "
-                        "from before it",
-                        "call opt_D.zero_grad() at the start of every step, before backward "
-                        "(D's .grad was not empty when the checker called your d_step)")
-    name = differing(discriminator, _reference_run("first", batches, start))[0]
-    raise Wrong(f"after 3 steps D.{name} differs from correct D steps",
-                "loss = BCE(D(real), 1) + BCE(D(fake), 0) with d_loss_of, zero_grad first, one backward, one step")
+    right, right_losses = _reference_run("each", calls, start)
+    if not differing(discriminator, right):
+        if not all(abs(a - b) <= 1e-5 * (1 + abs(b)) for a, b in zip(losses, right_losses)):
+            raise Wrong("D ends where correct steps put it, but the losses you returned are not each step's D loss",
+                        "append loss.item() of the loss you back-propagate, in every step, before opt_D.step()")
+        return "G got no gradient; after 2 + 3 steps on reused fakes, D and its losses match correct steps"
+    for zero in ("once", "never", "last"):
+        if not differing(discriminator, _reference_run(zero, calls, start)[0]):
+            raise Wrong("D differs from correct D steps: a step also used gradients left in .grad before it",
+                        "call opt_D.zero_grad() at the start of every one of the k steps, inside the loop, "
+                        "before backward")
+    name = differing(discriminator, right)[0]
+    raise Wrong(f"after 2 + 3 steps D.{name} differs from correct D steps",
+                "loss = BCE(D(real), 1) + BCE(D(fake), 0) with d_loss_of; in each step zero_grad, one backward, one step")
 
 
 # --- exercise 4: a straight-through estimator ----------------------------------------------------
@@ -167,7 +191,7 @@ def straight_through(ste):
         for name, q in QUANTISERS:
             x = (torch.randn(shape) * 2).requires_grad_()
             x_before = x.detach().clone()
-            out = _call(ste, "ste", x, q)
+            out = run_learner(ste, x, q, name="ste")
             if out is None:
                 raise Wrong("ste returned None", "end the function with return and the tensor you built")
             if not isinstance(out, torch.Tensor):

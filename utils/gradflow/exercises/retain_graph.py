@@ -18,19 +18,6 @@ from ..models import RNNCell, TwoStateCell, make_waves
 
 LESSON = "06_retain_graph"
 
-def _run(fn, name: str, *args, errors=None):
-    """:func:`run_learner`, and any other error raised inside the learner's function is reported as theirs
-    (not as a notebook to re-run): its type, its first line, and where to look."""
-    try:
-        return run_learner(fn, *args, errors=errors)
-    except (Wrong, NotImplementedError):
-        raise
-    except Exception as error:
-        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
-        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
-                    "the error comes from inside your function: read its message and the line it points to") from None
-
-
 SECOND_BACKWARD = "Trying to backward through the graph a second time"
 INPLACE = "modified by an inplace operation"
 
@@ -107,20 +94,37 @@ def _grads_match(grads, expected, scale=1.0) -> bool:
                for g, e in zip(grads, expected))
 
 
-@exercise(LESSON, 2, "gradient accumulation over k micro-batches")
+def _weighted_grads(model, x, y, sizes, weight) -> list[torch.Tensor]:
+    """The gradients of sum over micro-batches of weight(rows) * mean loss: a mistake's result, for naming it."""
+    model.zero_grad()
+    for xp, yp in zip(x.split(sizes), y.split(sizes)):
+        (nn.functional.mse_loss(model(xp), yp) * weight(len(xp))).backward()
+    grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    return grads
+
+
+#: micro-batch sizes the checker tries (24 rows): unequal first, so that a plain 1/k weighting shows
+ACCUMULATION_SIZES = ([16, 8], [5, 7, 3, 9], [12, 12])
+
+
+@exercise(LESSON, 2, "gradient accumulation over unequal micro-batches")
 def accumulation(accumulate):
     expect_function(accumulate, "accumulate")
-    for k in (2, 3, 4):
+    for sizes in ACCUMULATION_SIZES:
         model, x, y = _accumulation_problem()
         expected = _full_batch_grads(model, x, y)
+        k = len(sizes)
+        per_k = _weighted_grads(model, x, y, sizes, lambda rows: 1 / k)
+        unweighted = _weighted_grads(model, x, y, sizes, lambda rows: 1.0)
         for p in model.parameters():  # stale gradients from an earlier step
             p.grad = torch.ones_like(p)
         batch_sizes, backward_calls = [], []
         pre = model.register_forward_pre_hook(lambda module, args: batch_sizes.append(args[0].shape[0]))
         post = model[0].weight.register_hook(lambda grad: backward_calls.append(1))
         try:
-            _run(accumulate, "accumulate", model, x, y, k, errors={SECOND_BACKWARD: (
-                f"with k={k}, your function raised: {SECOND_BACKWARD}",
+            run_learner(accumulate, model, x, y, list(sizes), name="accumulate", errors={SECOND_BACKWARD: (
+                f"with sizes {sizes}, your function raised: {SECOND_BACKWARD}",
                 "a backward walked a graph that an earlier backward freed: give every micro-batch its own forward "
                 "pass and loss")})
         finally:
@@ -128,25 +132,32 @@ def accumulation(accumulate):
             post.remove()
         grads = [p.grad for p in model.parameters()]
         if any(g is None for g in grads):
-            raise Wrong(f"with k={k}, some parameters have no .grad after your function",
+            raise Wrong(f"with sizes {sizes}, some parameters have no .grad after your function",
                         "call backward() on each micro-batch's loss, and do not clear .grad after the last one")
-        if batch_sizes and max(batch_sizes) > len(x) // k:
-            raise Wrong(f"with k={k}, the model saw a batch of {max(batch_sizes)} rows at once",
-                        f"split x and y into k micro-batches of {len(x) // k} rows (x.chunk(k)) and run each separately")
+        if sorted(batch_sizes) != sorted(sizes):
+            raise Wrong(f"with sizes {sizes}, the model saw batches of {batch_sizes} rows",
+                        "cut x and y with x.split(sizes): pieces of exactly those sizes (x.chunk(k) makes equal ones)")
         if len(backward_calls) != k:
-            raise Wrong(f"with k={k}, backward reached the model {len(backward_calls)} times, expected {k}",
+            raise Wrong(f"with sizes {sizes}, backward reached the model {len(backward_calls)} times, expected {k}",
                         "one backward() per micro-batch: .grad adds the pieces up for you")
         if _grads_match(grads, expected, 1.0):
             continue
-        if _grads_match([g - 1 for g in grads], expected, 1.0) or _grads_match([g - 1 for g in grads], expected, float(k)):
-            raise Wrong(f"with k={k}, the old gradients (all ones) are still in .grad",
+        stale = [g - 1 for g in grads]
+        if any(_grads_match(stale, ref) for ref in (expected, per_k, unweighted)):
+            raise Wrong(f"with sizes {sizes}, the old gradients (all ones) are still in .grad",
                         "clear the gradients once, before the first micro-batch: model.zero_grad()")
-        if _grads_match(grads, expected, float(k)):
-            raise Wrong(f"with k={k}, the gradient is {k} times the full-batch gradient",
-                        "each micro-batch loss is a mean over its rows: divide it by k before backward")
-        raise Wrong(f"with k={k}, the accumulated gradient differs from the full-batch gradient",
-                    "zero_grad() once before the loop (not inside it), then backward (loss / k) for every micro-batch")
-    return "k = 2, 3 and 4 micro-batches give the full-batch gradient"
+        if _grads_match(grads, per_k):
+            raise Wrong(f"with sizes {sizes}, every micro-batch weighed the same (loss / k): its {min(sizes)} rows "
+                        f"counted as much as its {max(sizes)}",
+                        "a micro-batch's mean loss stands for its rows only: scale it by len(x_part) / len(x)")
+        if _grads_match(grads, unweighted):
+            raise Wrong(f"with sizes {sizes}, the gradient is the sum of the micro-batches' mean-loss gradients",
+                        "scale each micro-batch's mean loss by its share of the rows, len(x_part) / len(x), "
+                        "before backward")
+        raise Wrong(f"with sizes {sizes}, the accumulated gradient differs from the full-batch gradient",
+                    "zero_grad() once before the loop (not inside it), then backward (loss * len(x_part) / len(x)) "
+                    "for every micro-batch")
+    return "micro-batches of 16 + 8, 5 + 7 + 3 + 9 and 12 + 12 rows give the full-batch gradient"
 
 
 # --- exercise 3: truncated backpropagation through time --------------------------------------------
@@ -187,7 +198,7 @@ def truncated_bptt(train_chunk):
     losses = []
     for number, (chunk_x, chunk_y) in enumerate(zip(xs, ys), start=1):
         h_in = h
-        result = _run(train_chunk, "train_chunk", cell, opt, chunk_x, chunk_y, h, errors={
+        result = run_learner(train_chunk, cell, opt, chunk_x, chunk_y, h, name="train_chunk", errors={
             SECOND_BACKWARD: (f"chunk {number} failed: {SECOND_BACKWARD} ...",
                               "h still carries the previous chunk's (freed) graph: detach it before the chunk"),
             INPLACE: (f"chunk {number} failed: a saved tensor was {INPLACE}",
@@ -289,7 +300,7 @@ def two_state_tbptt(train_chunk2):
     try:
         for number, (chunk_x, chunk_y) in enumerate(zip(xs, ys), start=1):
             given = state
-            result = _run(train_chunk2, "train_chunk2", cell, opt, chunk_x, chunk_y, state, errors={
+            result = run_learner(train_chunk2, cell, opt, chunk_x, chunk_y, state, name="train_chunk2", errors={
                 SECOND_BACKWARD: (f"chunk {number} failed: {SECOND_BACKWARD} ...",
                                   "the state you were given still carries the graph of the chunk before (already "
                                   "freed): detach both h and m at the start of the chunk; one is not enough"),
