@@ -69,7 +69,7 @@ def test_ex1_accepts_freezing_tensor_by_tensor(capsys):
     (freeze_too_much, "get no gradient", "do not freeze lin0"),
     (freeze_everything, "every parameter is frozen", "element 0 of tensors"),
     (freeze_too_little, "lin1.bias", "requires_grad_(False)"),
-    (freeze_a_typo, "your freeze raised AttributeError", "the error comes from inside freeze"),
+    (freeze_a_typo, "your freeze raised AttributeError", "the error comes from inside your freeze"),
 ])
 def test_ex1_rejects_freezing_the_wrong_tensors(freeze, cause, hint, capsys):
     assert not ex.freeze_exactly(freeze)
@@ -309,7 +309,7 @@ def test_ex5_accepts_module_walks_and_id_sets(capsys):
     (bitfit_twice, "appears twice", "named_parameters() once"),
     (bitfit_returns_copies, "parameters of the model it was given", "not copies"),
     (lambda model: None, "bitfit returned None", "return the list"),
-    (lambda model: model.lin0, "your bitfit raised AttributeError", "the error comes from inside bitfit"),
+    (lambda model: model.lin0, "your bitfit raised AttributeError", "the error comes from inside your bitfit"),
 ])
 def test_ex5_rejects_name_matching_unfrozen_weights_and_wrong_returns(bitfit, cause, hint, capsys):
     assert not ex.bitfit(bitfit)

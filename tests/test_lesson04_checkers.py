@@ -208,7 +208,7 @@ def _detach_in_place(t):
     (lambda t: t.detach().tolist(), "not a NumPy array", "t.detach().cpu().numpy()"),
     (lambda t: np.zeros(tuple(t.shape)), "other values", "do not change the values"),
     (_detach_in_place, "left the graph", "detach() returns a new tensor"),
-    (lambda t: t.detach().to_numpy(), "raised AttributeError", "the message names what failed"),
+    (lambda t: t.detach().to_numpy(), "your to_numpy raised AttributeError", "the error comes from inside your to_numpy"),
     (lambda t: t.detach().numpy().ravel()[:1], "the array's shape", "without reshaping or indexing"),
 ])
 def test_ex4_rejects_plausible_mistakes(wrong, cause, hint, capsys):

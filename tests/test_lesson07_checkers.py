@@ -61,7 +61,7 @@ def test_ex1_accepts_groups_written_differently(right, capsys):
      ["make_optimizer raised TypeError: 'Linear' object is not iterable", "not the layer itself"]),
     (lambda m: torch.optim.SGD(m.fc.parameters(), lr=0.1, momentun=0.9),
      ["make_optimizer raised TypeError: SGD.__init__() got an unexpected keyword argument 'momentun'",
-      "the error comes from your make_optimizer"]),
+      "the error comes from inside your make_optimizer"]),
 ])
 def test_ex1_rejects_wrong_groups_and_reports_real_errors(answer, fragments, capsys):
     _rejected(ex.two_groups, answer, "07.1", *fragments, capsys=capsys)

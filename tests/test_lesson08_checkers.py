@@ -153,7 +153,7 @@ def test_ex2_accepts_row_loops_written_differently(right, capsys):
     (_jacrev, ["1 backward pass(es)", "one backward per output"]),
     (_returns_list, ["returned a list", "torch.stack"]),
     (lambda f, x: None, ["returned None"]),
-    (_typo, ["jacobian_by_rows raised TypeError", "retain_grpah", "the error comes from your jacobian_by_rows"]),
+    (_typo, ["jacobian_by_rows raised TypeError", "retain_grpah", "the error comes from inside your jacobian_by_rows"]),
 ])
 def test_ex2_rejects_row_loops_that_go_wrong(answer, fragments, capsys):
     _rejected(ex.jacobian_by_rows, answer, "08.2", *fragments, capsys=capsys)

@@ -166,7 +166,7 @@ def exercise(lesson: str, number: int, title: str):
     return decorate
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else "(no message)"
 
@@ -302,14 +302,14 @@ def learner_error(error: Exception, name: str, where: str | None = None,
                   hints: dict[str, str] | None = None) -> LearnerError:
     """``error``, raised inside the learner's ``name`` (and in their function ``where``), as feedback."""
     name = _display(name)
-    message = f"your {name} raised {type(error).__name__}: {_first_line(error)}"
+    message = f"your {name} raised {type(error).__name__}: {first_line(error)}"
     if where and _display(where) not in (name, "function"):
         message += f" (in your function {where})"
     hint = LEARNER_HINT.format(name=name)
     if isinstance(error, NameError):
         hint = _stale_hint(error)
     for fragment, special in (hints or {}).items():
-        if fragment in str(error):
+        if fragment in f"{type(error).__name__}: {error}":
             hint = special
             break
     return LearnerError(message, hint)
@@ -321,8 +321,8 @@ def _explain(error: Exception, functions) -> Wrong:
     if where is not None:  # it came from the learner's own code
         return learner_error(error, where)
     if isinstance(error, NameError):  # a name the lesson defined is gone: the kernel lost the cells above
-        return Wrong(f"checking your answer raised NameError: {_first_line(error)}", _stale_hint(error))
-    return Wrong(f"checking your answer raised {type(error).__name__}: {_first_line(error)}",
+        return Wrong(f"checking your answer raised NameError: {first_line(error)}", _stale_hint(error))
+    return Wrong(f"checking your answer raised {type(error).__name__}: {first_line(error)}",
                  "pass exactly what the exercise asks for (its last line shows the call); the message says what "
                  "did not fit")
 
@@ -335,7 +335,7 @@ def run_learner(fn: Callable[..., Any], *args: Any, errors: dict[str, tuple[str,
       (message, hint);
     * any other error is the learner's own (:class:`LearnerError`): "your NAME raised TYPE: first line", plus
       the function of theirs it came from when that is a helper; the hint is :data:`LEARNER_HINT`, the one of
-      ``hints`` whose key is in the error's text, or, for a ``NameError``, how to bring back a lost name.
+      ``hints`` whose key is in "TYPE: message", or, for a ``NameError``, how to bring back a lost name.
 
     ``name`` is how the feedback calls ``fn`` (default: its ``__name__``). ``NotImplementedError`` (a stub),
     :class:`Wrong` and :class:`NotAttempted` pass through to the decorator.
@@ -349,8 +349,9 @@ def run_learner(fn: Callable[..., Any], *args: Any, errors: dict[str, tuple[str,
         for fragment, (message, hint) in [*(errors or {}).items(), *KNOWN_ERRORS.items()]:
             if fragment in text:
                 raise Wrong(message, hint) from None
-        shown = name or getattr(fn, "__name__", "function")
-        raise learner_error(error, shown, _raised_in(error, _spaces([fn])), hints) from None
+        own = getattr(fn, "__name__", "function")
+        where = _raised_in(error, _spaces([fn]))
+        raise learner_error(error, name or own, None if where == own else where, hints) from None
 
 
 def expect_number(value: Any, name: str = "the loss", hint: str = "return loss.item()") -> float:

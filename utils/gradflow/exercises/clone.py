@@ -25,19 +25,6 @@ TORCH_TENSOR_WARNING = "To copy construct from a tensor"
 DEEPCOPY = "support the deepcopy protocol"
 
 
-def _run(fn, name: str, *args, errors=None):
-    """:func:`run_learner`, and any other error raised inside the learner's function is reported as theirs
-    (not as a notebook to re-run): its type, its first line, and where to look."""
-    try:
-        return run_learner(fn, *args, errors=errors)
-    except (Wrong, NotImplementedError):
-        raise
-    except Exception as error:
-        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
-        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
-                    "the error comes from inside your function: read its message and the line it points to") from None
-
-
 def _as_tensor(value):
     """A snapshot entry as a tensor: tensors as they are, NumPy arrays without copying (to see sharing)."""
     if isinstance(value, np.ndarray):
@@ -63,9 +50,10 @@ def _call_copy(fn, t: torch.Tensor, name: str):
     """Call the learner's copy function; a copy made through ``torch.tensor(t)`` (it warns) is wrong."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        copy = _run(fn, "function", t, errors={DEEPCOPY: (
+        copy = run_learner(fn, t, errors={DEEPCOPY: (
             f"copying {name} raised: only leaf tensors support copy.deepcopy",
-            "deepcopy refuses a tensor that has a graph behind it: start from t.detach(), then clone()")})
+            "deepcopy refuses a tensor that has a graph behind it: start from t.detach(), then clone()")},
+            name="function")
     if any(TORCH_TENSOR_WARNING in str(w.message) for w in caught):
         raise Wrong(f"copying {name} raised PyTorch's warning 'To copy construct from a tensor ...'",
                     "torch.tensor(t) is for Python data; for a tensor write t.detach().clone(), as the warning says")
@@ -158,7 +146,7 @@ def real_snapshot(snapshot):
     model = TwoLayerNet()
     inputs, targets = torch.randn(8, 10), torch.randn(8, 3)
     truth = {name: p.detach().clone() for name, p in model.named_parameters()}
-    taken = _run(snapshot, "snapshot", model)
+    taken = run_learner(snapshot, model, name="snapshot")
     if isinstance(taken, torch.Tensor) or not isinstance(taken, dict):
         raise Wrong(f"snapshot should return a dict name -> tensor, got {type(taken).__name__}",
                     "build it from model.named_parameters()")
@@ -248,7 +236,7 @@ def lookahead_slow_weights(lookahead):
         steps = []
         handle = opt.register_step_post_hook(lambda *_: steps.append(1))
         try:
-            _run(lookahead, "lookahead", model, opt, batches, k, alpha)
+            run_learner(lookahead, model, opt, batches, k, alpha, name="lookahead")
         finally:
             handle.remove()
         weights = [p.detach().clone() for p in model.parameters()]

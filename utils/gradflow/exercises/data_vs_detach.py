@@ -15,17 +15,9 @@ LESSON = "04_data_vs_detach"
 _IN_PLACE_ERROR = "modified by an inplace operation"
 
 
-def _run(fn, signature: str, *args):
-    """Call the learner's function; an error raised inside it becomes one line that names the call, not a traceback."""
-    try:
-        return run_learner(fn, *args)
-    except (TypeError, AttributeError, ValueError, IndexError) as error:
-        text = str(error).strip().splitlines()[0] if str(error).strip() else "(no message)"
-        hint = "the message names what failed inside your function"
-        if "NoneType" in text:
-            hint = ("a .grad was None when your function used it: gradients exist only after backward, so clear them "
-                    "before the next backward, never inside the update")
-        raise Wrong(f"calling {signature} raised {type(error).__name__}: {text}", hint) from None
+#: a .grad that is None, used as a tensor -> what that means in an update
+_NONE_GRAD = {"NoneType": "a .grad was None when your function used it: gradients exist only after backward, so "
+                          "clear them before the next backward, never inside the update"}
 
 
 # --- exercise 1: which backward raises? -------------------------------------------------------
@@ -154,7 +146,7 @@ def manual_sgd(sgd_step):
             p.grad = None
         nn.functional.mse_loss(model(x), y).backward()
         before = [p._version for p in params]
-        _run(sgd_step, "sgd_step(params, lr)", params, lr)
+        run_learner(sgd_step, params, lr, name="sgd_step", hints=_NONE_GRAD)
         versions_moved &= all(p._version > v for p, v in zip(params, before))
     if any(p is not q for p, q in zip(params, model.parameters())):
         raise Wrong("the model's parameters were replaced", "update each tensor in place (p -= ...), do not rebind it")
@@ -190,7 +182,7 @@ def weight_clipping(clip_weights_):
     model(torch.randn(5, 4)).pow(2).sum().backward()  # as after a training step: gradients are present
     before = {n: p.detach().clone() for n, p in originals.items()}
     versions = {n: p._version for n, p in originals.items()}
-    _run(clip_weights_, "clip_weights_(model, c)", model, c)
+    run_learner(clip_weights_, model, c, name="clip_weights_", hints=_NONE_GRAD)
     now = dict(model.named_parameters())
     replaced = [n for n in originals if now.get(n) is not originals[n]]
     if replaced:
@@ -223,13 +215,9 @@ def values_for_log(to_numpy):
     plain = torch.tensor([0.25, 0.75])
     for name, t in (("a tensor that requires grad", attached), ("a plain tensor", plain)):
         expected = t.detach().clone()
-        try:
-            result = _run(to_numpy, "to_numpy(t)", t)
-        except RuntimeError as error:
-            if "requires grad" in str(error):
-                raise Wrong(f"on {name} your function raised: Can't call numpy() on Tensor that requires grad",
-                            "detach first: t.detach().cpu().numpy()") from None
-            raise
+        result = run_learner(to_numpy, t, name="to_numpy", errors={"requires grad": (
+            f"on {name} your function raised: Can't call numpy() on Tensor that requires grad",
+            "detach first: t.detach().cpu().numpy()")})
         if isinstance(result, torch.Tensor):
             raise Wrong(f"on {name} your function returned a tensor, not a NumPy array", "finish with .numpy()")
         if not isinstance(result, np.ndarray):
@@ -292,12 +280,10 @@ def soft_target_update(soft_update_):
         online_before = [p.detach().clone() for p in online.parameters()]
         online_versions = [p._version for p in online.parameters()]
         versions = [p._version for p in params]
-        try:
-            run_learner(soft_update_, target, online, _TAU)
-        except (TypeError, AttributeError) as error:
-            raise Wrong(f"calling soft_update_(target, online, tau) raised {type(error).__name__}: {error}",
-                        "it takes the two modules and a number; walk their parameters in pairs with "
-                        "zip(target.parameters(), online.parameters()) (a module's layers may have no weight)") from None
+        hint = ("it takes the two modules and a number; walk their parameters in pairs with "
+                "zip(target.parameters(), online.parameters()) (a module's layers may have no weight)")
+        run_learner(soft_update_, target, online, _TAU, name="soft_update_",
+                    hints={"TypeError": hint, "AttributeError": hint})
         now = list(target.parameters())
         where = f"after step {step}"
         if not all(torch.equal(p.detach(), q) for p, q in zip(online.parameters(), online_before)) or \

@@ -13,24 +13,6 @@ from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_t
 LESSON = "08_jacobians"
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
-
-
-def _call(fn, *args, name: str, errors=None):
-    """The learner's ``fn(*args)``: known autograd errors become their hint; any other error is reported as
-    itself (type and message), never as "run the cells above again"."""
-    try:
-        return run_learner(fn, *args, errors=errors)
-    except (NotImplementedError, Wrong):
-        raise
-    except Exception as error:
-        raise Wrong(f"{name} raised {type(error).__name__}: {_first_line(error)}",
-                    f"the error comes from your {name}, not from the cells above: read the message and fix "
-                    "that line") from None
-
-
 # --- exercise 1: the gradient argument that selects Y[0, 2] + Y[1, 0] ----------------------------
 
 _Y_SHAPE = (2, 3)
@@ -108,7 +90,7 @@ def jacobian_by_rows(fn):
     for body, n_out, x in _CASES:
         f = _Counted(body, n_out)
         expected = _reference_jacobian(body, x)
-        J = _call(fn, f, x.clone(), name="jacobian_by_rows", errors={
+        J = run_learner(fn, f, x.clone(), name="jacobian_by_rows", errors={
             "does not require grad": ("backward found nothing that requires grad",
                                       "x arrives without requires_grad: start with x = x.detach().requires_grad_()"),
             "second time": ("the second backward found the graph already freed",
@@ -260,7 +242,7 @@ def _check_saliency(saliency, model, B: int, F: int, C: int) -> None:
     forwards = []
     hook = model.register_forward_hook(lambda module, args, out: forwards.append(1))
     try:
-        result = _call(saliency, model, x, target.clone(), name="saliency", errors={
+        result = run_learner(saliency, model, x, target.clone(), name="saliency", errors={
             "implicitly created only for scalar": (
                 "backward() was called on a batch of scores without a gradient",
                 "pass gradient= with the scores' shape: 1 at each sample's target class, 0 elsewhere"),

@@ -134,12 +134,9 @@ def evaluate_function(evaluate):
         stats_before = [b.clone() for b in model[1].buffers()]
         torch.manual_seed(5)
         with SavedTensors(exclude=model) as saved:
-            try:
-                value = run_learner(evaluate, model, list(batches))
-            except TypeError as error:
-                raise Wrong(f"calling evaluate(model, batches) raised TypeError: {error}",
-                            "evaluate takes two arguments, the model and a list of (x, y) batches, and loops "
-                            "`for x, y in batches` inside") from None
+            value = run_learner(evaluate, model, list(batches), name="evaluate", hints={"TypeError": (
+                "evaluate takes two arguments, the model and a list of (x, y) batches, and loops "
+                "`for x, y in batches` inside")})
         accuracy = expect_number(value, "evaluate's result",
                                  "return the accuracy as a Python float, for example correct / total")
         if not all(p.requires_grad for p in model.parameters()):
@@ -201,12 +198,9 @@ def cached_features(cache_features):
     with torch.no_grad():
         expected = backbone(x)
     with SavedTensors(exclude=backbone) as saved:
-        try:
-            features = run_learner(cache_features, backbone, x)
-        except (TypeError, AttributeError, ValueError) as error:
-            raise Wrong(f"calling cache_features(backbone, x) raised {type(error).__name__}: {error}",
-                        "the message names what failed inside your function; it takes the backbone and a batch "
-                        "and returns backbone(x)") from None
+        hint = "it takes the backbone and a batch and returns backbone(x); the message names what failed"
+        features = run_learner(cache_features, backbone, x, name="cache_features",
+                               hints={"TypeError": hint, "AttributeError": hint, "ValueError": hint})
     torch.manual_seed(8)
     head = nn.Linear(8, 3)
     if not isinstance(features, torch.Tensor):

@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function, train
+from ..checking import Wrong, exercise, expect_function, first_line, run_learner, train
 from ..models import SeedNet
 
 LESSON = "07_optimizer_exclusion"
@@ -66,24 +66,15 @@ _OPTIMIZER_ERRORS = {
 }
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
-
-
-def _call(fn, *args, name: str):
-    """Run the learner's ``fn(*args)``; an error it raises is reported as itself, with the hint that names its cause."""
+def _adamw_from(groups):
+    """Build AdamW from the learner's groups (the kit's code, not theirs): an error names the groups as the cause."""
     try:
-        return fn(*args)
-    except (NotImplementedError, Wrong):
-        raise
-    except Exception as error:  # the learner's own error: say which, and where it came from
-        message = f"{name} raised {type(error).__name__}: {_first_line(error)}"
-        for fragment, hint in _OPTIMIZER_ERRORS.items():
-            if fragment in str(error):
-                raise Wrong(message, hint) from None
-        raise Wrong(message, f"the error comes from your {name}, not from the cells above: "
-                             "read the message and fix that line") from None
+        return torch.optim.AdamW(groups, 1e-3)
+    except Exception as error:
+        hint = next((h for fragment, h in _OPTIMIZER_ERRORS.items() if fragment in str(error)),
+                    "every group is a dict whose 'params' holds parameters, each parameter in one group only")
+        raise Wrong(f"building AdamW from your groups raised {type(error).__name__}: {first_line(error)}", hint) \
+            from None
 
 
 def _check_optimizer(opt, name="your function"):
@@ -99,7 +90,7 @@ def _check_optimizer(opt, name="your function"):
 def two_groups(make_optimizer):
     expect_function(make_optimizer, "make_optimizer")
     net = _net()
-    opt = _call(make_optimizer, net, name="make_optimizer")
+    opt = run_learner(make_optimizer, net, name="make_optimizer", hints=_OPTIMIZER_ERRORS)
     _check_optimizer(opt, "make_optimizer")
     if not isinstance(opt, torch.optim.SGD):
         raise Wrong(f"make_optimizer returned {type(opt).__name__}, expected torch.optim.SGD")
@@ -211,7 +202,7 @@ def freeze_mid_training(freeze_layer):
     net = _net()
     opt = torch.optim.AdamW(net.parameters(), lr=0.01)
     _moved_by_training(net, opt, set_to_none=False)
-    _call(freeze_layer, net, opt, "model_2", name="freeze_layer")
+    run_learner(freeze_layer, net, opt, "model_2", name="freeze_layer", hints=_OPTIMIZER_ERRORS)
     moved = _moved_by_training(net, opt, set_to_none=False)
     wants_grad = [n for n, p in net.model_2.named_parameters() if p.requires_grad]
     if _layer_moved(moved, "model_2"):
@@ -259,7 +250,7 @@ def _unfreeze_once(unfreeze, head_lr: float) -> None:
         p.requires_grad_(False)
     opt = torch.optim.Adam(net.fc.parameters(), lr=head_lr)
     _moved_by_training(net, opt)
-    _call(unfreeze, net, opt, name="unfreeze")
+    run_learner(unfreeze, net, opt, name="unfreeze", hints=_OPTIMIZER_ERRORS)
     moved = _moved_by_training(net, opt)
     head_groups = {i for p in net.fc.parameters() for i in _group_of(opt, p)}
     placed = {name: _group_of(opt, p) for name, p in backbone.items()}
@@ -327,7 +318,7 @@ def discriminative_lrs(block_groups):
 def _check_block_groups(block_groups, make, head_lr: float, decay: float) -> None:
     torch.manual_seed(5)
     blocks = make()
-    groups = _call(block_groups, blocks, head_lr, decay, name="block_groups")
+    groups = run_learner(block_groups, blocks, head_lr, decay, name="block_groups", hints=_OPTIMIZER_ERRORS)
     if isinstance(groups, torch.optim.Optimizer):
         raise Wrong("block_groups returned an optimizer",
                     "return the list of group dicts: the checker builds its own optimizer and scheduler from it")
@@ -341,7 +332,7 @@ def _check_block_groups(block_groups, make, head_lr: float, decay: float) -> Non
         raise Wrong("every group should be a dict with a 'params' key",
                     "[{'params': block.parameters(), 'lr': ...}, ...], one dict per block")
     # the default lr is not head_lr, so a group that leaves out 'lr' shows up
-    opt = _call(torch.optim.AdamW, groups, 1e-3, name="building AdamW from your groups")
+    opt = _adamw_from(groups)
     names = {id(p): n for n, p in blocks.named_parameters()}
     depth = len(blocks)
     for name, p in blocks.named_parameters():

@@ -15,19 +15,6 @@ LESSON = "02_requires_grad"
 CHAIN_NAMES = [f"lin{i}.{kind}" for i in range(4) for kind in ("weight", "bias")]
 
 
-def _call(fn, name, *args, errors=None):
-    """Run the learner's function; an error it raises is reported as its own, with the first line of the message."""
-    try:
-        return run_learner(fn, *args, errors=errors)
-    except (Wrong, NotImplementedError):  # a stub still reads "not attempted"
-        raise
-    except Exception as error:
-        text = (str(error).strip().splitlines() or ["(no message)"])[0]
-        raise Wrong(f"your {name} raised {type(error).__name__}: {text}",
-                    f"the error comes from inside {name}: read the message, fix that line, and run the cell again") \
-            from None
-
-
 def _fmt(names) -> str:
     return "{" + ", ".join(sorted(names)) + "}" if names else "{}"
 
@@ -43,7 +30,7 @@ def freeze_exactly(freeze):
     torch.manual_seed(0)
     model = LinearChain()
     x = torch.randn(2, 4)
-    returned = _call(freeze, "freeze", model)
+    returned = run_learner(freeze, model, name="freeze")
     if isinstance(returned, nn.Module) and returned is not model:
         raise Wrong("freeze returned a different model",
                     "change the model you are given in place (requires_grad_ changes it in place)")
@@ -139,10 +126,11 @@ def frozen_backbone(fine_tune_head):
     hooks = [p.register_hook(lambda grad, name=n: computed.append(name))
              for n, p in model.backbone.named_parameters()]
     try:
-        result = _call(fine_tune_head, "fine_tune_head", model, x, y, steps, errors={
+        result = run_learner(fine_tune_head, model, x, y, steps, errors={
             "does not require grad": (
                 "backward found nothing that requires grad: the head's forward ran without a graph too",
-                "put only the backbone under torch.no_grad() (or freeze it); compute the head outside it")})
+                "put only the backbone under torch.no_grad() (or freeze it); compute the head outside it")},
+            name="fine_tune_head")
     finally:
         for hook in hooks:
             hook.remove()
@@ -229,7 +217,7 @@ def bitfit(bitfit_fn):
     # the model has been fine-tuned before: every parameter holds a gradient and an optimizer state existed
     torch.nn.functional.cross_entropy(model(x), y).backward()
     want = bitfit_names(model)
-    returned = _call(bitfit_fn, "bitfit", model)
+    returned = run_learner(bitfit_fn, model, name="bitfit")
     if returned is None:
         raise Wrong("bitfit returned None", "return the list of the parameters that train")
     if isinstance(returned, nn.Parameter) or not hasattr(returned, "__iter__"):
