@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_type
+from ..checking import Wrong, exercise, expect_function, expect_tensor, expect_type, run_learner
 
 LESSON = "00_autograd_refresher"
 
@@ -70,20 +70,17 @@ _CASES = [  # (function, its derivative, input); none of them appears in the les
 ]
 
 
-def _call(derivative, f, x):
-    try:
-        return derivative(f, x)
-    except RuntimeError as error:
-        text = str(error)
-        if "does not require grad" in text:
-            raise Wrong("backward found nothing that requires grad (RuntimeError: element 0 of tensors does not "
-                        "require grad ...)", "autograd records a graph only from tensors that require grad: make a "
-                        "fresh leaf with x.detach().clone().requires_grad_() before you call f") from None
-        if "implicitly created only for scalar outputs" in text:
-            raise Wrong("backward was called on f(x), which holds one value per point (RuntimeError: grad can be "
-                        "implicitly created only for scalar outputs)", "call backward on f(x).sum(): each "
-                        "point's derivative lands in its own slot of .grad") from None
-        raise
+#: what backward raises when the learner's derivative forgets a step -> (what happened, what to do)
+_DERIVATIVE_ERRORS = {
+    "does not require grad": (
+        "backward found nothing that requires grad (RuntimeError: element 0 of tensors does not require grad ...)",
+        "autograd records a graph only from tensors that require grad: make a fresh leaf with "
+        "x.detach().clone().requires_grad_() before you call f"),
+    "implicitly created only for scalar outputs": (
+        "backward was called on f(x), which holds one value per point (RuntimeError: grad can be implicitly "
+        "created only for scalar outputs)",
+        "call backward on f(x).sum(): each point's derivative lands in its own slot of .grad"),
+}
 
 
 @exercise(LESSON, 3, "a derivative function")
@@ -92,7 +89,7 @@ def derivative_function(derivative):
     for f, df, x in _CASES:
         x = x.clone()
         expected = df(x)
-        first = _call(derivative, f, x)
+        first = run_learner(derivative, f, x, name="derivative", errors=_DERIVATIVE_ERRORS)
         if first is None:
             raise Wrong(f"derivative({f.__name__}, x) returned None",
                         "return the .grad of the leaf you called backward from; a non-leaf's .grad stays None")
@@ -101,7 +98,7 @@ def derivative_function(derivative):
             raise Wrong(f"derivative({f.__name__}, x) returned f(x) itself", "return the gradient (.grad), not the value")
         first_value = expect_tensor(first, expected, f"derivative({f.__name__}, x)",
                                     "differentiate f(x).sum() with respect to a leaf made from x").clone()
-        second = _call(derivative, f, x)
+        second = run_learner(derivative, f, x, name="derivative", errors=_DERIVATIVE_ERRORS)
         if isinstance(second, torch.Tensor) and second.shape == x.shape and torch.allclose(
                 second.detach().float(), 2 * expected, atol=1e-4) and not torch.allclose(expected, 2 * expected):
             raise Wrong("a second call on the same x returned twice the derivative",

@@ -27,7 +27,7 @@ import torch
 from torch.nn import functional as F
 
 import gradflow.hunt_models as hm
-from ..checking import NotAttempted, Wrong, exercise, expect_function
+from ..checking import NotAttempted, Wrong, exercise, expect_function, run_learner
 from ..gan import discriminator_step, gan_batch, generator_step, make_gan
 from ..tracker import ParamTracker
 
@@ -146,18 +146,6 @@ def _attempted(fn, number: int) -> None:
         raise NotAttempted("this is still the script as found: fix it, run its cell, then this one")
 
 
-def _call(fn, *args, errors: dict[str, tuple[str, str]] | None = None):
-    """Run the learner's script; turn the errors this bug's wrong fixes raise into specific feedback."""
-    try:
-        return fn(*args)
-    except RuntimeError as error:
-        text = str(error)
-        for fragment, (message, why) in (errors or {}).items():
-            if fragment in text:
-                raise Wrong(message, why) from None
-        raise
-
-
 def _differs(a: torch.nn.Module, b: torch.nn.Module, atol: float) -> list[str]:
     """Names of parameters where ``a`` and ``b`` differ by more than ``atol`` (plus rtol 1e-4)."""
     pb = dict(b.named_parameters())
@@ -186,7 +174,7 @@ def gan(train_step):
         try:
             for step in range(3):
                 real, z = gan_batch(900 + step)
-                _call(train_step, G, D, opt_G, opt_D, real, z, errors={
+                run_learner(train_step, G, D, opt_G, opt_D, real, z, name="train_step", errors={
                     SECOND_BACKWARD: ("your step raises 'Trying to backward through the graph a second time'",
                                       "that is the error the script's retain_graph=True was silencing: which "
                                       "backward frees the graph the G loss still needs, and should it reach it?"),
@@ -237,7 +225,7 @@ def stream(train_stream):
         model, ref = hm.make_rnn(seed=22), hm.make_rnn(seed=22)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         chunks = hm.sine_chunks(N_CHUNKS, CHUNK, seed=22)
-        _call(train_stream, model, opt, chunks, errors={
+        run_learner(train_stream, model, opt, chunks, name="train_stream", errors={
             SECOND_BACKWARD: ("your script raises 'Trying to backward through the graph a second time' "
                               "at the second chunk",
                               "that is what retain_graph=True was hiding: chunk 2's backward still walks into "
@@ -286,7 +274,7 @@ def unfreeze(fine_tune):
         model = hm.make_classifier(seed=23)
         frozen_part = ParamTracker(model.backbone)
         head = ParamTracker(model.head)
-        _call(fine_tune, model, x, y, 3, 0)
+        run_learner(fine_tune, model, x, y, 3, 0, name="fine_tune")
         if frozen_part.changed():
             raise Wrong(f"the backbone moved during the head-only stage ({frozen_part.changed()[0]})",
                         "the backbone stays frozen until the unfreeze")
@@ -294,7 +282,7 @@ def unfreeze(fine_tune):
             raise Wrong("the head did not train during the head-only stage")
         model, ref = hm.make_classifier(seed=23), hm.make_classifier(seed=23)
         backbone = ParamTracker(model.backbone)
-        _call(fine_tune, model, x, y, 3, 4)
+        run_learner(fine_tune, model, x, y, 3, 4, name="fine_tune")
         _fine_tune_reference(ref, x, y, 3, 4)
     if not backbone.changed():
         raise Wrong("after the unfreeze the backbone still never changed (4 steps)",
@@ -332,7 +320,7 @@ def bound(train_step):
             for step in range(3):
                 x, y = hm.regression_batch(seed=240 + step)
                 used.clear()
-                _call(train_step, model, opt, x, y, errors={
+                run_learner(train_step, model, opt, x, y, name="train_step", errors={
                     "modified by an inplace operation": (
                         "your step raises autograd's in-place error",
                         "autograd caught an edit of a weight it saved for backward: that edit cannot sit "
@@ -382,7 +370,7 @@ def ema(train_with_ema):
     with torch.random.fork_rng():
         model, ref = hm.make_regressor(seed=25), hm.make_regressor(seed=25)
         opt, opt_ref = (torch.optim.SGD(m.parameters(), lr=0.1) for m in (model, ref))
-        averages = _ema_tensors(_call(train_with_ema, model, opt, batches))
+        averages = _ema_tensors(run_learner(train_with_ema, model, opt, batches, name="train_with_ema"))
         expected = {n: p.detach().clone() for n, p in ref.named_parameters()}
         for x, y in batches:
             opt_ref.zero_grad()
@@ -430,7 +418,7 @@ def distill(distill_run):
         reached: list[int] = []
         hooks = [p.register_hook(lambda grad: reached.append(1)) for p in teacher.parameters()]
         try:
-            _call(distill_run, student, teacher, opt, x, y, 3, errors={
+            run_learner(distill_run, student, teacher, opt, x, y, 3, name="distill_run", errors={
                 "Inference tensors cannot be saved for backward": (
                     "your script still raises 'Inference tensors cannot be saved for backward'",
                     "a tensor made inside inference mode is an inference tensor, and so is a clone or a "
@@ -481,7 +469,7 @@ def newton(solve):
     for f, start, target in PROBLEMS:
         x0, t = torch.tensor(start), torch.tensor(target)
         try:
-            answer = _call(solve, f, x0.clone(), t, 6)
+            answer = run_learner(solve, f, x0.clone(), t, 6, name="solve")
         except torch.linalg.LinAlgError:
             raise Wrong(f"on {f.__name__}, the solver met a singular matrix",
                         "Newton's matrix is the Jacobian of f at x, J[i, j] = d f_i / d x_j") from None
@@ -524,9 +512,9 @@ def frozen_head(train_two_tasks):
         model, ref = hm.make_two_task(seed=28), hm.make_two_task(seed=28)
         first = hm.make_two_task(seed=28)
         warm_up = ParamTracker(first.aux)
-        _call(train_two_tasks, first, x, y, aux_target, 3, 3)  # three steps, all before the freeze
+        run_learner(train_two_tasks, first, x, y, aux_target, 3, 3, name="train_two_tasks")  # three steps, before the freeze
         frozen_from = {n: p.detach().clone() for n, p in first.aux.named_parameters()}
-        _call(train_two_tasks, model, x, y, aux_target, 6, 3)  # the same three, then three frozen
+        run_learner(train_two_tasks, model, x, y, aux_target, 6, 3, name="train_two_tasks")  # the same three, then 3 frozen
         _two_task_reference(ref, x, y, aux_target, 6, 3)
     moved = [n for n, p in model.aux.named_parameters() if not torch.equal(p.detach(), frozen_from[n])]
     if not warm_up.changed():
