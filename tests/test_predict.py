@@ -175,8 +175,52 @@ def test_choice_with_an_answer_that_is_no_option(answer, capsys):
 
 def test_choice_option_named_by_the_head_of_its_text(capsys):
     choice = Choice("00.p4 t", "q?", {"a": ("None, and a warning", "right"), "b": ("zeros: a tensor", "wrong")}, "a")
-    assert choice.reveal(None) and choice.reveal("none") and not choice.reveal("zeros")
+    assert choice.reveal("none") and not choice.reveal("zeros")
     assert "you said (b), but wrong" in capsys.readouterr().out
+
+
+def _starts_with_none():
+    """03.q2's shape: one option's text begins with "none", none is exactly "None"."""
+    return Choice("03.q2 no_grad inside forward", "Which layers get a gradient?", {
+        "b": ("only the layers after the block", "right"),
+        "d": ("none: the whole forward pass is unrecorded", "only the block ran under no_grad"),
+    }, answer="b")
+
+
+@pytest.mark.parametrize("choice", [_starts_with_none(), Choice(
+    "00.p4 t", "q?", {"a": ("None, and a warning", "right"), "b": ("zeros: a tensor", "wrong")}, "a")])
+def test_python_none_is_no_answer_unless_an_option_is_exactly_none(choice, capsys):
+    result = choice.reveal(None)
+    assert not result and result.status == "no prediction yet"
+    assert one_line(capsys).startswith(f"… {choice.label}: no prediction yet: it is ")
+
+
+def test_python_none_names_the_option_whose_text_is_exactly_none(capsys):
+    assert _choice().letter(None) == "b" and _starts_with_none().letter(None) is None
+    assert _choice().reveal(None)
+    assert one_line(capsys).startswith("✔ 00.p4 what b.grad holds: right: (b) None")
+
+
+def test_python_none_in_a_recap_is_an_unanswered_question(capsys):
+    recap = Recap("03 recap", [_starts_with_none(), _choice()])
+    results = recap.reveal([None, "b"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("… 03.q2 no_grad inside forward: no prediction yet")
+    assert lines[1].startswith("✔ 00.p4") and [r.status for r in results] == ["no prediction yet", "right"]
+
+
+@pytest.mark.parametrize("guess, note", [
+    ([576, "none"], "answer with a list of numbers: you gave a list in which 'none' is a string, not a number"),
+    ([576, None], "answer with a list of numbers: you gave a list in which None is not a number"),
+    ((576, "0", 1), "answer with a list of numbers: you gave a list in which '0' is a string, not a number"),
+    ([[1, 2], [3]], "answer with a list of numbers: you gave a ragged list (its rows differ in length)"),
+    ([], "you gave an empty list"),
+])
+def test_a_list_guess_that_is_not_numbers_is_told_what_is_wrong(guess, note, capsys):
+    assert not reveal("03.p3 grads of the two layers", guess, torch.tensor([576.0, 0.0]), why="x")
+    line = one_line(capsys)
+    assert line.startswith("✘ 03.p3 grads of the two layers: not quite:") and note in line, line
+    assert "you gave a list of numbers" not in line
 
 
 def test_choice_unanswered(capsys):

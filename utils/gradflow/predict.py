@@ -204,13 +204,35 @@ def _kind(value: Any) -> str:
         return "None"
     if _truth_value(value) is not None and not isinstance(value, str):
         return "True/False"
+    if isinstance(value, (list, tuple)) and not value:
+        return "an empty list"
     if _is_names(value) or isinstance(value, str):
         return "a name" if isinstance(value, str) else "a list of names"
     if _number(value) is not None and not (isinstance(value, torch.Tensor) and value.dim() > 0):
         return "a number"
-    if isinstance(value, (torch.Tensor, list, tuple)):
+    if isinstance(value, (list, tuple)):
+        flat = list(_leaves(value))
+        odd = [v for v in flat if _number(v) is None or isinstance(v, str)]
+        if not flat:
+            return "an empty list"
+        if odd:  # say which item is not a number, not "a list of numbers"
+            item = f"{odd[0]!r} is a string," if isinstance(odd[0], str) else f"{show(odd[0])} is"
+            return f"a list in which {item} not a number"
+        if _as_tensor(value) is None:
+            return "a ragged list (its rows differ in length)"
+        return "a list of numbers"
+    if isinstance(value, torch.Tensor):
         return "a list of numbers"
     return f"a {type(value).__name__}"
+
+
+def _leaves(value: Any):
+    """The items of a (nested) list or tuple."""
+    for v in value:
+        if isinstance(v, (list, tuple)):
+            yield from _leaves(v)
+        else:
+            yield v
 
 
 def _same(guess: Any, actual: Any, rtol: float, atol: float) -> tuple[bool, str | None]:
@@ -326,9 +348,11 @@ class Choice:
 
     def letter(self, answer: Any) -> str | None:
         """The option a recorded answer names: a letter (any case, ``"(b)"``, ``"b)"``), an option's text, or
-        the text's head before its first comma or colon (so ``None`` or ``"none"`` names the option "None, and ...")."""
+        the text's head before its first comma or colon (so ``"none"`` names the option "None, and ...").
+        Python ``None`` names only an option whose text is exactly "None"."""
         if answer is None:
-            answer = "None"
+            found = [k for k, o in self.options.items() if o.text.strip() == "None"]
+            return found[0] if len(found) == 1 else None
         if not isinstance(answer, str):
             return None
         key = answer.strip().lower().strip("()[]. ")
@@ -348,9 +372,9 @@ class Choice:
         """Compare the recorded answer with the right option; print one line. Never raises."""
         right = self.options[self.answer]
         because = f"it is {self._option_text(self.answer)}, because {right.why}"
-        if _is_open(answer):
-            return _emit(self.label, OPEN, because)
         letter = self.letter(answer)
+        if _is_open(answer) or (answer is None and letter is None):  # None, unless an option is "None": no answer
+            return _emit(self.label, OPEN, because)
         if letter == self.answer:
             return _emit(self.label, RIGHT, f"{self._option_text(self.answer)}, because {right.why}")
         if letter is None:
