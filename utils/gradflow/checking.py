@@ -270,7 +270,8 @@ class LearnerError(Wrong):
 
 
 #: the usual hint for an error raised in the learner's code (``{name}``: the function the checker called)
-LEARNER_HINT = "the error comes from inside your {name}: read the message, fix the line it points to, and run the cell again"
+LEARNER_HINT = ("the error comes from inside your {name}: read the message, fix the line it points to, and run the "
+                "cell again")
 
 
 def _spaces(functions) -> list[dict]:
@@ -304,7 +305,7 @@ def learner_error(error: Exception, name: str, where: str | None = None,
     name = _display(name)
     message = f"your {name} raised {type(error).__name__}: {first_line(error)}"
     if where and _display(where) not in (name, "function"):
-        message += f" (in your function {where})"
+        message += f" (in {where})"  # a helper: theirs, or one a lesson cell defined
     hint = LEARNER_HINT.format(name=name)
     if isinstance(error, NameError):
         hint = _stale_hint(error)
@@ -334,8 +335,9 @@ def run_learner(fn: Callable[..., Any], *args: Any, errors: dict[str, tuple[str,
     * an error whose text contains a key of ``errors`` (or of :data:`KNOWN_ERRORS`) gets that entry's
       (message, hint);
     * any other error is the learner's own (:class:`LearnerError`): "your NAME raised TYPE: first line", plus
-      the function of theirs it came from when that is a helper; the hint is :data:`LEARNER_HINT`, the one of
-      ``hints`` whose key is in "TYPE: message", or, for a ``NameError``, how to bring back a lost name.
+      "(in HELPER)" when it came from another function of the notebook; the hint is :data:`LEARNER_HINT`,
+      the one of ``hints`` whose key is in "TYPE: message", or, for a ``NameError``, how to bring back a
+      lost name.
 
     ``name`` is how the feedback calls ``fn`` (default: its ``__name__``). ``NotImplementedError`` (a stub),
     :class:`Wrong` and :class:`NotAttempted` pass through to the decorator.

@@ -512,9 +512,9 @@ def frozen_head(train_two_tasks):
         model, ref = hm.make_two_task(seed=28), hm.make_two_task(seed=28)
         first = hm.make_two_task(seed=28)
         warm_up = ParamTracker(first.aux)
-        run_learner(train_two_tasks, first, x, y, aux_target, 3, 3, name="train_two_tasks")  # three steps, before the freeze
+        run_learner(train_two_tasks, first, x, y, aux_target, 3, 3, name="train_two_tasks")  # 3 steps, no freeze
         frozen_from = {n: p.detach().clone() for n, p in first.aux.named_parameters()}
-        run_learner(train_two_tasks, model, x, y, aux_target, 6, 3, name="train_two_tasks")  # the same three, then 3 frozen
+        run_learner(train_two_tasks, model, x, y, aux_target, 6, 3, name="train_two_tasks")  # same 3, then 3 frozen
         _two_task_reference(ref, x, y, aux_target, 6, 3)
     moved = [n for n, p in model.aux.named_parameters() if not torch.equal(p.detach(), frozen_from[n])]
     if not warm_up.changed():
