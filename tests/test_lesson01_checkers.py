@@ -125,7 +125,7 @@ def steps_fresh_detached_fakes(G, D, opt_D, real, noise, k):
         loss = d_loss(D, real, G(noise).detach())
         loss.backward()
         opt_D.step()
-        out.append(float(loss))
+        out.append(float(loss.detach()))
     return out
 
 
