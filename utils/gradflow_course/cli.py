@@ -14,6 +14,7 @@ import sys
 #: command -> (module, one line of help); the order is the order of `--help`
 COMMANDS = {
     "lab": ("lab", "open the course in JupyterLab, in your workspace/ (make lab)"),
+    "test": ("suite", "every test: library, build sync, strict nbval on solutions, lessons run clean (make test)"),
     "check": ("check", "preflight: Python, torch, gradflow, widgets, a kernel, no network (make check)"),
     "reset": ("reset", "the course's version of a lesson or one exercise back, yours kept (make reset)"),
     "workspace": ("workspace", "copy new lessons into workspace/ and refresh untouched ones"),
