@@ -25,7 +25,7 @@ from types import SimpleNamespace
 
 import gradflow_course.paths as paths
 from .build import course_solutions
-from .sizing import _bare_notebook, measure_notebook, per_learner
+from .sizing import bare_notebook, measure_notebook, per_learner
 
 
 def _measure(path: Path) -> dict:
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        bare_path = _bare_notebook(Path(tmp))
+        bare_path = bare_notebook(Path(tmp))
         _measure(bare_path)  # warm-up: the first kernel start pays for cold file caches
         bare_runs = sorted((_measure(bare_path) for _ in range(max(1, args.repeat))), key=lambda r: r["seconds"])
     bare_row = bare_runs[len(bare_runs) // 2]

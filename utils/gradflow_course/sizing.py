@@ -99,7 +99,7 @@ def _combine(runs: list[dict]) -> dict:
     return out
 
 
-def _bare_notebook(folder: Path) -> Path:
+def bare_notebook(folder: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(BARE_SOURCE)]
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
@@ -214,7 +214,7 @@ def learners_per_node(vcpu: float, memory_gib: float, cpu_guarantee: float, memo
 
 def measure(notebooks: list[Path], repeat: int = 3, log=print) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        bare_path = _bare_notebook(Path(tmp))
+        bare_path = bare_notebook(Path(tmp))
         measure_notebook(bare_path)  # warm-up: the first kernel start pays for cold file caches
         bare_runs = [measure_notebook(bare_path) for _ in range(repeat)]
     bare = _combine(bare_runs)
