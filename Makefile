@@ -41,7 +41,7 @@ lessons: $(STAMP)        ## rebuild lessons/ from solutions/
 outputs: $(STAMP)        ## re-run solutions in place (NB=solutions/01_detach.ipynb for one)
 	$(COURSE) outputs $(NB)
 
-bench: $(STAMP)          ## time every notebook against a bare one
+bench: $(STAMP)          ## seconds, kernel memory and CPU per notebook, against a bare one (instructors/sizing.md)
 	$(COURSE) bench
 
 check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)
