@@ -5,14 +5,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadscope --nbval-current-env
 # The course's commands: one entry point (utils/gradflow_course/cli.py); `gradflow-course --help` lists them
 COURSE := $(BIN)/python -m gradflow_course
 
 .PHONY: setup lab test test-kernels test-torch lessons outputs bench check clean reset site test-browser new-lesson diff
 
 $(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
+	@# any Python but 3.11 stops here with one line naming a route to 3.11 (conda or uv)
+	@$(PYTHON) utils/gradflow_course/python_check.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	# build matplotlib's font cache now, so no notebook prints "building the font cache"
@@ -24,11 +24,9 @@ setup: $(STAMP)          ## create or update the course environment in .venv
 lab: $(STAMP)            ## open the course in JupyterLab (your copies live in workspace/)
 	$(COURSE) lab
 
-# One pytest run, so two workers stay busy to the end. Solutions carry outputs: nbval compares them
-# (strict). Lessons carry none: nbval only runs them, exactly as --nbval-lax would (a cell with no
-# reference run is never compared). conftest.py checks every checker's line in both.
+# The pytest command line has one home, utils/gradflow_course/suite.py: `gradflow-course test` (no make) runs the same
 test: $(STAMP)           ## every test: library, build sync, strict nbval on solutions, lessons run clean
-	$(PYTEST) tests solutions lessons --nbval --nbval-sanitize-with tests/sanitize.cfg
+	$(COURSE) test
 
 test-kernels: $(STAMP)   ## the solutions under strict nbval once per CPU kernel this machine has (default, avx2, avx512)
 	$(COURSE) test-kernels $(if $(REQUIRE),--require $(REQUIRE))
@@ -43,7 +41,7 @@ lessons: $(STAMP)        ## rebuild lessons/ from solutions/
 outputs: $(STAMP)        ## re-run solutions in place (NB=solutions/01_detach.ipynb for one)
 	$(COURSE) outputs $(NB)
 
-bench: $(STAMP)          ## time every notebook against a bare one
+bench: $(STAMP)          ## seconds, kernel memory and CPU per notebook, against a bare one (instructors/sizing.md)
 	$(COURSE) bench
 
 check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)

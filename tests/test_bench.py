@@ -1,5 +1,7 @@
 """`make bench` measures every notebook, even when one of them fails."""
 
+import re
+
 import nbformat
 
 from gradflow_course import cli
@@ -18,3 +20,23 @@ def test_bench_reports_a_failing_notebook_in_one_line_and_goes_on(tmp_path, caps
     assert "FAILED: AssertionError: lesson claim broke" in bad_row
     assert any("a_good.ipynb" in line and "ok" in line for line in out.splitlines())
     assert "Traceback" not in out
+
+
+def test_bench_reports_each_notebooks_kernel_memory_from_the_sizing_measurement(tmp_path, capsys):
+    # 200 MiB held by one notebook's kernel shows in its memory column and nowhere else
+    import gradflow_course.bench as bench
+    import gradflow_course.sizing as sizing
+
+    assert bench.measure_notebook is sizing.measure_notebook, "one home for the kernel measurement"
+    small, big = tmp_path / "a_small.ipynb", tmp_path / "b_big.ipynb"
+    for path, source in ((small, "x = 1"), (big, "b = b'\\x01' * (200 * 1024 * 1024)")):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, path)
+    assert cli.main(["bench", str(small), str(big), "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("notebook"))
+    assert "kernel MiB" in header and "CPU s" in header
+    mib = {line.split()[0]: float(line.split()[3]) for line in out.splitlines() if line.startswith(tmp_path.name)}
+    assert mib[f"{tmp_path.name}/b_big.ipynb"] - mib[f"{tmp_path.name}/a_small.ipynb"] >= 190, out
+    assert re.search(rf"largest kernel after Run All: {round(mib[f'{tmp_path.name}/b_big.ipynb'])} MiB \(b_big\)", out), out

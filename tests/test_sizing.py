@@ -109,3 +109,22 @@ def test_the_kit_quotes_the_measured_figures_and_the_command():
                                                            (8, 32, 0.1, 512, 55), (4, 8, 0.1, 1024, 6)])
 def test_learners_per_node_takes_the_scarcer_resource(vcpu, gib, cpu, mib, learners):
     assert learners_per_node(vcpu, gib, cpu, mib)["learners"] == learners
+
+
+def test_the_kit_names_make_bench_and_sizing_as_the_source_and_the_lessons_range():
+    text = KIT.read_text()
+    lessons = json.loads(SIZING.read_text())["lessons"]
+    assert "make bench" in text and "kernel MiB" in text, "the kit says make bench prints the same measurement"
+    lightest = min(row["rss_mib"] for row in lessons.values())
+    heaviest = max(row["rss_mib"] for row in lessons.values())
+    for figure in (lightest, heaviest):
+        assert f"| {figure} MiB |" in text, f"the kit's table does not quote {figure} MiB from sizing.json"
+
+
+def test_the_hub_configuration_quotes_the_measured_figures():
+    # the comments beside the guarantees say what they cover: they must be today's measurement
+    text = CONFIG.read_text()
+    need = json.loads(SIZING.read_text())["per_learner"]
+    for figure in (f"{need['memory_mib']} MiB", f"{need['memory_two_kernels_mib']} MiB",
+                   f"{need['cpu_s_heaviest_run_all']:.1f} CPU s"):
+        assert figure in text, f"instructors/hub/config.yaml does not quote {figure} from sizing.json"

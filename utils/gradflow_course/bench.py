@@ -1,4 +1,4 @@
-"""Benchmark: seconds per notebook, against a bare notebook measured in the same run.
+"""Benchmark: seconds, kernel memory and CPU per notebook, against a bare notebook measured in the same run.
 
     python -m gradflow_course bench            # every solution notebook (what `make bench` runs)
     python -m gradflow_course bench --suite    # also time the whole `make test` suite
@@ -8,6 +8,10 @@ The bare notebook only starts a kernel and imports torch and matplotlib, so the 
 much a lesson costs beyond the fixed price of any notebook. Goals (issue 3): each lesson <= 10 s
 on a 2-core machine (20 s for the capstone); the whole suite <= 1.5 x (notebooks x bare / cores).
 This is a measurement, not a test: nothing fails because a machine is slow.
+
+Each notebook runs through sizing.measure_notebook, the measurement instructors/sizing.md sizes a
+workshop with: after Run All, the kernel's resident memory ("kernel MiB") and the CPU seconds the
+Run All took (all threads). `python -m gradflow_course sizing` repeats it and writes sizing.json.
 """
 
 from __future__ import annotations
@@ -17,20 +21,21 @@ import os
 import subprocess
 import time
 from pathlib import Path
-
-import nbformat
+from types import SimpleNamespace
 
 import gradflow_course.paths as paths
 from .build import course_solutions
-from .outputs import run_notebook
-
-BARE_SOURCE = "import torch\nimport matplotlib.pyplot as plt"
+from .sizing import bare_notebook, measure_notebook, per_learner
 
 
-def _time(path: Path) -> float:
+def _measure(path: Path) -> dict:
+    """Wall seconds (kernel start included), kernel memory and CPU after Run All; raises on a failing cell."""
     start = time.perf_counter()
-    run_notebook(path)
-    return time.perf_counter() - start
+    figures = measure_notebook(path)
+    figures["seconds"] = time.perf_counter() - start
+    if figures["first_error"]:
+        raise RuntimeError(failure_summary(SimpleNamespace(**figures["first_error"])))
+    return figures
 
 
 def failure_summary(error: BaseException) -> str:
@@ -39,15 +44,6 @@ def failure_summary(error: BaseException) -> str:
     message = (getattr(error, "evalue", None) if hasattr(error, "ename") else str(error)) or ""
     line = f"{name}: {message}".strip().rstrip(":").splitlines()[0] if message else name
     return line if len(line) <= 70 else line[:67] + "..."
-
-
-def _bare_notebook(folder: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(BARE_SOURCE)]
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    path = folder / "_bare.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,35 +58,50 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        bare_path = _bare_notebook(Path(tmp))
-        _time(bare_path)  # warm-up: the first kernel start pays for cold file caches
-        bare_runs = sorted(_time(bare_path) for _ in range(max(1, args.repeat)))
-    bare = bare_runs[len(bare_runs) // 2]
-    print(f"{'notebook':<40} {'seconds':>8} {'x bare':>7}  goal")
-    print(f"{'(bare: kernel + torch + matplotlib)':<40} {bare:>8.1f} {1.0:>7.2f}")
+        bare_path = bare_notebook(Path(tmp))
+        _measure(bare_path)  # warm-up: the first kernel start pays for cold file caches
+        bare_runs = sorted((_measure(bare_path) for _ in range(max(1, args.repeat))), key=lambda r: r["seconds"])
+    bare_row = bare_runs[len(bare_runs) // 2]
+    bare = bare_row["seconds"]
+    print(f"{'notebook':<40} {'seconds':>8} {'x bare':>7} {'kernel MiB':>10} {'CPU s':>6}  goal")
+    print(f"{'(bare: kernel + torch + matplotlib)':<40} {bare:>8.1f} {1.0:>7.2f} {bare_row['rss_mib']:>10.0f} "
+          f"{bare_row['cpu_s']:>6.1f}")
     total = 0.0
     failed = []
+    lessons = {}
     for path in notebooks:
         name = path.parent.name + "/" + path.name
         try:
-            seconds = _time(path)
+            row = _measure(path)
         except Exception as error:  # one broken notebook must not hide the others' timings
             failed.append(name)
-            print(f"{name:<40} {'-':>8} {'-':>7}  FAILED: {failure_summary(error)}", flush=True)
+            summary = str(error) if isinstance(error, RuntimeError) else failure_summary(error)
+            print(f"{name:<40} {'-':>8} {'-':>7} {'-':>10} {'-':>6}  FAILED: {summary}", flush=True)
             continue
+        seconds = row["seconds"]
         total += seconds
+        lessons[path.stem] = {"rss_mib": round(row["rss_mib"]), "peak_rss_mib": None, "cpu_s": round(row["cpu_s"], 1)}
         limit = 20.0 if "capstone" in path.stem else 10.0
         verdict = "ok" if seconds <= limit else f"over {limit:.0f} s"
-        print(f"{name:<40} {seconds:>8.1f} {seconds / bare:>7.2f}  {verdict}", flush=True)
+        print(f"{name:<40} {seconds:>8.1f} {seconds / bare:>7.2f} {row['rss_mib']:>10.0f} {row['cpu_s']:>6.1f}  {verdict}",
+              flush=True)
     cores = os.cpu_count() or 1
     n_notebooks = 2 * len(notebooks)  # the suite runs every solution and every lesson
     budget = 1.5 * n_notebooks * bare / cores
     print(f"\nsum of solution notebooks: {total:.1f} s on {cores} cores")
     print(f"suite goal: <= 1.5 x ({n_notebooks} notebooks x {bare:.1f} s bare / {cores} cores) = {budget:.1f} s")
+    if lessons:
+        # the kernel a learner holds: what instructors/sizing.md reserves, with the JupyterLab server added
+        need = per_learner({"jupyterlab_server": {"rss_mib": 0}, "lessons": lessons})
+        heaviest = max(lessons, key=lambda stem: lessons[stem]["rss_mib"])
+        print(f"largest kernel after Run All: {need['memory_mib']} MiB ({heaviest}); heaviest Run All: "
+              f"{need['cpu_s_heaviest_run_all']:.1f} CPU s. Per learner, with the JupyterLab server and 3 repeats: "
+              f"python -m gradflow_course sizing (instructors/sizing.md)")
     if args.suite:
+        from .suite import pytest_command
+
         start = time.perf_counter()
-        code = subprocess.call(["make", "--no-print-directory", "test"], cwd=paths.root(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        code = subprocess.call(pytest_command(), cwd=paths.root(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         suite = time.perf_counter() - start
         print(f"make test: {suite:.1f} s ({suite / budget:.2f} x the goal's budget), exit code {code}")
     if failed:

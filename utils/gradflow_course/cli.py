@@ -14,6 +14,7 @@ import sys
 #: command -> (module, one line of help); the order is the order of `--help`
 COMMANDS = {
     "lab": ("lab", "open the course in JupyterLab, in your workspace/ (make lab)"),
+    "test": ("suite", "every test: library, build sync, strict nbval on solutions, lessons run clean (make test)"),
     "check": ("check", "preflight: Python, torch, gradflow, widgets, a kernel, no network (make check)"),
     "reset": ("reset", "the course's version of a lesson or one exercise back, yours kept (make reset)"),
     "workspace": ("workspace", "copy new lessons into workspace/ and refresh untouched ones"),
@@ -21,7 +22,7 @@ COMMANDS = {
     "lessons": ("build", "rebuild lessons/ from solutions/ (make lessons)"),
     "outputs": ("outputs", "re-run solutions in place so their stored outputs are current (make outputs)"),
     "site": ("site", "static offline HTML site of the solutions in _site/ (make site)"),
-    "bench": ("bench", "time every notebook against a bare one (make bench)"),
+    "bench": ("bench", "seconds, kernel memory and CPU per notebook, against a bare one (make bench)"),
     "test-kernels": ("kernels", "the solutions under strict nbval once per CPU kernel here (make test-kernels)"),
     "test-torch": ("torch_version", "the solutions on another torch in a throwaway env (make test-torch)"),
     "bench-explorer": ("bench_explorer", "milliseconds per click of the gradient-flow explorer"),

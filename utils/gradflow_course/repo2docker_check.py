@@ -30,6 +30,7 @@ from pathlib import Path
 import yaml
 
 import gradflow_course.paths as paths
+from .python_check import refusal
 
 REPO2DOCKER = "jupyter-repo2docker==2026.4.0"
 
@@ -155,8 +156,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if sys.version_info[:2] != (3, 11):
-        print(f"run this with the course's Python 3.11 (found {sys.version.split()[0]})", file=sys.stderr)
+    refused = refusal(sys.version_info)
+    if refused:
+        print(refused, file=sys.stderr)
         return 2
     failed = False
     with tempfile.TemporaryDirectory(prefix="gradflow-r2d-") as folder:

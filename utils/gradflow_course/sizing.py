@@ -62,7 +62,11 @@ def _peak_rss(proc: psutil.Process) -> int | None:
 
 
 def measure_notebook(path: Path, timeout: int = 300) -> dict:
-    """Run every cell of `path` in a fresh kernel; the kernel's memory and CPU after its Run All."""
+    """Run every cell of `path` in a fresh kernel; the kernel's memory and CPU after its Run All.
+
+    The one home of this measurement: `make bench` prints it per notebook, `sizing` repeats it and
+    writes instructors/sizing.json. `first_error` is the first failing cell's error name and message.
+    """
     nb = nbformat.read(path, as_version=4)
     # allow_errors: a failing cell still leaves a kernel worth measuring; the error count is reported
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
@@ -79,9 +83,11 @@ def measure_notebook(path: Path, timeout: int = 300) -> dict:
         cpu = _cpu_seconds(proc) - cpu_before
         rss = proc.memory_info().rss
         peak = _peak_rss(proc)
-    errors = sum(output.get("output_type") == "error" for cell in nb.cells for output in cell.get("outputs", []))
+    errors = [output for cell in nb.cells for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    first = {"ename": errors[0].get("ename", ""), "evalue": errors[0].get("evalue", "")} if errors else None
     return {"start_rss_mib": start_rss / MIB, "rss_mib": rss / MIB,
-            "peak_rss_mib": None if peak is None else max(peak, rss) / MIB, "cpu_s": cpu, "errors": errors}
+            "peak_rss_mib": None if peak is None else max(peak, rss) / MIB, "cpu_s": cpu, "errors": len(errors),
+            "first_error": first}
 
 
 def _combine(runs: list[dict]) -> dict:
@@ -93,7 +99,7 @@ def _combine(runs: list[dict]) -> dict:
     return out
 
 
-def _bare_notebook(folder: Path) -> Path:
+def bare_notebook(folder: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(BARE_SOURCE)]
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
@@ -208,7 +214,7 @@ def learners_per_node(vcpu: float, memory_gib: float, cpu_guarantee: float, memo
 
 def measure(notebooks: list[Path], repeat: int = 3, log=print) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        bare_path = _bare_notebook(Path(tmp))
+        bare_path = bare_notebook(Path(tmp))
         measure_notebook(bare_path)  # warm-up: the first kernel start pays for cold file caches
         bare_runs = [measure_notebook(bare_path) for _ in range(repeat)]
     bare = _combine(bare_runs)

@@ -1,0 +1,43 @@
+"""Every test of the course in one pytest session: what `make test` runs, and `gradflow-course test` without make.
+
+    python -m gradflow_course test                          # the whole suite (make test)
+    python -m gradflow_course test lessons/01_detach.ipynb  # only the paths you name (nbval options kept)
+    python -m gradflow_course test -x                       # other options go on to pytest
+
+One pytest run, so the workers stay busy to the end. Solutions carry outputs: nbval compares them
+(strict). Lessons carry none: nbval only runs them, exactly as --nbval-lax would (a cell with no
+reference run is never compared). conftest.py checks every checker's line in both.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import gradflow_course.paths as paths
+
+#: what the suite covers when no path is named
+TARGETS = ["tests", "solutions", "lessons"]
+#: the options of every run: parallel, one worker per file (nbval needs a notebook's cells in order),
+#: notebooks in this environment's kernel, sanitized as tests/sanitize.cfg says
+OPTIONS = ["-n", "auto", "--dist", "loadscope", "--nbval-current-env", "--nbval",
+           "--nbval-sanitize-with", str(Path("tests") / "sanitize.cfg")]
+
+
+def pytest_command(extra: list[str] | None = None) -> list[str]:
+    """The pytest command line, run from the course folder: named paths replace the default targets."""
+    extra = list(extra or [])
+    named = [a for a in extra if not a.startswith("-") and (paths.root() / a.split("::")[0]).exists()]
+    return [sys.executable, "-m", "pytest", *OPTIONS, *(extra if named else TARGETS + extra)]
+
+
+def add_arguments(parser) -> None:
+    # anything this command does not know goes on to pytest (paths, -x, -k ...)
+    parser.set_defaults(passthrough=True, extra=[])
+
+
+def run(args) -> int:
+    command = pytest_command(args.extra)
+    print("running:", " ".join(command[1:]), flush=True)
+    return subprocess.call(command, cwd=paths.root())
