@@ -386,28 +386,36 @@ def distill_clone_outside(student, teacher, opt, x, y, steps):  # right: clone o
         opt.step()
 
 
-def solve_rows_add_up(f, x, target, steps):
+def _newton_with(f, x, target, steps, jacobian, damping=1.0):
     for _ in range(steps):
         x = x.detach().requires_grad_()
         y = f(x)
-        J = torch.zeros(len(y), len(x))
-        for i in range(len(y)):
-            y[i].backward(retain_graph=True)
-            J[i] = x.grad
-        x = x - torch.linalg.solve(J, y.detach() - target)
+        x = x - damping * torch.linalg.solve(jacobian(y, x), y.detach() - target)
     return x.detach()
+
+
+def _rows_by_backward(y, x):  # x.grad accumulates: each row is the sum of the rows before it
+    J = torch.zeros(len(y), len(x))
+    for i in range(len(y)):
+        y[i].backward(retain_graph=True)
+        J[i] = x.grad
+    return J
+
+
+def _transposed(y, x):  # the gradient of y[i] written into column i
+    J = torch.zeros(len(y), len(x))
+    for i in range(len(y)):
+        (g,) = torch.autograd.grad(y[i], x, retain_graph=True)
+        J[:, i] = g
+    return J
+
+
+def solve_rows_add_up(f, x, target, steps):
+    return _newton_with(f, x, target, steps, _rows_by_backward)
 
 
 def solve_damped(f, x, target, steps):
-    for _ in range(steps):
-        x = x.detach().requires_grad_()
-        y = f(x)
-        J = torch.zeros(len(y), len(x))
-        for i in range(len(y)):
-            (g,) = torch.autograd.grad(y[i], x, retain_graph=True)
-            J[:, i] = g
-        x = x - 0.5 * torch.linalg.solve(J, y.detach() - target)
-    return x.detach()
+    return _newton_with(f, x, target, steps, _transposed, damping=0.5)
 
 
 def solve_functional_transposed(f, x, target, steps):
