@@ -6,19 +6,12 @@ import pytest
 import torch
 from torch.func import grad, jacrev, vmap
 
+from checker_helpers import rejected
 from gradflow.exercises import jacobians as ex
 
 
 def _out(capsys):
     return capsys.readouterr().out
-
-
-def _rejected(check, answer, label, *fragments, capsys):
-    assert not check(answer)
-    out = capsys.readouterr().out
-    assert out.startswith(f"✘ {label} "), out
-    for fragment in fragments:
-        assert fragment in out, out
 
 
 # --- 08.1 choose the gradient argument (Modify) -------------------------------------------------------
@@ -50,7 +43,7 @@ def test_ex1_accepts_v_written_differently(right, capsys):
     (torch.tensor([[0, 0, 1], [1, 0, 0]]).T, ["shape (3, 2)", "exact shape"]),
 ])
 def test_ex1_rejects_misplaced_weights(answer, fragments, capsys):
-    _rejected(ex.pick_outputs_gradient, answer, "08.1", *fragments, capsys=capsys)
+    rejected(ex.pick_outputs_gradient, answer, "08.1", *fragments, capsys=capsys)
 
 
 # --- 08.2 a Jacobian row by row (warm-up) ----------------------------------------------------------------
@@ -156,7 +149,7 @@ def test_ex2_accepts_row_loops_written_differently(right, capsys):
     (_typo, ["jacobian_by_rows raised TypeError", "retain_grpah", "the error comes from your jacobian_by_rows"]),
 ])
 def test_ex2_rejects_row_loops_that_go_wrong(answer, fragments, capsys):
-    _rejected(ex.jacobian_by_rows, answer, "08.2", *fragments, capsys=capsys)
+    rejected(ex.jacobian_by_rows, answer, "08.2", *fragments, capsys=capsys)
 
 
 def test_ex2_stub_is_not_attempted(capsys):
@@ -196,7 +189,7 @@ def test_ex3_accepts_the_shape_in_any_sequence(right, capsys):
     ((8.0, 10, 8, 1, 5, 5), ["whole number"]),
 ])
 def test_ex3_rejects_shapes_that_flatten_or_swap(answer, fragments, capsys):
-    _rejected(ex.jacobian_shape, answer, "08.3", *fragments, capsys=capsys)
+    rejected(ex.jacobian_shape, answer, "08.3", *fragments, capsys=capsys)
 
 
 # --- 08.4 saliency for a batch (Make) -------------------------------------------------------------------
@@ -331,7 +324,7 @@ def _graph_attached(model, x, target):
     (lambda model, x, target: None, ["is None"]),
 ])
 def test_ex4_rejects_saliency_mistakes(answer, fragments, capsys):
-    _rejected(ex.batch_saliency, answer, "08.4", *fragments, capsys=capsys)
+    rejected(ex.batch_saliency, answer, "08.4", *fragments, capsys=capsys)
 
 
 def test_ex4_stub_is_not_attempted(capsys):
