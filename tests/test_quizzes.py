@@ -12,7 +12,7 @@ QUIZZES = ROOT / "utils" / "gradflow" / "quizzes"
 
 
 def test_every_lesson_module_has_its_data_file_and_the_package_ships_them():
-    lessons = sorted(p.stem for p in QUIZZES.glob("*.py") if p.stem != "__init__")
+    lessons = sorted(p.stem for p in QUIZZES.glob("*.py") if not p.stem.startswith("_"))
     assert lessons == sorted(p.stem for p in QUIZZES.glob("*.toml")) and len(lessons) == 10
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert "quizzes/*.toml" in package_data["gradflow"], "a normal install must find the questions too"

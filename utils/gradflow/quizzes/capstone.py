@@ -3,6 +3,6 @@
 The questions are data, in capstone.toml next to this file.
 """
 
-from . import load
+from ._bank import load
 
 globals().update(load(__name__.rpartition(".")[2]))

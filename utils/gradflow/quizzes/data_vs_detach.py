@@ -4,6 +4,6 @@ and the recap (04.q1-04.q4).
 The questions are data, in data_vs_detach.toml next to this file.
 """
 
-from . import load
+from ._bank import load
 
 globals().update(load(__name__.rpartition(".")[2]))
