@@ -114,25 +114,22 @@ def test_the_lessons_fix_passes_and_names_the_cause(number, solution_cells, tmp_
 # --- wrong fixes (each hides the symptom or moves it) and other right fixes, per bug --------------
 
 
-def gan_never_unfreezes(G, D, opt_G, opt_D, real, z):  # hole 1: G.requires_grad_(False) for good
-    G.requires_grad_(False)
-    fake = G(z)
+def _d_step_then_g_step(D, opt_G, opt_D, real, fake):
     opt_D.zero_grad()
     (bce(D(real), 1.0) + bce(D(fake), 0.0)).backward()
     opt_D.step()
     opt_G.zero_grad()
     bce(D(fake), 1.0).backward()
     opt_G.step()
+
+
+def gan_never_unfreezes(G, D, opt_G, opt_D, real, z):  # hole 1: G.requires_grad_(False) for good
+    G.requires_grad_(False)
+    _d_step_then_g_step(D, opt_G, opt_D, real, G(z))
 
 
 def gan_detach_everything(G, D, opt_G, opt_D, real, z):
-    fake = G(z).detach()
-    opt_D.zero_grad()
-    (bce(D(real), 1.0) + bce(D(fake), 0.0)).backward()
-    opt_D.step()
-    opt_G.zero_grad()
-    bce(D(fake), 1.0).backward()
-    opt_G.step()
+    _d_step_then_g_step(D, opt_G, opt_D, real, G(z).detach())
 
 
 def gan_drop_retain_graph(G, D, opt_G, opt_D, real, z):
@@ -254,35 +251,29 @@ def bound_after_step_keeps_data(model, opt, x, y):  # the bound holds, the gradi
         p.data.clamp_(-BOUND, BOUND)
 
 
-def bound_no_grad_before_backward(model, opt, x, y):
-    opt.zero_grad()
-    loss = F.mse_loss(model(x), y)
+def _clamp_all(model):
     with torch.no_grad():
         for p in model.parameters():
             p.clamp_(-BOUND, BOUND)
+
+
+def bound_no_grad_before_backward(model, opt, x, y):
+    opt.zero_grad()
+    loss = F.mse_loss(model(x), y)
+    _clamp_all(model)
     loss.backward()
     opt.step()
 
 
 def bound_before_forward_only(model, opt, x, y):
-    with torch.no_grad():
-        for p in model.parameters():
-            p.clamp_(-BOUND, BOUND)
-    opt.zero_grad()
-    F.mse_loss(model(x), y).backward()
-    opt.step()
+    _clamp_all(model)
+    _sgd_step(model, opt, x, y)
 
 
 def bound_before_and_after(model, opt, x, y):  # hole 2: must pass, with no word about .data
-    with torch.no_grad():
-        for p in model.parameters():
-            p.clamp_(-BOUND, BOUND)
-    opt.zero_grad()
-    F.mse_loss(model(x), y).backward()
-    opt.step()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.clamp_(-BOUND, BOUND)
+    _clamp_all(model)
+    _sgd_step(model, opt, x, y)
+    _clamp_all(model)
 
 
 def bound_after_only(model, opt, x, y):
@@ -296,36 +287,35 @@ def bound_after_only(model, opt, x, y):
     return loss.item()
 
 
-def ema_data(model, opt, batches, decay=0.9):
-    ema = {name: p.data for name, p in model.named_parameters()}
+def _sgd_step(model, opt, x, y):
+    opt.zero_grad()
+    F.mse_loss(model(x), y).backward()
+    opt.step()
+
+
+def _ema_per_name(model, opt, batches, decay, start):
+    """The loop that the first two wrong EMA fixes share; ``start(p)`` is how each one makes p's average."""
+    ema = {name: start(p) for name, p in model.named_parameters()}
     for x, y in batches:
-        opt.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        opt.step()
+        _sgd_step(model, opt, x, y)
         with torch.no_grad():
             for name, p in model.named_parameters():
                 ema[name].mul_(decay).add_(p, alpha=1 - decay)
     return ema
+
+
+def ema_data(model, opt, batches, decay=0.9):
+    return _ema_per_name(model, opt, batches, decay, start=lambda p: p.data)
 
 
 def ema_clone_with_graph(model, opt, batches, decay=0.9):
-    ema = {name: p.clone() for name, p in model.named_parameters()}
-    for x, y in batches:
-        opt.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        opt.step()
-        with torch.no_grad():
-            for name, p in model.named_parameters():
-                ema[name].mul_(decay).add_(p, alpha=1 - decay)
-    return ema
+    return _ema_per_name(model, opt, batches, decay, start=lambda p: p.clone())
 
 
 def ema_copied_each_step(model, opt, batches, decay=0.9):
     for x, y in batches:
         ema = {name: p.detach().clone() for name, p in model.named_parameters()}
-        opt.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        opt.step()
+        _sgd_step(model, opt, x, y)
         with torch.no_grad():
             for name, p in model.named_parameters():
                 ema[name].mul_(decay).add_(p, alpha=1 - decay)
@@ -335,9 +325,7 @@ def ema_copied_each_step(model, opt, batches, decay=0.9):
 def ema_deepcopy(model, opt, batches, decay=0.9):  # right: a copied module, lerp
     average = copy.deepcopy(model).requires_grad_(False)
     for x, y in batches:
-        opt.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        opt.step()
+        _sgd_step(model, opt, x, y)
         with torch.no_grad():
             for a, p in zip(average.parameters(), model.parameters()):
                 a.lerp_(p, 1 - decay)
@@ -347,9 +335,7 @@ def ema_deepcopy(model, opt, batches, decay=0.9):  # right: a copied module, ler
 def ema_deepcopy_still_trainable(model, opt, batches, decay=0.9):  # right values, but a copy that still trains
     average = copy.deepcopy(model)
     for x, y in batches:
-        opt.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        opt.step()
+        _sgd_step(model, opt, x, y)
         with torch.no_grad():
             for a, p in zip(average.parameters(), model.parameters()):
                 a.mul_(decay).add_(p, alpha=1 - decay)
@@ -400,28 +386,36 @@ def distill_clone_outside(student, teacher, opt, x, y, steps):  # right: clone o
         opt.step()
 
 
-def solve_rows_add_up(f, x, target, steps):
+def _newton_with(f, x, target, steps, jacobian, damping=1.0):
     for _ in range(steps):
         x = x.detach().requires_grad_()
         y = f(x)
-        J = torch.zeros(len(y), len(x))
-        for i in range(len(y)):
-            y[i].backward(retain_graph=True)
-            J[i] = x.grad
-        x = x - torch.linalg.solve(J, y.detach() - target)
+        x = x - damping * torch.linalg.solve(jacobian(y, x), y.detach() - target)
     return x.detach()
+
+
+def _rows_by_backward(y, x):  # x.grad accumulates: each row is the sum of the rows before it
+    J = torch.zeros(len(y), len(x))
+    for i in range(len(y)):
+        y[i].backward(retain_graph=True)
+        J[i] = x.grad
+    return J
+
+
+def _transposed(y, x):  # the gradient of y[i] written into column i
+    J = torch.zeros(len(y), len(x))
+    for i in range(len(y)):
+        (g,) = torch.autograd.grad(y[i], x, retain_graph=True)
+        J[:, i] = g
+    return J
+
+
+def solve_rows_add_up(f, x, target, steps):
+    return _newton_with(f, x, target, steps, _rows_by_backward)
 
 
 def solve_damped(f, x, target, steps):
-    for _ in range(steps):
-        x = x.detach().requires_grad_()
-        y = f(x)
-        J = torch.zeros(len(y), len(x))
-        for i in range(len(y)):
-            (g,) = torch.autograd.grad(y[i], x, retain_graph=True)
-            J[:, i] = g
-        x = x - 0.5 * torch.linalg.solve(J, y.detach() - target)
-    return x.detach()
+    return _newton_with(f, x, target, steps, _transposed, damping=0.5)
 
 
 def solve_functional_transposed(f, x, target, steps):
@@ -442,13 +436,7 @@ def _two_task_loop(model, opt, x, y, aux_target, steps, freeze_at, on_freeze=Non
         if step == freeze_at:
             model.aux.requires_grad_(False)
             opt = on_freeze(opt) if on_freeze else opt
-        opt.zero_grad(set_to_none=set_to_none)
-        main, aux = model(x)
-        loss = F.cross_entropy(main, y)
-        if step < freeze_at:
-            loss = loss + F.mse_loss(aux, aux_target)
-        loss.backward()
-        opt.step()
+        hunt._two_task_step(model, opt, x, y, aux_target, with_aux=step < freeze_at, set_to_none=set_to_none)
 
 
 def two_tasks_no_decay(model, x, y, aux_target, steps, freeze_at):

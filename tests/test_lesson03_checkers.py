@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from checker_helpers import rejected
 from gradflow.exercises import no_grad as ex
 from gradflow.quizzes import no_grad as quiz
 
@@ -31,9 +32,7 @@ def test_ex1_accepts_the_right_flags_in_any_form(capsys):
     (dict(a="True"), "should be True or False"),          # a string, not a bool
 ])
 def test_ex1_rejects_plausible_slips(change, cause, capsys):
-    assert not ex.predict_requires_grad(**{**RIGHT, **change})
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 03.1") and cause in out, out
+    rejected(lambda flags: ex.predict_requires_grad(**flags), {**RIGHT, **change}, "03.1", cause, capsys=capsys)
 
 
 def test_ex1_not_attempted(capsys):
@@ -59,9 +58,7 @@ def test_ex2_accepts_the_letter_written_loosely(letter, capsys):
     (None, "got NoneType", "one letter in quotes"),
 ])
 def test_ex2_rejects_misconceptions(letter, cause, hint, capsys):
-    assert not ex.no_grad_without_eval(letter)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 03.2") and cause in out and hint in out, out
+    rejected(ex.no_grad_without_eval, letter, "03.2", cause, hint, capsys=capsys)
 
 
 # --- 03.3 an evaluation function (Make) -------------------------------------------------------
@@ -210,9 +207,7 @@ def _loops_over_the_model(model, batches):
     (None, "pass your function evaluate itself", "define `def evaluate"),
 ])
 def test_ex3_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    assert not ex.evaluate_function(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 03.3") and cause in out and f"hint: " in out and hint in out, out
+    rejected(ex.evaluate_function, wrong, "03.3", cause, f"hint: ", hint, capsys=capsys)
 
 
 def test_ex3_stub_is_not_attempted(capsys):
@@ -282,9 +277,7 @@ def _cache_clone_inside(backbone, x):
     (lambda backbone: backbone, "raised TypeError", "it takes the backbone and a batch"),
 ])
 def test_ex4_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    assert not ex.cached_features(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 03.4") and cause in out and hint in out, out
+    rejected(ex.cached_features, wrong, "03.4", cause, hint, capsys=capsys)
 
 
 # --- the lesson's questions --------------------------------------------------------------------

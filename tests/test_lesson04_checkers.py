@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from checker_helpers import rejected
 from gradflow.exercises import data_vs_detach as ex
 from gradflow.quizzes import data_vs_detach as quiz
 
@@ -39,9 +40,7 @@ def test_ex1_accepts_the_right_answers(answer, capsys):
     ([True, False, False, True], "should be a dict", "one entry per snippet"),
 ])
 def test_ex1_rejects_plausible_mistakes(answer, cause, hint, capsys):
-    assert not ex.which_raises(answer)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 04.1") and cause in out and hint in out, out
+    rejected(ex.which_raises, answer, "04.1", cause, hint, capsys=capsys)
 
 
 def test_ex1_not_attempted(capsys):
@@ -116,9 +115,7 @@ def _sgd_clears_first(params, lr):
     (_sgd_wrong_sign, "differ from torch.optim.SGD", "minus: a step downhill"),
 ])
 def test_ex2_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    assert not ex.manual_sgd(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 04.2") and cause in out and hint in out, out
+    rejected(ex.manual_sgd, wrong, "04.2", cause, hint, capsys=capsys)
 
 
 # --- 04.3 weight clipping without .data (Modify) -------------------------------------------------
@@ -184,9 +181,7 @@ def _clip_weights_only(model, c):
     (_clip_gradients, "was not clipped", "clip_grad_value_ clips gradients, not weights"),
 ])
 def test_ex3_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    assert not ex.weight_clipping(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 04.3") and cause in out and hint in out, out
+    rejected(ex.weight_clipping, wrong, "04.3", cause, hint, capsys=capsys)
 
 
 # --- 04.4 values for a log ----------------------------------------------------------------------
@@ -212,9 +207,7 @@ def _detach_in_place(t):
     (lambda t: t.detach().numpy().ravel()[:1], "the array's shape", "without reshaping or indexing"),
 ])
 def test_ex4_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    assert not ex.values_for_log(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 04.4") and cause in out and hint in out, out
+    rejected(ex.values_for_log, wrong, "04.4", cause, hint, capsys=capsys)
 
 
 # --- 04.5 a soft target-network update (Make) ------------------------------------------------------
@@ -316,9 +309,7 @@ def _zips_the_modules(target, online, tau):
     (_zips_the_modules, "raised AttributeError", "a module's layers may have no weight"),
 ])
 def test_ex5_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    assert not ex.soft_target_update(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 04.5") and cause in out and hint in out, out
+    rejected(ex.soft_target_update, wrong, "04.5", cause, hint, capsys=capsys)
 
 
 def test_ex5_not_attempted(capsys):

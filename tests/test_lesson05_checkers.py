@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from checker_helpers import rejected
 from gradflow.exercises import clone as ex
 
 
@@ -42,9 +43,7 @@ def test_ex1_accepts_copies_outside_the_graph(right, capsys):
     (lambda t: t.copy(), "your function raised AttributeError", "inside your function"),
 ], ids=["detach", "data", "clone", "torch-tensor", "deepcopy", "numpy", "double", "trainable", "none", "numpy-habit"])
 def test_ex1_rejects_views_graph_copies_and_warnings(wrong, message, hint, capsys):
-    assert not ex.copy_out_of_graph(wrong)
-    out = verdict(capsys)
-    assert out.startswith("✘ 05.1") and message in out and hint in out.split("hint:")[1], out
+    rejected(ex.copy_out_of_graph, wrong, "05.1", message, hint=hint, capsys=capsys)
 
 
 def test_ex1_not_attempted_and_not_a_function(capsys):
@@ -79,9 +78,7 @@ def test_ex2_accepts_new_trainable_leaves(right, capsys):
     (lambda t: t, "shares storage", "add .clone()"),
 ], ids=["clone", "detach-requires", "parameter-view", "no-grad", "deepcopy", "torch-tensor", "itself"])
 def test_ex2_rejects_copies_that_are_not_independent_leaves(wrong, message, hint, capsys):
-    assert not ex.trainable_copy(wrong)
-    out = verdict(capsys)
-    assert out.startswith("✘ 05.2") and message in out and hint in out.split("hint:")[1], out
+    rejected(ex.trainable_copy, wrong, "05.2", message, hint=hint, capsys=capsys)
 
 
 # --- 05.3 a snapshot that detects change (Modify) ---------------------------------------------------
@@ -113,9 +110,7 @@ def test_ex3_accepts_real_snapshots(right, capsys):
 ], ids=["detach", "data", "state-dict", "numpy-view", "clone", "deepcopy-params", "tolist", "list", "names",
         "live-params", "numpy-habit"])
 def test_ex3_rejects_snapshots_that_follow_training(wrong, message, hint, capsys):
-    assert not ex.real_snapshot(wrong)
-    out = verdict(capsys)
-    assert out.startswith("✘ 05.3") and message in out and hint in out.split("hint:")[1], out
+    rejected(ex.real_snapshot, wrong, "05.3", message, hint=hint, capsys=capsys)
 
 
 # --- 05.4 lookahead (Make) --------------------------------------------------------------------------
@@ -202,9 +197,7 @@ def test_ex4_accepts_lookahead_written_in_several_ways(right, capsys):
 ], ids=["state-dict-alias", "detach-views", "data-views-replaced", "state-dict-replaced", "no-reset", "no-no-grad",
         "every-step", "hard-coded-k"])
 def test_ex4_rejects_slow_weights_that_do_not_survive(wrong, message, hint, capsys):
-    assert not ex.lookahead_slow_weights(wrong)
-    out = verdict(capsys)
-    assert out.startswith("✘ 05.4") and message in out and hint in out.split("hint:")[1], out
+    rejected(ex.lookahead_slow_weights, wrong, "05.4", message, hint=hint, capsys=capsys)
 
 
 def test_ex4_rejects_a_loop_that_skips_batches(capsys):

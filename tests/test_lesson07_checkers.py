@@ -5,19 +5,12 @@ import numpy as np
 import pytest
 import torch
 
+from checker_helpers import rejected
 from gradflow.exercises import optimizer_exclusion as ex
 
 
 def _backbone(model):
     return list(model.model_1.parameters()) + list(model.model_2.parameters())
-
-
-def _rejected(check, answer, lesson_ex, *fragments, capsys):
-    assert not check(answer)
-    out = capsys.readouterr().out
-    assert out.startswith(f"✘ {lesson_ex} "), out
-    for fragment in fragments:
-        assert fragment in out, out
 
 
 # --- 07.1 two groups, one still (warm-up) ---------------------------------------------------------
@@ -64,7 +57,7 @@ def test_ex1_accepts_groups_written_differently(right, capsys):
       "the error comes from inside your make_optimizer"]),
 ])
 def test_ex1_rejects_wrong_groups_and_reports_real_errors(answer, fragments, capsys):
-    _rejected(ex.two_groups, answer, "07.1", *fragments, capsys=capsys)
+    rejected(ex.two_groups, answer, "07.1", *fragments, capsys=capsys)
 
 
 # --- 07.2 which parameters move -------------------------------------------------------------------
@@ -110,7 +103,7 @@ def test_ex2_accepts_bools_of_every_kind(right, capsys):
     ([True, False], ["moves should be a dict, got list", "keep the template"]),
 ])
 def test_ex2_rejects_wrong_and_malformed_answers(answer, fragments, capsys):
-    _rejected(ex.which_move, answer, "07.2", *fragments, capsys=capsys)
+    rejected(ex.which_move, answer, "07.2", *fragments, capsys=capsys)
 
 
 def test_ex2_stub_is_not_attempted(capsys):
@@ -188,7 +181,7 @@ def _freeze_two_layers(model, opt, name):
     (_freeze_two_layers, ["model_1 stopped training too", "only the layer named"]),
 ])
 def test_ex3_rejects_freezes_that_leak(answer, fragments, capsys):
-    _rejected(ex.freeze_mid_training, answer, "07.3", *fragments, capsys=capsys)
+    rejected(ex.freeze_mid_training, answer, "07.3", *fragments, capsys=capsys)
 
 
 # --- 07.4 unfreeze gradually (Modify) ----------------------------------------------------------------
@@ -263,7 +256,7 @@ def _a_list_not_a_dict(model, opt):
     (_a_list_not_a_dict, ["unfreeze raised TypeError: param_group must be a dict", "one dict"]),
 ])
 def test_ex4_rejects_half_unfreezing(answer, fragments, capsys):
-    _rejected(ex.gradual_unfreeze, answer, "07.4", *fragments, capsys=capsys)
+    rejected(ex.gradual_unfreeze, answer, "07.4", *fragments, capsys=capsys)
 
 
 # --- 07.5 discriminative learning rates (Make) ----------------------------------------------------------
@@ -342,7 +335,7 @@ def _copies(blocks, head_lr, decay):
     (lambda blocks, head_lr, decay: None, ["should return a list of dicts, got NoneType"]),
 ])
 def test_ex5_rejects_wrong_rates_and_groups(answer, fragments, capsys):
-    _rejected(ex.discriminative_lrs, answer, "07.5", *fragments, capsys=capsys)
+    rejected(ex.discriminative_lrs, answer, "07.5", *fragments, capsys=capsys)
 
 
 def test_ex5_stub_is_not_attempted(capsys):

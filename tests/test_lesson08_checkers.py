@@ -6,19 +6,12 @@ import pytest
 import torch
 from torch.func import grad, jacrev, vmap
 
+from checker_helpers import rejected
 from gradflow.exercises import jacobians as ex
 
 
 def _out(capsys):
     return capsys.readouterr().out
-
-
-def _rejected(check, answer, label, *fragments, capsys):
-    assert not check(answer)
-    out = capsys.readouterr().out
-    assert out.startswith(f"✘ {label} "), out
-    for fragment in fragments:
-        assert fragment in out, out
 
 
 # --- 08.1 choose the gradient argument (Modify) -------------------------------------------------------
@@ -50,7 +43,7 @@ def test_ex1_accepts_v_written_differently(right, capsys):
     (torch.tensor([[0, 0, 1], [1, 0, 0]]).T, ["shape (3, 2)", "exact shape"]),
 ])
 def test_ex1_rejects_misplaced_weights(answer, fragments, capsys):
-    _rejected(ex.pick_outputs_gradient, answer, "08.1", *fragments, capsys=capsys)
+    rejected(ex.pick_outputs_gradient, answer, "08.1", *fragments, capsys=capsys)
 
 
 # --- 08.2 a Jacobian row by row (warm-up) ----------------------------------------------------------------
@@ -156,15 +149,7 @@ def test_ex2_accepts_row_loops_written_differently(right, capsys):
     (_typo, ["jacobian_by_rows raised TypeError", "retain_grpah", "the error comes from inside your jacobian_by_rows"]),
 ])
 def test_ex2_rejects_row_loops_that_go_wrong(answer, fragments, capsys):
-    _rejected(ex.jacobian_by_rows, answer, "08.2", *fragments, capsys=capsys)
-
-
-def test_ex2_stub_is_not_attempted(capsys):
-    def stub(f, x):
-        raise NotImplementedError("one forward, then one backward per output")
-
-    assert not ex.jacobian_by_rows(stub)
-    assert "not attempted yet" in _out(capsys)
+    rejected(ex.jacobian_by_rows, answer, "08.2", *fragments, capsys=capsys)
 
 
 # --- 08.3 predict the Jacobian's shape -------------------------------------------------------------------
@@ -196,7 +181,7 @@ def test_ex3_accepts_the_shape_in_any_sequence(right, capsys):
     ((8.0, 10, 8, 1, 5, 5), ["whole number"]),
 ])
 def test_ex3_rejects_shapes_that_flatten_or_swap(answer, fragments, capsys):
-    _rejected(ex.jacobian_shape, answer, "08.3", *fragments, capsys=capsys)
+    rejected(ex.jacobian_shape, answer, "08.3", *fragments, capsys=capsys)
 
 
 # --- 08.4 saliency for a batch (Make) -------------------------------------------------------------------
@@ -331,15 +316,7 @@ def _graph_attached(model, x, target):
     (lambda model, x, target: None, ["is None"]),
 ])
 def test_ex4_rejects_saliency_mistakes(answer, fragments, capsys):
-    _rejected(ex.batch_saliency, answer, "08.4", *fragments, capsys=capsys)
-
-
-def test_ex4_stub_is_not_attempted(capsys):
-    def stub(model, x, target):
-        raise NotImplementedError("one backward for the whole batch")
-
-    assert not ex.batch_saliency(stub)
-    assert "not attempted yet" in _out(capsys)
+    rejected(ex.batch_saliency, answer, "08.4", *fragments, capsys=capsys)
 
 
 def test_checkers_leave_the_learners_random_state_alone(capsys):
@@ -349,3 +326,21 @@ def test_checkers_leave_the_learners_random_state_alone(capsys):
     ex.batch_saliency(_saliency_grad_outputs)
     ex.jacobian_by_rows(_rows_autograd_grad)
     assert torch.equal(torch.rand(3), expected)
+
+
+# --- the stubs as the lesson hands them out --------------------------------------------------------
+
+
+def _jacobian_stub(f, x):
+    raise NotImplementedError("one forward, then one backward per output")
+
+
+def _saliency_stub(model, x, target):
+    raise NotImplementedError("one backward for the whole batch")
+
+
+@pytest.mark.parametrize("check, stub", [(ex.jacobian_by_rows, _jacobian_stub), (ex.batch_saliency, _saliency_stub)],
+                         ids=["ex2", "ex4"])
+def test_stubs_are_not_attempted(check, stub, capsys):
+    assert not check(stub)
+    assert "not attempted yet" in _out(capsys)

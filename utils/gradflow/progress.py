@@ -378,8 +378,18 @@ def _lesson_files(folder: Path, recursive: bool) -> dict[str, list[Path]]:
     return files
 
 
-@dataclass
-class LearnerProgress:
+class _Table:
+    """What both progress tables share: Jupyter shows the HTML table; print() and repr() the text one."""
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": self.text(), "text/html": self.html()}
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+@dataclass(repr=False)  # the repr is the table (_Table)
+class LearnerProgress(_Table):
     """Every lesson of one learner. Displays as a table in JupyterLab; ``text()`` for a terminal."""
 
     folder: Path
@@ -467,12 +477,6 @@ class LearnerProgress:
                 f"nothing was run)</p><table>{''.join(body)}</table>"
                 f"<p><b>Total:</b> {e(self.summary())}<br>{e(_LEGEND)}</p>{problems}</div>")
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": self.text(), "text/html": self.html()}
-
-    def __repr__(self) -> str:
-        return self.text()
-
 
 def _shown(folder: Path) -> str:
     """A folder as the tables name it: its own name only, so no machine's path shows."""
@@ -525,8 +529,8 @@ def read_learner(folder: Path | str, *, reference: Path | str | None = None, rec
 # --- a class: one subfolder per learner -----------------------------------------------------------
 
 
-@dataclass
-class ClassProgress:
+@dataclass(repr=False)  # the repr is the table (_Table)
+class ClassProgress(_Table):
     """One row per learner (a subfolder of ``folder``), with the passed count of each lesson."""
 
     folder: Path
@@ -584,12 +588,6 @@ class ClassProgress:
         return (f"<div><p><b>Progress of {len(self.learners)} learners in {e(_shown(self.folder))}</b> (from the "
                 f"saved notebooks; nothing was run)</p><table><tr>{th}</tr>{tr}</table>"
                 f"<p>{e(self._KEY)}</p>{problems}</div>")
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": self.text(), "text/html": self.html()}
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 def read_class(folder: Path | str, *, reference: Path | str | None = None) -> ClassProgress:

@@ -490,18 +490,23 @@ def newton(solve):
 # --- bug 8: a multi-task model whose auxiliary head is frozen mid-training ------------------------
 
 
+def _two_task_step(model, opt, x, y, aux_target, with_aux: bool, set_to_none: bool = True) -> None:
+    """One step of the two-task model: the main loss, plus the auxiliary loss while the head still trains."""
+    opt.zero_grad(set_to_none=set_to_none)
+    main, aux = model(x)
+    loss = F.cross_entropy(main, y)
+    if with_aux:
+        loss = loss + F.mse_loss(aux, aux_target)
+    loss.backward()
+    opt.step()
+
+
 def _two_task_reference(model, x, y, aux_target, steps, freeze_at):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
     for step in range(steps):
         if step == freeze_at:
             model.aux.requires_grad_(False)
-        opt.zero_grad()
-        main, aux = model(x)
-        loss = F.cross_entropy(main, y)
-        if step < freeze_at:
-            loss = loss + F.mse_loss(aux, aux_target)
-        loss.backward()
-        opt.step()
+        _two_task_step(model, opt, x, y, aux_target, with_aux=step < freeze_at)
 
 
 @exercise(LESSON, 8, "an auxiliary head that stays frozen")
