@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     top = parser()
     args, unknown = top.parse_known_args(argv)
     if unknown and not getattr(args, "passthrough", False):
-        top.error(f"unrecognized arguments: {' '.join(unknown)}")
+        usage = MAKE_USAGE.get(args.command, f"python -m gradflow_course {args.command} --help")
+        top.exit(2, f"unrecognized arguments: {' '.join(unknown)}; usage: {usage}\n")
     if unknown:
         args.extra = list(args.extra) + unknown
     try:

@@ -63,6 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     notebooks = [p.resolve() for p in args.notebooks] or course_solutions()
+    for path in notebooks:  # refuse before running anything: outputs are written into the file
+        if path.suffix != ".ipynb" or path.parent != paths.solutions().resolve():
+            raise SystemExit(f"{paths.shown(path)}: `make outputs` runs only solutions/ notebooks "
+                             f"(e.g. `make outputs NB=solutions/01_detach.ipynb`); lessons/ are built by `make lessons`")
+        if not path.exists():
+            raise SystemExit(f"no such notebook: {paths.shown(path)} (e.g. `make outputs NB=solutions/01_detach.ipynb`)")
     for path in notebooks:
         start = time.perf_counter()
         nb = run_notebook(path)
