@@ -17,6 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 
 import gradflow_course.paths as paths
+from . import quiet
 from .build import clean_metadata, course_solutions, render
 
 
@@ -45,6 +46,7 @@ def drop_widget_views(nb: nbformat.NotebookNode) -> int:
 
 def run_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
     """Execute a notebook in a fresh kernel of this environment, from its own folder."""
+    quiet.install()  # no kernel TCP warning in `make outputs` or between `make bench`'s rows
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
