@@ -119,3 +119,11 @@ def test_bench_and_outputs_kernels_are_quiet(tmp_path, capfd):
     run_notebook(path)
     captured = capfd.readouterr()
     assert TCP not in captured.out + captured.err
+
+
+def test_readme_gives_the_cpu_torch_tip_before_the_first_installing_command():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    tip = readme.index("download.pytorch.org/whl/cpu")
+    first_install = min(readme.index(command) for command in ("\nmake lab", "\nmake test", "\nmake setup")
+                        if command in readme)
+    assert tip < first_install
