@@ -73,7 +73,7 @@ diff: $(STAMP)           ## cell-level diff of changed notebooks (nbdime): make 
 	$(COURSE) diff $(if $(REV),--rev $(REV)) $(NB)
 
 test-browser: $(STAMP)   ## end-to-end in headless Chromium: JupyterLab runs a lesson, the widget responds
-	$(BIN)/python -c 'import playwright' 2>/dev/null || \
+	$(BIN)/python -c 'import playwright, axe_playwright_python' 2>/dev/null || \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,browser]'
 	$(BIN)/python -m pytest tests_browser -v
 

@@ -39,7 +39,7 @@ TEMPLATE_NAME = "gradflow_site.html.j2"
 TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_js_mathjax -%}{{ mathjax("mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full") }}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mathjax -%}{{ resources.gradflow_mathjax }}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block extra_css -%}<style type="text/css">{{ resources.gradflow_css }}</style>{%- endblock extra_css -%}
 {%- block body_header -%}{{ super() }}{{ resources.gradflow_nav }}{%- endblock body_header -%}
@@ -52,6 +52,11 @@ nav.gradflow-nav { display: flex; justify-content: space-between; gap: 1em; max-
   font-family: system-ui, sans-serif; background: #f7f7f9; }
 nav.gradflow-nav a { text-decoration: none; }
 nav.gradflow-nav span.none { color: #999; }
+/* WCAG AA contrast (axe-core, 4.5:1) for what nbconvert's lab theme draws too light on #f5f5f5 / white */
+.jp-InputPrompt, .jp-OutputPrompt { opacity: 1 !important; color: #4d4d4d !important; }
+.highlight .c, .highlight .c1, .highlight .ch, .highlight .cm, .highlight .cp, .highlight .cs { color: #2c5f5f !important; }
+.highlight .m, .highlight .mf, .highlight .mi, .highlight .mh, .highlight .mo, .highlight .il { color: #006100 !important; }
+.highlight .ow { color: #7512c4 !important; }
 """
 INDEX = """<!DOCTYPE html>
 <html lang="en">
@@ -80,6 +85,17 @@ answers to the exercises: to work through a lesson yourself, open it in JupyterL
 </body>
 </html>
 """
+# MathJax 2 from _site/mathjax/ (the package's combined config), with the one web font it ships
+# (STIX-Web, as JupyterLab configures it): no image fonts, nothing looked for elsewhere
+MATHJAX = r"""<script type="text/x-mathjax-config">
+MathJax.Hub.Config({
+  tex2jax: {inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]],
+            processEscapes: true, processEnvironments: true},
+  messageStyle: "none", showMathMenu: false,
+  "HTML-CSS": {availableFonts: [], imageFont: null, preferredFont: null, webFont: "STIX-Web"}
+});
+</script>
+<script src="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"></script>"""
 NO_ALT = 'alt="No description has been provided for this image"'
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
@@ -175,7 +191,8 @@ def build_site(out: Path, course: metadata.Course | None = None) -> list[Path]:
         nb = nbformat.read(page.path, as_version=4)
         body, _ = exporter.from_notebook_node(nb, resources={
             "metadata": {"name": _label(page.lesson), "path": str(page.path.parent)},
-            "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS})
+            "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS,
+            "gradflow_mathjax": MATHJAX})
 
         def relink(match: re.Match) -> str:  # links between lessons point at their pages
             stem, anchor = match.group(1), match.group(2) or ""
