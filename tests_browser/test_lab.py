@@ -57,7 +57,9 @@ def wait_all_executed(page, name: str, code_cells: int, timeout: int = 300_000) 
 
 
 def code_cell_count(path) -> int:
-    return sum(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells)
+    """Code cells that show an input prompt: a collapsed reveal cell (source_hidden) shows none."""
+    return sum(c.cell_type == "code" and not c.metadata.get("jupyter", {}).get("source_hidden")
+               for c in nbformat.read(path, as_version=4).cells)
 
 
 def test_lesson_00_runs_all_cells_without_an_error(page, lab, artifacts):
