@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import gradflow_course.paths as paths
-from . import quiet
+import gradflow_course.quiet as quiet
 from .workspace import sync
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)

@@ -17,7 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 
 import gradflow_course.paths as paths
-from . import quiet
+import gradflow_course.quiet as quiet
 from .build import clean_metadata, course_solutions, render
 
 
