@@ -19,7 +19,11 @@ $(STAMP): pyproject.toml constraints.txt
 	MPLBACKEND=Agg $(BIN)/python -c 'import matplotlib.pyplot'
 	touch $(STAMP)
 
-setup: $(STAMP)          ## create or update the course environment in .venv
+# Asked for by name, setup always re-checks the install (pip is quick when all is there): a broken or
+# half-installed .venv is repaired even when the stamp is newer than pyproject.toml (the fix `make check` names).
+setup:                   ## create or update the course environment in .venv
+	@rm -f $(STAMP)
+	@$(MAKE) --no-print-directory $(STAMP)
 
 lab: $(STAMP)            ## open the course in JupyterLab (your copies live in workspace/)
 	$(COURSE) lab
@@ -52,7 +56,7 @@ progress: $(STAMP)       ## where you are: every exercise and prediction from yo
 
 reset: $(STAMP)          ## course version back, yours kept beside it: make reset LESSON=01_detach [EXERCISE=2]
 	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=01_detach [EXERCISE=2]"; exit 2; }
-	$(COURSE) reset $(LESSON) $(EXERCISE)
+	@$(COURSE) reset -- '$(LESSON)' $(if $(strip $(EXERCISE)),'$(EXERCISE)')
 
 site: $(STAMP)           ## static HTML site of the executed solutions in _site/ (offline)
 	$(COURSE) site
@@ -67,7 +71,7 @@ diff: $(STAMP)           ## cell-level diff of changed notebooks (nbdime): make 
 	$(COURSE) diff $(if $(REV),--rev $(REV)) $(NB)
 
 test-browser: $(STAMP)   ## end-to-end in headless Chromium: JupyterLab runs a lesson, the widget responds
-	$(BIN)/python -c 'import playwright' 2>/dev/null || \
+	$(BIN)/python -c 'import playwright, axe_playwright_python' 2>/dev/null || \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,browser]'
 	$(BIN)/python -m pytest tests_browser -v
 

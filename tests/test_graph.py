@@ -75,7 +75,7 @@ def test_draw_returns_a_figure_with_one_box_per_node():
     n_nodes = len(build_graph(out, names=model).nodes)
     boxes = [t for t in ax.texts if t.get_bbox_patch() is not None]
     assert len(boxes) == n_nodes
-    assert any("cut off" in t.get_text() for t in ax.texts)
+    assert any("cut off" in t.get_text() for t in ax.texts + fig.texts)
     fig.canvas.draw()  # layout and arrows render without error
 
 
@@ -131,3 +131,34 @@ def test_one_walk_gives_text_footprint_and_reached_leaves():
     assert all(saved_tensors(f) == [] for f in functions) and graph_footprint(out).bytes == 0
     assert list(named_tensors([model, {"x": x}, {"G": model.lin0}])) == [
         *(n for n, _ in model.named_parameters()), "x", "G.weight", "G.bias"]
+
+
+def test_drawing_text_is_body_size_and_never_scaled_down_for_the_course_largest_graph():
+    """The capstone's D-loss graph (two BCE branches through a 2-layer D, G cut off) is the course's
+    widest: its labels, legend and notes must be at least 14 px (the site's and JupyterLab's body
+    text) in a picture no wider than the site's output column, so no page shrinks them."""
+    import io
+    import struct
+
+    from gradflow.graph import SITE_PX
+
+    torch.manual_seed(0)
+    G = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.LeakyReLU(), torch.nn.Linear(16, 1))
+    D = torch.nn.Sequential(torch.nn.Linear(1, 16), torch.nn.LeakyReLU(), torch.nn.Linear(16, 1))
+    fake = G(torch.randn(4, 2)).detach()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    loss = bce(D(torch.randn(4, 1)), torch.ones(4, 1)) + bce(D(fake), torch.zeros(4, 1))
+    names = {**{f"G.{k}": v for k, v in G.named_parameters()}, **{f"D.{k}": v for k, v in D.named_parameters()}}
+    drawing = draw_graph(loss, names=names, title="D loss")
+    png = drawing.png()
+    width_px = struct.unpack(">II", png[16:24])[0]
+    assert width_px <= SITE_PX
+    figure = drawing.figure
+    texts = [t for t in figure.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_text().strip()]
+    assert any("LeakyReluBackward0" in t.get_text() for t in texts)
+    assert any("leaf, .grad None" == t.get_text() for t in texts)  # the legend is drawn
+    for text in texts:
+        px = text.get_fontsize() * figure.dpi / 72
+        assert px >= 14, f"{text.get_text()!r} is {px:.1f} px"
+    assert io.BytesIO(png).read(4) == b"\x89PNG"

@@ -7,10 +7,15 @@ from gradflow_course.lab import lab_command
 from gradflow_course.workspace import reset, sync
 
 
+def _nb(text: str) -> str:
+    """A minimal notebook whose one cell holds ``text`` (the sync refuses to call non-notebooks "yours")."""
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [text]})
+
+
 def _lesson(folder: Path, name: str, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_text(text)
+    path.write_text(_nb(text))
     return path
 
 
@@ -19,7 +24,7 @@ def test_first_sync_copies_everything(tmp_path):
     _lesson(lessons, "00_a.ipynb", "A1")
     _lesson(lessons, "01_b.ipynb", "B1")
     assert [l.split()[0] for l in sync(lessons, ws)] == ["added", "added"]
-    assert (ws / "00_a.ipynb").read_text() == "A1"
+    assert (ws / "00_a.ipynb").read_text() == _nb("A1")
 
 
 def test_edited_copy_is_kept_untouched_copy_is_updated_new_lesson_added(tmp_path):
@@ -27,14 +32,14 @@ def test_edited_copy_is_kept_untouched_copy_is_updated_new_lesson_added(tmp_path
     _lesson(lessons, "00_a.ipynb", "A1")
     _lesson(lessons, "01_b.ipynb", "B1")
     sync(lessons, ws)
-    (ws / "00_a.ipynb").write_text("A1 + my notes")  # the learner edits lesson 00
+    (ws / "00_a.ipynb").write_text(_nb("A1 + my notes"))  # the learner edits lesson 00
     _lesson(lessons, "00_a.ipynb", "A2")  # the course updates both lessons and adds one
     _lesson(lessons, "01_b.ipynb", "B2")
     _lesson(lessons, "02_c.ipynb", "C1")
     lines = sync(lessons, ws)
-    assert (ws / "00_a.ipynb").read_text() == "A1 + my notes"
-    assert (ws / "01_b.ipynb").read_text() == "B2"
-    assert (ws / "02_c.ipynb").read_text() == "C1"
+    assert (ws / "00_a.ipynb").read_text() == _nb("A1 + my notes")
+    assert (ws / "01_b.ipynb").read_text() == _nb("B2")
+    assert (ws / "02_c.ipynb").read_text() == _nb("C1")
     assert lines[0].startswith("yours, kept") and "newer version" in lines[0]
     assert lines[1].startswith("updated") and lines[2].startswith("added")
 
@@ -43,14 +48,14 @@ def test_reset_keeps_the_learners_copy_beside_the_course_version(tmp_path):
     lessons, ws = tmp_path / "lessons", tmp_path / "workspace"
     _lesson(lessons, "00_a.ipynb", "A1")
     sync(lessons, ws)
-    (ws / "00_a.ipynb").write_text("mine")
+    (ws / "00_a.ipynb").write_text(_nb("mine"))
     message = reset("00_a", lessons, ws)
-    assert (ws / "00_a.ipynb").read_text() == "A1"
-    assert (ws / "00_a.mine-1.ipynb").read_text() == "mine"
+    assert (ws / "00_a.ipynb").read_text() == _nb("A1")
+    assert (ws / "00_a.mine-1.ipynb").read_text() == _nb("mine")
     assert "00_a.mine-1.ipynb" in message
-    (ws / "00_a.ipynb").write_text("mine again")
+    (ws / "00_a.ipynb").write_text(_nb("mine again"))
     reset("00_a.ipynb", lessons, ws)
-    assert (ws / "00_a.mine-2.ipynb").read_text() == "mine again"
+    assert (ws / "00_a.mine-2.ipynb").read_text() == _nb("mine again")
     manifest = json.loads((ws / ".gradflow-manifest.json").read_text())
     assert set(manifest) == {"00_a.ipynb"}
 

@@ -225,6 +225,11 @@ class Drawing:
         return self.text
 
 
+LABEL_PT = 14  # node labels, legend and notes: JupyterLab's and the site's body text is 14 px
+_CHAR_IN = 0.6 * LABEL_PT / 72  # one monospace character, in inches
+SITE_PX = 1000  # the site's output column (1100 px page, less the prompt); JupyterLab's is wider
+
+
 def draw_graph(*roots: torch.Tensor, names=None, title: str | None = None, ax=None) -> Drawing:
     """Draw the autograd graph of ``roots`` with matplotlib; returns a :class:`Drawing`.
 
@@ -240,12 +245,19 @@ def draw(graph: Graph, title: str | None = None, ax=None) -> Drawing:
     from matplotlib.patches import Patch
 
     layers = _layers(graph)
-    width = max(len(layer) for layer in layers)
-    if ax is None:  # room on the right for the legend, below for the notes: no cropping needed
-        fig = Figure(figsize=(max(4.0, 2.3 * width) + 1.6, 1.1 + 0.95 * len(layers)))
+    # Sized so labels and legend are at least the body text (14 px) where the picture is shown: the
+    # figure is 72 dpi, so LABEL_PT points are LABEL_PT pixels, and the widest layer sets the width
+    # (each box as wide as its longest label), kept under SITE_PX so no page scales the picture down.
+    def layer_inches(layer) -> float:
+        return sum(_CHAR_IN * max(map(len, graph.nodes[key].label.splitlines() or [""])) + 0.45 for key in layer)
+
+    width = max(max(layer_inches(layer) for layer in layers), 5.5)
+    if ax is None:  # legend and notes below the graph: the width stays the graph's own
+        note_lines = bool(graph.cut_off) + bool(graph.frozen)
+        fig = Figure(figsize=(width, 1.2 + 0.85 * len(layers) + 0.9 + 0.3 * note_lines), dpi=72)
         ax = fig.subplots()
-        fig.subplots_adjust(left=0.02, right=1 - 1.6 / fig.get_figwidth(), top=1 - 0.35 / fig.get_figheight(),
-                            bottom=0.5 / fig.get_figheight())
+        fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.45 / fig.get_figheight(),
+                            bottom=(1.0 + 0.3 * note_lines) / fig.get_figheight())
     else:
         fig = ax.figure
     ax.set_axis_off()
@@ -272,7 +284,7 @@ def draw(graph: Graph, title: str | None = None, ax=None) -> Drawing:
         box = dict(boxstyle=style, fc=_COLOURS[node.kind], ec="#495057", lw=1.0)
         if node.kind == "input":
             box.update(ec="#adb5bd", ls="--")
-        boxes[key] = ax.text(x, y, node.label, ha="center", va="center", fontsize=8, bbox=box,
+        boxes[key] = ax.text(x, y, node.label, ha="center", va="center", fontsize=LABEL_PT, bbox=box,
                              family="monospace", transform=ax.transAxes)
     for node in graph.nodes.values():
         for child in node.children:
@@ -284,17 +296,17 @@ def draw(graph: Graph, title: str | None = None, ax=None) -> Drawing:
     if graph.frozen:
         notes.append("frozen (requires_grad=False): " + ", ".join(graph.frozen))
     if notes:
-        ax.text(0.0, -0.02, "\n".join(notes), transform=ax.transAxes, fontsize=8, color="#c92a2a",
-                va="top", ha="left")
+        fig.text(0.01, 0.01, "\n".join(notes), fontsize=LABEL_PT, color="#c92a2a", va="bottom", ha="left")
     legend = [Patch(fc=_COLOURS["root"], ec="#495057", label="output"),
               Patch(fc=_COLOURS["op"], ec="#495057", label="backward op"),
               Patch(fc=_COLOURS["leaf_grad"], ec="#495057", label="leaf, .grad set"),
               Patch(fc=_COLOURS["leaf_nograd"], ec="#495057", label="leaf, .grad None"),
               Patch(fc="white", ec="#adb5bd", ls="--", label="input without grad")]
-    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=LABEL_PT, frameon=False,
+              ncol=3 if width < 9 else 5, handlelength=1.2, columnspacing=1.0)
     # a plain text, not ax.set_title: placing a title measures the (hidden) axes' ticks on every draw
     ax.text(0.5, 1.02, title or "autograd graph (arrows: the way backward flows)", transform=ax.transAxes,
-            ha="center", va="bottom", fontsize=9)
+            ha="center", va="bottom", fontsize=LABEL_PT + 1)
     return Drawing(fig, graph.text())
 
 

@@ -34,9 +34,29 @@ COMMANDS = {
 }
 
 
+#: what a learner types, for the one line a wrong argument gets (never this module's own flags)
+MAKE_USAGE = {
+    "reset": "make reset LESSON=01_detach [EXERCISE=2]",
+    "outputs": "make outputs [NB=solutions/01_detach.ipynb]",
+    "lab": "make lab",
+    "check": "make check",
+    "site": "make site",
+    "progress": "make progress [DIR=folder]",
+}
+
+
+class CourseParser(argparse.ArgumentParser):
+    """One line on a wrong argument, naming the make command, instead of argparse's usage block."""
+
+    def error(self, message):
+        command = self.prog.split()[-1]
+        usage = MAKE_USAGE.get(command, f"python -m gradflow_course {command} --help")
+        self.exit(2, f"{message}; usage: {usage}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="gradflow-course", description="The gradflow course's commands.")
-    commands = top.add_subparsers(dest="command", required=True, metavar="command")
+    top = CourseParser(prog="gradflow-course", description="The gradflow course's commands.")
+    commands = top.add_subparsers(dest="command", required=True, metavar="command", parser_class=CourseParser)
     for name, (module, help_line) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_line, description=help_line)
         sub.set_defaults(module=module)
@@ -49,7 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     top = parser()
     args, unknown = top.parse_known_args(argv)
     if unknown and not getattr(args, "passthrough", False):
-        top.error(f"unrecognized arguments: {' '.join(unknown)}")
+        usage = MAKE_USAGE.get(args.command, f"python -m gradflow_course {args.command} --help")
+        top.exit(2, f"unrecognized arguments: {' '.join(unknown)}; usage: {usage}\n")
     if unknown:
         args.extra = list(args.extra) + unknown
-    return importlib.import_module(f"gradflow_course.{args.module}").run(args)
+    try:
+        return importlib.import_module(f"gradflow_course.{args.module}").run(args)
+    except KeyboardInterrupt:
+        print("stopped (Ctrl-C)", file=sys.stderr)
+        return 130

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import sys
 from pathlib import Path
 
 import gradflow_course.paths as paths
+import gradflow_course.quiet as quiet
 from .workspace import sync
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)
@@ -32,6 +35,23 @@ def write_overrides() -> Path:
     return path
 
 
+def busy_port(extra: list[str]) -> int | None:
+    """The port asked for with --port / --ServerApp.port when another program already listens there."""
+    for i, arg in enumerate(extra):
+        match = re.fullmatch(r"--(?:ServerApp\.)?port(?:=(.*))?", arg)
+        if not match:
+            continue
+        value = match.group(1) if match.group(1) is not None else (extra[i + 1] if i + 1 < len(extra) else "")
+        if not value.isdigit():
+            raise SystemExit(f"the port must be a number, got {value!r} (plain `make lab` picks a free port)")
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", int(value)))
+            except OSError:
+                return int(value)
+    return None
+
+
 def add_arguments(parser) -> None:
     # any option this command does not know goes on to `jupyter lab` (e.g. --port=9999)
     parser.set_defaults(passthrough=True, extra=[])
@@ -39,12 +59,17 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     extra = list(args.extra)
+    port = busy_port(extra)
+    if port is not None:  # Jupyter would quietly move to another port, or fail after a page of log
+        raise SystemExit(f"port {port} is already in use (another JupyterLab?): stop that one, or run plain "
+                         f"`make lab`, which picks a free port")
     workspace = paths.workspace()
     for line in sync(paths.lessons(), workspace):
         print(line)
     write_overrides()
+    quiet.install()
     command = lab_command(workspace, extra)
-    print("starting:", " ".join(command))
+    print(f"starting JupyterLab in {paths.shown(workspace)}/ (your copies); open the URL with its token below")
     os.execv(command[0], command)
     return 0  # not reached
 

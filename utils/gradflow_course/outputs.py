@@ -17,11 +17,36 @@ import nbformat
 from nbclient import NotebookClient
 
 import gradflow_course.paths as paths
+import gradflow_course.quiet as quiet
 from .build import clean_metadata, course_solutions, render
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def drop_widget_views(nb: nbformat.NotebookNode) -> int:
+    """Remove the widget-view entry from stored outputs that also carry a picture or text; return how many.
+
+    Why: the notebook stores no widget state, so a reader without a live kernel (JupyterLab before
+    running, nbconvert, GitHub) would get "Error displaying widget: model not found". Without the entry,
+    every reader shows the output's PNG and text: the widget's last picture and summary. Storing widget
+    state instead would need the live widget models at save time (nbclient does not keep them) and
+    would still show stale, unclickable controls. A run in a live kernel displays the widget as usual;
+    nbval never compares this entry (model ids are random).
+    """
+    dropped = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and len(data) > 1:
+                del data[WIDGET_VIEW]
+                dropped += 1
+    return dropped
 
 
 def run_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
     """Execute a notebook in a fresh kernel of this environment, from its own folder."""
+    quiet.install()  # no kernel TCP warning in `make outputs` or between `make bench`'s rows
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
@@ -29,6 +54,8 @@ def run_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nb.metadata = clean_metadata(nb.metadata)  # no Python patch version in the committed file
+    nb.metadata.pop("widgets", None)
+    drop_widget_views(nb)
     return nb
 
 
@@ -38,6 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     notebooks = [p.resolve() for p in args.notebooks] or course_solutions()
+    for path in notebooks:  # refuse before running anything: outputs are written into the file
+        if path.suffix != ".ipynb" or path.parent != paths.solutions().resolve():
+            raise SystemExit(f"{paths.shown(path)}: `make outputs` runs only solutions/ notebooks "
+                             f"(e.g. `make outputs NB=solutions/01_detach.ipynb`); lessons/ are built by `make lessons`")
+        if not path.exists():
+            raise SystemExit(f"no such notebook: {paths.shown(path)} (e.g. `make outputs NB=solutions/01_detach.ipynb`)")
     for path in notebooks:
         start = time.perf_counter()
         nb = run_notebook(path)

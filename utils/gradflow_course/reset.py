@@ -30,7 +30,7 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from .workspace import reset as reset_lesson
+from .workspace import readable, reset as reset_lesson
 
 CHECKER_CALL = re.compile(r"\bex\.(\w+)\(")
 
@@ -101,6 +101,10 @@ def replace_exercise(mine: nbformat.NotebookNode, course: nbformat.NotebookNode,
 def find_lesson(name: str, course: metadata.Course | None = None) -> metadata.Lesson:
     """The lesson called ``01_detach``, ``01_detach.ipynb`` or just ``01``; exits with the list if none."""
     course = metadata.load() if course is None else course
+    if not name.strip() or "/" in name or "\\" in name or name.startswith("."):
+        # a path could reach solutions/ (their code, markers and stored "passed") or any file
+        raise SystemExit(f"LESSON={name!r} is not a lesson name; LESSON must name a lesson: "
+                         f"{', '.join(course.names())} (e.g. `make reset LESSON={course.names()[0]}`)")
     try:
         return course.lesson(name)
     except metadata.MetadataError as error:
@@ -116,7 +120,15 @@ def reset_exercise(name: str, number: int, lessons: Path, workspace: Path,
     if not target.exists():
         return reset_lesson(lesson.name, lessons, workspace) + " (you had no copy, so the whole lesson was put there)"
     course_nb = nbformat.read(source, as_version=4)
-    mine = nbformat.read(target, as_version=4)
+    problem = readable(target)
+    if problem is None:
+        try:
+            mine = nbformat.read(target, as_version=4)
+        except Exception as error:  # valid JSON that nbformat still refuses
+            problem = f"{type(error).__name__}"
+    if problem is not None:
+        raise SystemExit(f"{paths.shown(target)} is unreadable ({problem}), so one exercise cannot be put back "
+                         f"into it: `make reset LESSON={lesson.name}` keeps it beside a fresh copy")
     count = replace_exercise(mine, course_nb, lesson, number)  # raises before anything is written
     backup = _backup_path(workspace, lesson.name)
     shutil.copy2(target, backup)
@@ -129,12 +141,24 @@ def reset_exercise(name: str, number: int, lessons: Path, workspace: Path,
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("lesson", help="e.g. 01_detach (or 01)")
-    parser.add_argument("exercise", nargs="?", type=int, help="exercise number; leave out to reset the whole lesson")
+    parser.add_argument("exercise", nargs="?", help="exercise number; leave out to reset the whole lesson")
     parser.add_argument("--workspace", type=Path, default=None, help="default: workspace/ in the course folder")
 
 
 def run(args: argparse.Namespace) -> int:
     workspace = args.workspace or paths.workspace()
+    lesson = find_lesson(args.lesson)
+    if args.exercise is not None and not args.exercise.strip():
+        args.exercise = None  # `make reset LESSON=01 EXERCISE=` means the whole lesson, as make passes it
+    if args.exercise is not None:
+        numbers = ", ".join(str(ex.number) for ex in lesson.exercises) or "none"
+        if not args.exercise.strip().isdigit():
+            raise SystemExit(f"EXERCISE={args.exercise!r} is not an exercise number; {lesson.name} has exercises "
+                             f"{numbers} (e.g. `make reset LESSON={lesson.name} EXERCISE=1`)")
+        args.exercise = int(args.exercise)
+        if args.exercise not in {ex.number for ex in lesson.exercises}:
+            raise SystemExit(f"{lesson.name} has no exercise {args.exercise}; its exercises are {numbers} "
+                             f"(leave EXERCISE out to reset the whole lesson)")
     if args.exercise is None:
         print(reset_lesson(find_lesson(args.lesson).name, paths.lessons(), workspace))
     else:

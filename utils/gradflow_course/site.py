@@ -10,10 +10,12 @@ links on every lesson page.
 Why nbconvert (and not mkdocs with mkdocs-jupyter): it is Jupyter's own exporter, already installed
 with JupyterLab and pinned in constraints.txt, so the site needs no extra dependency, and its
 ``lab`` template renders cells and outputs exactly as JupyterLab does. Its default page loads
-require.js and MathJax from CDNs; this module's template drops those blocks (the pages use no
-JavaScript), embeds every image as base64 and inlines the CSS, so the site works from a folder, a
-USB stick or a server with no internet. The few formulas in the lessons (``$w = 8x^6$``) are short
-and read fine as written. Widget outputs need a kernel: the site shows their text form.
+require.js and MathJax from CDNs; this module's template drops require.js and the widget scripts,
+points MathJax at a copy in ``_site/mathjax/`` (from the ``jupyter-server-mathjax`` package on PyPI,
+pinned in constraints.txt: nothing is fetched from the web), embeds every image as base64 and inlines
+the CSS, so the site works from a folder, a USB stick or a server with no internet. Every picture gets
+an alt text from its own output: the graph's text tree, the explorer's summary, or for a plain plot the
+heading of the text above it. Widget outputs need a kernel: the site shows their picture and text form.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import jupyter_server_mathjax
 import nbformat
 from nbconvert import HTMLExporter
 
@@ -36,7 +39,7 @@ TEMPLATE_NAME = "gradflow_site.html.j2"
 TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mathjax -%}{{ resources.gradflow_mathjax }}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block extra_css -%}<style type="text/css">{{ resources.gradflow_css }}</style>{%- endblock extra_css -%}
 {%- block body_header -%}{{ super() }}{{ resources.gradflow_nav }}{%- endblock body_header -%}
@@ -49,6 +52,11 @@ nav.gradflow-nav { display: flex; justify-content: space-between; gap: 1em; max-
   font-family: system-ui, sans-serif; background: #f7f7f9; }
 nav.gradflow-nav a { text-decoration: none; }
 nav.gradflow-nav span.none { color: #999; }
+/* WCAG AA contrast (axe-core, 4.5:1) for what nbconvert's lab theme draws too light on #f5f5f5 / white */
+.jp-InputPrompt, .jp-OutputPrompt { opacity: 1 !important; color: #4d4d4d !important; }
+.highlight .c, .highlight .c1, .highlight .ch, .highlight .cm, .highlight .cp, .highlight .cs { color: #2c5f5f !important; }
+.highlight .m, .highlight .mf, .highlight .mi, .highlight .mh, .highlight .mo, .highlight .il { color: #006100 !important; }
+.highlight .ow { color: #7512c4 !important; }
 """
 INDEX = """<!DOCTYPE html>
 <html lang="en">
@@ -77,6 +85,60 @@ answers to the exercises: to work through a lesson yourself, open it in JupyterL
 </body>
 </html>
 """
+# MathJax 2 from _site/mathjax/ (the package's combined config), with the one web font it ships
+# (STIX-Web, as JupyterLab configures it): no image fonts, nothing looked for elsewhere
+MATHJAX = r"""<script type="text/x-mathjax-config">
+MathJax.Hub.Config({
+  tex2jax: {inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]],
+            processEscapes: true, processEnvironments: true},
+  messageStyle: "none", showMathMenu: false,
+  "HTML-CSS": {availableFonts: [], imageFont: null, preferredFont: null, webFont: "STIX-Web"}
+});
+</script>
+<script src="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"></script>"""
+NO_ALT = 'alt="No description has been provided for this image"'
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def alt_texts(nb: nbformat.NotebookNode) -> list[str]:
+    """One alt text per picture, in page order: the output's own text, else the heading above it."""
+    texts = []
+    heading = "a figure"
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            lines = [line.strip("# *").strip() for line in cell.source.splitlines() if line.strip()]
+            if lines:
+                heading = lines[0]
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if not any(kind in data for kind in IMAGE_TYPES):
+                continue
+            text = data.get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if not text.strip() or text.lstrip().startswith("<Figure"):
+                text = f"plot for: {heading}"
+            texts.append(" ".join(text.split()))
+    return texts
+
+
+def _with_alts(body: str, texts: list[str]) -> str:
+    pieces = body.split(NO_ALT)
+    if len(pieces) - 1 != len(texts):  # never a wrong alt on a picture: fall back to the heading-free form
+        texts = (texts + ["a figure from this lesson"] * len(pieces))[: len(pieces) - 1]
+    out = [pieces[0]]
+    for text, piece in zip(texts, pieces[1:]):
+        out.append(f'alt="{html.escape(text, quote=True)}"{piece}')
+    return "".join(out)
+
+
+def copy_mathjax(out: Path) -> Path:
+    """MathJax 2's files from the jupyter-server-mathjax package into ``out/mathjax`` (no network)."""
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(source, out / "mathjax")
+    return out / "mathjax"
+
+
 LESSON_LINK = re.compile(r'href="(?:\.\./(?:solutions|lessons)/|\./)?(\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
 
 
@@ -129,17 +191,19 @@ def build_site(out: Path, course: metadata.Course | None = None) -> list[Path]:
         nb = nbformat.read(page.path, as_version=4)
         body, _ = exporter.from_notebook_node(nb, resources={
             "metadata": {"name": _label(page.lesson), "path": str(page.path.parent)},
-            "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS})
+            "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS,
+            "gradflow_mathjax": MATHJAX})
 
         def relink(match: re.Match) -> str:  # links between lessons point at their pages
             stem, anchor = match.group(1), match.group(2) or ""
             return f'href="{stem}.html{anchor}"' if stem in known else match.group(0)
 
-        pages[page.name] = LESSON_LINK.sub(relink, body)
+        pages[page.name] = _with_alts(LESSON_LINK.sub(relink, body), alt_texts(nb))
     pages["index.html"] = _index(lessons, course)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    copy_mathjax(out)
     written = []
     for name, text in pages.items():
         (out / name).write_text(text, encoding="utf-8")

@@ -29,9 +29,55 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _load(workspace: Path) -> dict[str, str]:
+def _aside(path: Path, tag: str) -> Path:
+    """A free name beside ``path`` (``name.broken-K.ext``): nothing is ever overwritten."""
+    k = 1
+    while (path.with_name(f"{path.stem}.{tag}-{k}{path.suffix}")).exists():
+        k += 1
+    return path.with_name(f"{path.stem}.{tag}-{k}{path.suffix}")
+
+
+def _load(workspace: Path, notes: list[str] | None = None) -> dict[str, str]:
+    """The manifest; an unreadable one is moved aside (kept) and the sync starts a fresh one.
+
+    Losing the manifest loses nothing: without it every copy that differs from the course counts as
+    the learner's and is kept.
+    """
     path = workspace / MANIFEST
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or not all(isinstance(v, str) for v in manifest.values()):
+            raise ValueError("not a table of lesson names")
+        return manifest
+    except (ValueError, UnicodeDecodeError) as error:
+        kept = _aside(path, "broken")
+        path.rename(kept)
+        line = (f"unreadable     {paths.shown(path)} ({_why(error)}): kept as {kept.name}, "
+                f"a fresh one is started; your notebooks are untouched")
+        if notes is not None:
+            notes.append(line)
+        return {}
+
+
+def _why(error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:80]
+
+
+def readable(path: Path) -> str | None:
+    """None if ``path`` is a notebook JupyterLab can open, else one short reason why not."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return "not text"
+    except ValueError as error:
+        return "cut short or not JSON" if not path.read_bytes().strip() or "Expecting" in str(error) \
+            or "Unterminated" in str(error) else f"not JSON: {_why(error)}"
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list) or "nbformat" not in data:
+        return "JSON, but not a notebook"
+    return None
 
 
 def _save(workspace: Path, manifest: dict[str, str]) -> None:
@@ -40,9 +86,9 @@ def _save(workspace: Path, manifest: dict[str, str]) -> None:
 
 def sync(lessons: Path, workspace: Path) -> list[str]:
     """Bring new and untouched lessons into the workspace; return one line per notebook."""
-    workspace.mkdir(parents=True, exist_ok=True)
-    manifest = _load(workspace)
-    lines = []
+    _workspace_folder(workspace)
+    lines: list[str] = []
+    manifest = _load(workspace, lines)
     for source in sorted(lessons.glob("*.ipynb")):
         target = workspace / source.name
         course = _digest(source)
@@ -57,6 +103,10 @@ def sync(lessons: Path, workspace: Path) -> list[str]:
         elif manifest.get(source.name) == _digest(target):  # untouched by the learner: safe to refresh
             shutil.copy2(source, target)
             lines.append(f"updated        {source.name}")
+        elif (problem := readable(target)) is not None:  # JupyterLab would refuse it: say so, keep it
+            lines.append(f"unreadable     {source.name} ({problem}): kept as it is; "
+                         f"`make reset LESSON={source.stem}` keeps it beside a fresh copy")
+            continue
         else:
             lines.append(f"yours, kept    {source.name}"
                          + (f" (the course has a newer version: `make reset LESSON={source.stem}` keeps yours beside it)"
@@ -71,10 +121,10 @@ def reset(name: str, lessons: Path, workspace: Path) -> str:
     """Put the course's version of one lesson back; keep the learner's copy beside it."""
     stem = name.removesuffix(".ipynb")
     source = lessons / f"{stem}.ipynb"
-    if not source.exists():
+    if "/" in name or "\\" in name or stem.startswith(".") or not source.exists():
         known = ", ".join(p.stem for p in sorted(lessons.glob("*.ipynb")))
-        raise SystemExit(f"no lesson called {stem!r}; lessons are: {known}")
-    workspace.mkdir(parents=True, exist_ok=True)
+        raise SystemExit(f"no lesson called {name!r}; LESSON must name a lesson: {known}")
+    _workspace_folder(workspace)
     target = workspace / source.name
     kept = ""
     if target.exists():
@@ -85,10 +135,18 @@ def reset(name: str, lessons: Path, workspace: Path) -> str:
         target.rename(backup)
         kept = f"; your copy is now {backup.name}"
     shutil.copy2(source, target)
-    manifest = _load(workspace)
+    notes: list[str] = []
+    manifest = _load(workspace, notes)
     manifest[source.name] = _digest(source)
     _save(workspace, manifest)
-    return f"reset {source.name} to the course's version{kept}"
+    return "\n".join(notes + [f"reset {source.name} to the course's version{kept}"])
+
+
+def _workspace_folder(workspace: Path) -> None:
+    if workspace.exists() and not workspace.is_dir():
+        raise SystemExit(f"{paths.shown(workspace)} is a file, not a folder: rename it, then run the command again "
+                         f"(your lessons go in a folder of that name)")
+    workspace.mkdir(parents=True, exist_ok=True)
 
 
 def add_arguments(parser) -> None:
