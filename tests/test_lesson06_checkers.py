@@ -5,7 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from checker_helpers import WrongAnswers
 from gradflow.exercises import retain_graph as ex
+
+wrong = WrongAnswers("06")
 
 # --- exercise 1 ------------------------------------------------------------------------------------
 
@@ -22,20 +25,15 @@ def test_ex1_accepts_the_number_in_any_numeric_form(right, capsys):
     assert capsys.readouterr().out.startswith("✔ 06.1")
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (4, "call 4 is not the first to fail", "cannot bring back a graph"),
-    (2, "call 2 is not the first to fail", "call 1 kept the graph"),
-    (1, "call 1 is not the first to fail", "always runs"),
-    (0, "call 0 is not the first to fail", "one of them fails"),
-    (7, "no call number 7", "answer 1, 2, 3 or 4"),
-    ("3", "got '3'", "without quotes"),
-    (True, "got bool", "whole number"),
-    (2.5, "got 2.5", "whole number"),
-], ids=["4", "2", "1", "0", "7", "string", "bool", "fraction"])
-def test_ex1_rejects_wrong_calls_and_forms(wrong, message, hint, capsys):
-    assert not ex.which_call_fails(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 06.1") and message in out and hint in out.split("hint:")[1], out
+wrong.case(1, 4, "call 4 is not the first to fail", "cannot bring back a graph")
+wrong.case(1, 2, "call 2 is not the first to fail", "call 1 kept the graph")
+wrong.case(1, 1, "call 1 is not the first to fail", "always runs")
+wrong.case(1, 0, "call 0 is not the first to fail", "one of them fails")
+wrong.case(1, 7, "no call number 7", "answer 1, 2, 3 or 4")
+wrong.case(1, "3", "got '3'", "without quotes")
+wrong.case(1, True, "got bool", "whole number")
+wrong.case(1, 2.5, "got 2.5", "whole number")
+test_ex1_rejects_wrong_calls_and_forms = wrong.rejects(1, ex.which_call_fails)
 
 
 # --- exercise 2 ------------------------------------------------------------------------------------
@@ -57,18 +55,21 @@ def _accumulate_sum_reduced(model, x, y, sizes):  # sum-reduced losses over the 
         (nn.functional.mse_loss(model(xp), yp, reduction="sum") / y.numel()).backward()
 
 
+@wrong(2, "every micro-batch weighed the same (loss / k): its 8 rows counted as much as its 16", "scale it by len(x_part) / len(x)")
 def _per_k(model, x, y, sizes):  # the lesson's 1/k, right only for equal sizes
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         (nn.functional.mse_loss(model(xp), yp) / len(sizes)).backward()
 
 
+@wrong(2, "the sum of the micro-batches' mean-loss gradients", "len(x_part) / len(x)")
 def _unscaled(model, x, y, sizes):
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         nn.functional.mse_loss(model(xp), yp).backward()
 
 
+@wrong(2, "the model saw batches of [12, 12] rows", "x.split(sizes)")
 def _equal_chunks(model, x, y, sizes):  # ignores the sizes: the lesson's x.chunk(k)
     model.zero_grad()
     k = len(sizes)
@@ -76,22 +77,26 @@ def _equal_chunks(model, x, y, sizes):  # ignores the sizes: the lesson's x.chun
         (nn.functional.mse_loss(model(xp), yp) / k).backward()
 
 
+@wrong(2, "old gradients (all ones)", "clear the gradients once")
 def _no_zero_grad(model, x, y, sizes):
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
 
 
+@wrong(2, "differs from the full-batch gradient", "not inside it")
 def _zero_inside_loop(model, x, y, sizes):
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         model.zero_grad()
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
 
 
+@wrong(2, "the model saw batches of [24] rows", "x.split(sizes)")
 def _full_batch(model, x, y, sizes):
     model.zero_grad()
     nn.functional.mse_loss(model(x), y).backward()
 
 
+@wrong(2, "backward reached the model 1 times", "one backward() per micro-batch")
 def _summed_then_one_backward(model, x, y, sizes):
     model.zero_grad()
     total = sum(nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)
@@ -99,12 +104,14 @@ def _summed_then_one_backward(model, x, y, sizes):
     total.backward()
 
 
+@wrong(2, "your accumulate raised TypeError", "the error comes from inside your accumulate")
 def _old_keyword(model, x, y, sizes):  # the seeds' pre-0.4 spelling
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward(retain_variables=True)
 
 
+@wrong(2, "no .grad after your function", "do not clear .grad after the last one")
 def _zero_after_loop(model, x, y, sizes):
     _accumulate(model, x, y, sizes)
     model.zero_grad()
@@ -116,22 +123,7 @@ def test_ex2_accepts_accumulation_written_in_two_ways(right, capsys):
     assert capsys.readouterr().out.startswith("✔ 06.2")
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (_per_k, "every micro-batch weighed the same (loss / k): its 8 rows counted as much as its 16",
-     "scale it by len(x_part) / len(x)"),
-    (_unscaled, "the sum of the micro-batches' mean-loss gradients", "len(x_part) / len(x)"),
-    (_equal_chunks, "the model saw batches of [12, 12] rows", "x.split(sizes)"),
-    (_no_zero_grad, "old gradients (all ones)", "clear the gradients once"),
-    (_zero_inside_loop, "differs from the full-batch gradient", "not inside it"),
-    (_full_batch, "the model saw batches of [24] rows", "x.split(sizes)"),
-    (_summed_then_one_backward, "backward reached the model 1 times", "one backward() per micro-batch"),
-    (_zero_after_loop, "no .grad after your function", "do not clear .grad after the last one"),
-    (_old_keyword, "your accumulate raised TypeError", "the error comes from inside your accumulate"),
-], ids=lambda v: getattr(v, "__name__", None))
-def test_ex2_rejects_accumulation_mistakes(wrong, message, hint, capsys):
-    assert not ex.accumulation(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 06.2") and message in out and hint in out.split("hint:")[1], out
+test_ex2_rejects_accumulation_mistakes = wrong.rejects(2, ex.accumulation)
 
 
 # --- exercise 3 ------------------------------------------------------------------------------------
@@ -161,6 +153,7 @@ def _train_chunk_detach_at_end(cell, opt, xs, ys, h):
     return loss.item(), h.detach()
 
 
+@wrong(3, "chunk 2 failed", "detach it before the chunk")
 def _no_detach(cell, opt, xs, ys, h):
     loss, h = _run_chunk(cell, xs, ys, h)
     opt.zero_grad()
@@ -169,6 +162,7 @@ def _no_detach(cell, opt, xs, ys, h):
     return loss.item(), h
 
 
+@wrong(3, "still holds its saved tensors", "detach h at the start of the chunk")
 def _retain_graph(cell, opt, xs, ys, h):
     loss, h = _run_chunk(cell, xs, ys, h)
     opt.zero_grad()
@@ -177,10 +171,12 @@ def _retain_graph(cell, opt, xs, ys, h):
     return loss.item(), h
 
 
+@wrong(3, "differ from truncated BPTT", "restarted from zeros")
 def _reset_state(cell, opt, xs, ys, h):
     return _train_chunk(cell, opt, xs, ys, torch.zeros_like(h))
 
 
+@wrong(3, "differ from truncated BPTT", "detach once per chunk")
 def _detach_every_step(cell, opt, xs, ys, h):
     loss = 0.0
     for x, y in zip(xs, ys):
@@ -193,6 +189,7 @@ def _detach_every_step(cell, opt, xs, ys, h):
     return loss.item(), h
 
 
+@wrong(3, "still attached", "return loss.item(), h")
 def _returns_tensor_loss(cell, opt, xs, ys, h):
     loss, h = _run_chunk(cell, xs, ys, h.detach())
     opt.zero_grad()
@@ -201,6 +198,7 @@ def _returns_tensor_loss(cell, opt, xs, ys, h):
     return loss, h
 
 
+@wrong(3, "weights have not moved", "step must come after backward")
 def _no_step(cell, opt, xs, ys, h):
     loss, h = _run_chunk(cell, xs, ys, h.detach())
     opt.zero_grad()
@@ -208,10 +206,12 @@ def _no_step(cell, opt, xs, ys, h):
     return loss.item(), h
 
 
+@wrong(3, "should return a pair")
 def _returns_loss_only(cell, opt, xs, ys, h):
     return _train_chunk(cell, opt, xs, ys, h)[0]
 
 
+@wrong(3, "still holds its saved tensors", "retain_graph=True keeps every chunk's activations")
 def _retain_and_detach(cell, opt, xs, ys, h):  # right values, but each chunk's graph is kept alive
     loss, h = _run_chunk(cell, xs, ys, h.detach())
     opt.zero_grad()
@@ -220,6 +220,7 @@ def _retain_and_detach(cell, opt, xs, ys, h):  # right values, but each chunk's 
     return loss.item(), h
 
 
+@wrong(3, "differ from truncated BPTT", "opt.zero_grad() before each backward")
 def _no_zero_grad_chunk(cell, opt, xs, ys, h):
     loss, h = _run_chunk(cell, xs, ys, h.detach())
     loss.backward()
@@ -243,24 +244,8 @@ def test_ex3_accepts_truncated_bptt_written_differently(right, capsys):
     assert capsys.readouterr().out.startswith("✔ 06.3")
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (_no_detach, "chunk 2 failed", "detach it before the chunk"),
-    (_retain_graph, "still holds its saved tensors", "detach h at the start of the chunk"),
-    (_retain_and_detach, "still holds its saved tensors", "retain_graph=True keeps every chunk's activations"),
-    (_reset_state, "differ from truncated BPTT", "restarted from zeros"),
-    (_detach_every_step, "differ from truncated BPTT", "detach once per chunk"),
-    (_no_zero_grad_chunk, "differ from truncated BPTT", "opt.zero_grad() before each backward"),
-    (_returns_tensor_loss, "still attached", "return loss.item(), h"),
-    (_no_step, "weights have not moved", "step must come after backward"),
-    (_returns_loss_only, "should return a pair", None),
-    (lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given",
-     "the chunk's last step"),
-], ids=lambda v: getattr(v, "__name__", None))
-def test_ex3_rejects_loops_that_are_not_truncated_bptt(wrong, message, hint, capsys):
-    assert not ex.truncated_bptt(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 06.3") and message in out, out
-    assert hint is None or hint in out.split("hint:")[1], out
+wrong.case(3, lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given", "the chunk's last step")
+test_ex3_rejects_loops_that_are_not_truncated_bptt = wrong.rejects(3, ex.truncated_bptt)
 
 
 # --- exercise 4 (Make): a cell with two states ------------------------------------------------------
@@ -315,32 +300,23 @@ def _chunk(**mistake):
     return lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state, **mistake)
 
 
+@wrong(4, "chunk 1 failed", "at the start of the chunk")
 def _detach_at_end(cell, opt, xs, ys, state):
     loss, state = _two_state_chunk(cell, opt, xs, ys, state, cut=lambda s: s)
     return loss, tuple(s.detach() for s in state)
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (_chunk(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m"),
-    (_chunk(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough"),
-    (_chunk(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m"),
-    (_chunk(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix"),
-    (_detach_at_end, "chunk 1 failed", "at the start of the chunk"),
-    (_chunk(zero=False), "differ from truncated BPTT", "opt.zero_grad()"),
-    (_chunk(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT", "restarted from zeros"),
-    (_chunk(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk"),
-    (lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state)[1][0], "should return a pair",
-     "return loss.item(), state"),
-    (lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], None), "a pair (h, m)",
-     "both parts"),
-    (lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], state),
-     "the state you were given", "the chunk's last step"),
-], ids=["only-h", "only-m", "retain-no-detach", "retain-and-detach", "detach-at-end", "no-zero-grad", "reset",
-        "every-step", "returns-h", "returns-no-state", "returns-given-state"])
-def test_ex4_rejects_states_that_carry_their_history(wrong, message, hint, capsys):
-    assert not ex.two_state_tbptt(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 06.4") and message in out and hint in out.split("hint:")[1], out
+wrong.case(4, _chunk(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m")
+wrong.case(4, _chunk(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough")
+wrong.case(4, _chunk(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m")
+wrong.case(4, _chunk(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix")
+wrong.case(4, _chunk(zero=False), "differ from truncated BPTT", "opt.zero_grad()")
+wrong.case(4, _chunk(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT", "restarted from zeros")
+wrong.case(4, _chunk(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
+wrong.case(4, lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state)[1][0], "should return a pair", "return loss.item(), state")
+wrong.case(4, lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], None), "a pair (h, m)", "both parts")
+wrong.case(4, lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], state), "the state you were given", "the chunk's last step")
+test_ex4_rejects_states_that_carry_their_history = wrong.rejects(4, ex.two_state_tbptt)
 
 
 def test_ex4_graph_stays_bounded_for_the_reference():
