@@ -51,7 +51,8 @@ def freeze_too_much(model):
     model.lin2.weight.requires_grad_(False)
 
 
-@wrong(1, "every parameter is frozen: backward would fail with 'element 0 of tensors", "freeze lin1 and lin2.weight only")
+@wrong(1, "every parameter is frozen: backward would fail with 'element 0 of tensors",
+       "freeze lin1 and lin2.weight only")
 def freeze_everything(model):
     model.requires_grad_(False)
 

@@ -192,7 +192,8 @@ wrong.case(4, lambda t: t.numpy(), "Can't call numpy() on Tensor that requires g
 wrong.case(4, lambda t: t.detach(), "returned a tensor", "finish with .numpy()")
 wrong.case(4, lambda t: t.detach().tolist(), "not a NumPy array", "t.detach().cpu().numpy()")
 wrong.case(4, lambda t: np.zeros(tuple(t.shape)), "other values", "do not change the values")
-wrong.case(4, lambda t: t.detach().to_numpy(), "your to_numpy raised AttributeError", "the error comes from inside your to_numpy")
+wrong.case(4, lambda t: t.detach().to_numpy(), "your to_numpy raised AttributeError",
+           "the error comes from inside your to_numpy")
 wrong.case(4, lambda t: t.detach().numpy().ravel()[:1], "the array's shape", "without reshaping or indexing")
 test_ex4_rejects_plausible_mistakes = wrong.rejects(4, ex.values_for_log)
 

@@ -55,7 +55,8 @@ def _accumulate_sum_reduced(model, x, y, sizes):  # sum-reduced losses over the 
         (nn.functional.mse_loss(model(xp), yp, reduction="sum") / y.numel()).backward()
 
 
-@wrong(2, "every micro-batch weighed the same (loss / k): its 8 rows counted as much as its 16", "scale it by len(x_part) / len(x)")
+@wrong(2, "every micro-batch weighed the same (loss / k): its 8 rows counted as much as its 16",
+       "scale it by len(x_part) / len(x)")
 def _per_k(model, x, y, sizes):  # the lesson's 1/k, right only for equal sizes
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
@@ -244,7 +245,8 @@ def test_ex3_accepts_truncated_bptt_written_differently(right, capsys):
     assert capsys.readouterr().out.startswith("✔ 06.3")
 
 
-wrong.case(3, lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given", "the chunk's last step")
+wrong.case(3, lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given",
+           "the chunk's last step")
 test_ex3_rejects_loops_that_are_not_truncated_bptt = wrong.rejects(3, ex.truncated_bptt)
 
 
@@ -311,11 +313,15 @@ wrong.case(4, _chunk(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "on
 wrong.case(4, _chunk(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m")
 wrong.case(4, _chunk(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix")
 wrong.case(4, _chunk(zero=False), "differ from truncated BPTT", "opt.zero_grad()")
-wrong.case(4, _chunk(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT", "restarted from zeros")
+wrong.case(4, _chunk(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT",
+           "restarted from zeros")
 wrong.case(4, _chunk(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
-wrong.case(4, lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state)[1][0], "should return a pair", "return loss.item(), state")
-wrong.case(4, lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], None), "a pair (h, m)", "both parts")
-wrong.case(4, lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], state), "the state you were given", "the chunk's last step")
+wrong.case(4, lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state)[1][0],
+           "should return a pair", "return loss.item(), state")
+wrong.case(4, lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], None),
+           "a pair (h, m)", "both parts")
+wrong.case(4, lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], state),
+           "the state you were given", "the chunk's last step")
 test_ex4_rejects_states_that_carry_their_history = wrong.rejects(4, ex.two_state_tbptt)
 
 
