@@ -56,10 +56,15 @@ class WrongAnswers:
         return test
 
 
-def accepts(check, *answers):
-    """A test that each right answer (written differently from the solution) passes ``check``."""
-    @pytest.mark.parametrize("answer", answers, ids=[getattr(a, "__name__", None) for a in answers])
+def accepts(check, label: str, answers):
+    """A test that each right answer (written differently from the solution) passes ``check`` with a ✔ line for
+    ``label``; ``answers`` is a list of functions (named by their names) or a dict of id -> answer."""
+    if not isinstance(answers, dict):
+        answers = {answer.__name__: answer for answer in answers}
+
+    @pytest.mark.parametrize("answer", list(answers.values()), ids=list(answers))
     def test(answer, capsys):
         assert check(answer)
-        assert "passed" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert out.startswith(f"✔ {label} ") and "passed" in out, out
     return test

@@ -65,7 +65,7 @@ def _sgd_add_alpha(params, lr):
             p.add_(p.grad, alpha=-lr)
 
 
-test_ex2_accepts_in_place_updates_written_differently = accepts(ex.manual_sgd, _sgd_sub, _sgd_add_alpha)
+test_ex2_accepts_in_place_updates_written_differently = accepts(ex.manual_sgd, "04.2", [_sgd_sub, _sgd_add_alpha])
 
 
 @wrong(2, "autograd did not see the update", "did you write through .data")
@@ -129,7 +129,7 @@ def _clip_min_max(model, c):
         p.clamp_(min=-c, max=c)
 
 
-test_ex3_accepts_in_place_clipping_written_differently = accepts(ex.weight_clipping, _clip_copy, _clip_min_max)
+test_ex3_accepts_in_place_clipping_written_differently = accepts(ex.weight_clipping, "04.3", [_clip_copy, _clip_min_max])
 
 
 @wrong(3, "autograd did not see the change", "did you write through .data")
