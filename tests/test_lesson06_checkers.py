@@ -130,103 +130,48 @@ test_ex2_rejects_accumulation_mistakes = wrong.rejects(2, ex.accumulation)
 # --- exercise 3 ------------------------------------------------------------------------------------
 
 
-def _run_chunk(cell, xs, ys, h):
+def _run_chunk(cell, xs, ys, state, *, cut_every_step=False):
+    """The chunk's mean loss and the state after it, for either cell (one state tensor, or a tuple)."""
     loss = 0.0
     for x, y in zip(xs, ys):
-        h = cell(x, h)
-        loss = loss + nn.functional.mse_loss(cell.readout(h), y)
-    return loss / len(xs), h
+        state = cell(x, ex._detached(state) if cut_every_step else state)
+        loss = loss + nn.functional.mse_loss(cell.readout(state), y)
+    return loss / len(xs), state
 
 
-def _train_chunk(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item(), h
+def _train_chunk(cell, opt, xs, ys, state, *, cut=ex._detached, cut_every_step=False, zero=True, retain=False,
+                 step=True, number=True):
+    """One chunk of truncated BPTT, for either cell; each keyword introduces one plausible mistake."""
+    loss, state = _run_chunk(cell, xs, ys, cut(state), cut_every_step=cut_every_step)
+    if zero:
+        opt.zero_grad()
+    loss.backward(retain_graph=retain)
+    if step:
+        opt.step()
+    return (loss.item() if number else loss), state
+
+
+def _mistake(**keywords):
+    """A train_chunk (of either exercise) with the mistakes the keywords name."""
+    return lambda cell, opt, xs, ys, state: _train_chunk(cell, opt, xs, ys, state, **keywords)
 
 
 def _train_chunk_detach_at_end(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item(), h.detach()
+    loss, h = _train_chunk(cell, opt, xs, ys, h, cut=lambda h: h)
+    return loss, h.detach()
 
 
-@wrong(3, "chunk 2 failed", "detach it before the chunk")
-def _no_detach(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item(), h
-
-
-@wrong(3, "still holds its saved tensors", "detach h at the start of the chunk")
-def _retain_graph(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h)
-    opt.zero_grad()
-    loss.backward(retain_graph=True)
-    opt.step()
-    return loss.item(), h
-
-
-@wrong(3, "differ from truncated BPTT", "restarted from zeros")
-def _reset_state(cell, opt, xs, ys, h):
-    return _train_chunk(cell, opt, xs, ys, torch.zeros_like(h))
-
-
-@wrong(3, "differ from truncated BPTT", "detach once per chunk")
-def _detach_every_step(cell, opt, xs, ys, h):
-    loss = 0.0
-    for x, y in zip(xs, ys):
-        h = cell(x, h.detach())
-        loss = loss + nn.functional.mse_loss(cell.readout(h), y)
-    loss = loss / len(xs)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item(), h
-
-
-@wrong(3, "still attached", "return loss.item(), h")
-def _returns_tensor_loss(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss, h
-
-
-@wrong(3, "weights have not moved", "step must come after backward")
-def _no_step(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    opt.zero_grad()
-    loss.backward()
-    return loss.item(), h
-
-
-@wrong(3, "should return a pair")
-def _returns_loss_only(cell, opt, xs, ys, h):
-    return _train_chunk(cell, opt, xs, ys, h)[0]
-
-
-@wrong(3, "still holds its saved tensors", "retain_graph=True keeps every chunk's activations")
-def _retain_and_detach(cell, opt, xs, ys, h):  # right values, but each chunk's graph is kept alive
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    opt.zero_grad()
-    loss.backward(retain_graph=True)
-    opt.step()
-    return loss.item(), h
-
-
-@wrong(3, "differ from truncated BPTT", "opt.zero_grad() before each backward")
-def _no_zero_grad_chunk(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    loss.backward()
-    opt.step()
-    return loss.item(), h
+wrong.case(3, _mistake(cut=lambda h: h), "chunk 2 failed", "detach it before the chunk")
+wrong.case(3, _mistake(cut=lambda h: h, retain=True), "still holds its saved tensors",
+           "detach h at the start of the chunk")
+wrong.case(3, _mistake(cut=torch.zeros_like), "differ from truncated BPTT", "restarted from zeros")
+wrong.case(3, _mistake(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
+wrong.case(3, _mistake(number=False), "still attached", "return loss.item(), h")
+wrong.case(3, _mistake(step=False), "weights have not moved", "step must come after backward")
+wrong.case(3, lambda cell, opt, xs, ys, h: _train_chunk(cell, opt, xs, ys, h)[0], "should return a pair")
+wrong.case(3, _mistake(retain=True), "still holds its saved tensors",  # right values, each chunk's graph kept
+           "retain_graph=True keeps every chunk's activations")
+wrong.case(3, _mistake(zero=False), "differ from truncated BPTT", "opt.zero_grad() before each backward")
 
 
 def _train_chunk_autograd_grad(cell, opt, xs, ys, h):  # no .backward(): gradients set by hand
@@ -253,24 +198,8 @@ test_ex3_rejects_loops_that_are_not_truncated_bptt = wrong.rejects(3, ex.truncat
 # --- exercise 4 (Make): a cell with two states ------------------------------------------------------
 
 
-def _two_state_chunk(cell, opt, xs, ys, state, *, cut=lambda s: tuple(t.detach() for t in s), retain=False,
-                     zero=True, cut_every_step=False):
-    """One chunk of the two-state cell; each keyword introduces one plausible mistake."""
-    state = cut(state)
-    loss = 0.0
-    for x, y in zip(xs, ys):
-        state = cell(x, tuple(t.detach() for t in state) if cut_every_step else state)
-        loss = loss + nn.functional.mse_loss(cell.readout(state), y)
-    loss = loss / len(xs)
-    if zero:
-        opt.zero_grad()
-    loss.backward(retain_graph=retain)
-    opt.step()
-    return loss.item(), state
-
-
 def two_state_solution(cell, opt, xs, ys, state):
-    return _two_state_chunk(cell, opt, xs, ys, state)
+    return _train_chunk(cell, opt, xs, ys, state)
 
 
 def two_state_with_lists(cell, opt, xs, ys, state):  # a list state, stacked losses, set_to_none=False
@@ -288,7 +217,7 @@ def two_state_with_lists(cell, opt, xs, ys, state):  # a list state, stacked los
 
 def two_state_fresh_leaves(cell, opt, xs, ys, state):  # detach().requires_grad_(): new leaves, also a cut
     h, m = (s.detach().requires_grad_() for s in state)
-    return _two_state_chunk(cell, opt, xs, ys, (h, m), cut=lambda s: s)
+    return _train_chunk(cell, opt, xs, ys, (h, m), cut=lambda s: s)
 
 
 @pytest.mark.parametrize("right", [two_state_solution, two_state_with_lists, two_state_fresh_leaves],
@@ -298,29 +227,25 @@ def test_ex4_accepts_truncated_bptt_of_both_states(right, capsys):
     assert capsys.readouterr().out.startswith("✔ 06.4")
 
 
-def _chunk(**mistake):
-    return lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state, **mistake)
-
-
 @wrong(4, "chunk 1 failed", "at the start of the chunk")
 def _detach_at_end(cell, opt, xs, ys, state):
-    loss, state = _two_state_chunk(cell, opt, xs, ys, state, cut=lambda s: s)
+    loss, state = _train_chunk(cell, opt, xs, ys, state, cut=lambda s: s)
     return loss, tuple(s.detach() for s in state)
 
 
-wrong.case(4, _chunk(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m")
-wrong.case(4, _chunk(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough")
-wrong.case(4, _chunk(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m")
-wrong.case(4, _chunk(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix")
-wrong.case(4, _chunk(zero=False), "differ from truncated BPTT", "opt.zero_grad()")
-wrong.case(4, _chunk(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT",
+wrong.case(4, _mistake(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m")
+wrong.case(4, _mistake(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough")
+wrong.case(4, _mistake(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m")
+wrong.case(4, _mistake(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix")
+wrong.case(4, _mistake(zero=False), "differ from truncated BPTT", "opt.zero_grad()")
+wrong.case(4, _mistake(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT",
            "restarted from zeros")
-wrong.case(4, _chunk(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
-wrong.case(4, lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state)[1][0],
+wrong.case(4, _mistake(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
+wrong.case(4, lambda cell, opt, xs, ys, state: _train_chunk(cell, opt, xs, ys, state)[1][0],
            "should return a pair", "return loss.item(), state")
-wrong.case(4, lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], None),
+wrong.case(4, lambda cell, opt, xs, ys, state: (_train_chunk(cell, opt, xs, ys, state)[0], None),
            "a pair (h, m)", "both parts")
-wrong.case(4, lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], state),
+wrong.case(4, lambda cell, opt, xs, ys, state: (_train_chunk(cell, opt, xs, ys, state)[0], state),
            "the state you were given", "the chunk's last step")
 test_ex4_rejects_states_that_carry_their_history = wrong.rejects(4, ex.two_state_tbptt)
 
