@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from checker_helpers import WrongAnswers
+from checker_helpers import WrongAnswers, accepts
 from gradflow.exercises import retain_graph as ex
 
 wrong = WrongAnswers("06")
@@ -19,10 +19,12 @@ def test_first_failing_runs_the_sequence_for_real():
     assert ex.first_failing([("d", True), ("e", False)]) == 0
 
 
-@pytest.mark.parametrize("right", [3, 3.0, np.int64(3), torch.tensor(3)], ids=["int", "float", "numpy", "tensor"])
-def test_ex1_accepts_the_number_in_any_numeric_form(right, capsys):
-    assert ex.which_call_fails(right)
-    assert capsys.readouterr().out.startswith("✔ 06.1")
+test_ex1_accepts_the_number_in_any_numeric_form = accepts(ex.which_call_fails, "06.1", {
+    "int": 3,
+    "float": 3.0,
+    "numpy": np.int64(3),
+    "tensor": torch.tensor(3),
+})
 
 
 wrong.case(1, 4, "call 4 is not the first to fail", "cannot bring back a graph")
@@ -118,10 +120,10 @@ def _zero_after_loop(model, x, y, sizes):
     model.zero_grad()
 
 
-@pytest.mark.parametrize("right", [_accumulate, _accumulate_sum_reduced], ids=["solution", "sum-reduced"])
-def test_ex2_accepts_accumulation_written_in_two_ways(right, capsys):
-    assert ex.accumulation(right)
-    assert capsys.readouterr().out.startswith("✔ 06.2")
+test_ex2_accepts_accumulation_written_in_two_ways = accepts(ex.accumulation, "06.2", {
+    "solution": _accumulate,
+    "sum-reduced": _accumulate_sum_reduced,
+})
 
 
 test_ex2_rejects_accumulation_mistakes = wrong.rejects(2, ex.accumulation)
@@ -183,11 +185,11 @@ def _train_chunk_autograd_grad(cell, opt, xs, ys, h):  # no .backward(): gradien
     return loss.detach(), h
 
 
-@pytest.mark.parametrize("right", [_train_chunk, _train_chunk_detach_at_end, _train_chunk_autograd_grad],
-                         ids=["solution", "detach-at-end", "autograd-grad"])
-def test_ex3_accepts_truncated_bptt_written_differently(right, capsys):
-    assert ex.truncated_bptt(right)
-    assert capsys.readouterr().out.startswith("✔ 06.3")
+test_ex3_accepts_truncated_bptt_written_differently = accepts(ex.truncated_bptt, "06.3", {
+    "solution": _train_chunk,
+    "detach-at-end": _train_chunk_detach_at_end,
+    "autograd-grad": _train_chunk_autograd_grad,
+})
 
 
 wrong.case(3, lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given",
@@ -220,11 +222,11 @@ def two_state_fresh_leaves(cell, opt, xs, ys, state):  # detach().requires_grad_
     return _train_chunk(cell, opt, xs, ys, (h, m), cut=lambda s: s)
 
 
-@pytest.mark.parametrize("right", [two_state_solution, two_state_with_lists, two_state_fresh_leaves],
-                         ids=["solution", "lists", "fresh-leaves"])
-def test_ex4_accepts_truncated_bptt_of_both_states(right, capsys):
-    assert ex.two_state_tbptt(right)
-    assert capsys.readouterr().out.startswith("✔ 06.4")
+test_ex4_accepts_truncated_bptt_of_both_states = accepts(ex.two_state_tbptt, "06.4", {
+    "solution": two_state_solution,
+    "lists": two_state_with_lists,
+    "fresh-leaves": two_state_fresh_leaves,
+})
 
 
 @wrong(4, "chunk 1 failed", "at the start of the chunk")
