@@ -95,16 +95,35 @@ def d_loss(D, real, fake):
     return bce(D(real), 1.0) + bce(D(fake), 0.0)
 
 
-def steps_right(G, D, opt_D, real, noise, k):
-    fake = G(noise).detach()
-    losses = []
-    for _ in range(k):
-        opt_D.zero_grad()
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        losses.append(loss.item())
-    return losses
+def d_steps(*, detach=True, fresh=False, zero_grad="first", keep=lambda loss: loss.item()):
+    """A d_steps function: the solution, unless a keyword names a mistake. ``fresh`` makes the fakes again at
+    every step; ``zero_grad`` is "first" (each step), "once" (before the loop) or "last" (after each step);
+    ``keep`` turns each step's loss into what the list holds."""
+
+    def steps(G, D, opt_D, real, noise, k):
+        def fakes():
+            return G(noise).detach() if detach else G(noise)
+
+        fake = None if fresh else fakes()
+        if zero_grad == "once":
+            opt_D.zero_grad()
+        losses = []
+        for _ in range(k):
+            if zero_grad == "first":
+                opt_D.zero_grad()
+            loss = d_loss(D, real, fakes() if fresh else fake)
+            loss.backward()
+            opt_D.step()
+            if zero_grad == "last":
+                opt_D.zero_grad()
+            losses.append(keep(loss))
+        return losses
+
+    return steps
+
+
+steps_right = d_steps()
+steps_fresh_detached_fakes = d_steps(fresh=True, keep=lambda loss: float(loss.detach()))  # G is fixed meanwhile
 
 
 def steps_under_no_grad(G, D, opt_D, real, noise, k):
@@ -121,67 +140,13 @@ def steps_under_no_grad(G, D, opt_D, real, noise, k):
     return tuple(one() for _ in range(k))
 
 
-def steps_fresh_detached_fakes(G, D, opt_D, real, noise, k):
-    out = []
-    for _ in range(k):  # G does not change during D's steps: the same fakes each time
-        opt_D.zero_grad()
-        loss = d_loss(D, real, G(noise).detach())
-        loss.backward()
-        opt_D.step()
-        out.append(float(loss.detach()))
-    return out
-
-
-@wrong(3, "the second D step raised 'Trying to backward through the graph a second time'",
-       "make the fakes once as G(noise).detach()")
-def steps_without_detach(G, D, opt_D, real, noise, k):
-    fake = G(noise)
-    losses = []
-    for _ in range(k):
-        opt_D.zero_grad()
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        losses.append(loss.item())
-    return losses
-
-
-@wrong(3, "reached the generator", "fake.detach()")
-def steps_fresh_fakes_without_detach(G, D, opt_D, real, noise, k):
-    losses = []
-    for _ in range(k):
-        opt_D.zero_grad()
-        loss = d_loss(D, real, G(noise))
-        loss.backward()
-        opt_D.step()
-        losses.append(loss.item())
-    return losses
-
-
-@wrong(3, "used gradients left in .grad", "at the start of every one of the k steps")
-def steps_zero_grad_once(G, D, opt_D, real, noise, k):
-    fake = G(noise).detach()
-    opt_D.zero_grad()  # outside the loop: the second step adds onto the first one's gradients
-    losses = []
-    for _ in range(k):
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        losses.append(loss.item())
-    return losses
-
-
-@wrong(3, "used gradients left in .grad", "at the start of every one of the k steps")
-def steps_zero_grad_last(G, D, opt_D, real, noise, k):
-    fake = G(noise).detach()
-    losses = []
-    for _ in range(k):
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        opt_D.zero_grad()
-        losses.append(loss.item())
-    return losses
+wrong.case(3, d_steps(detach=False), "the second D step raised 'Trying to backward through the graph a second time'",
+           "make the fakes once as G(noise).detach()")
+wrong.case(3, d_steps(detach=False, fresh=True), "reached the generator", "fake.detach()")
+wrong.case(3, d_steps(zero_grad="once"), "used gradients left in .grad", "at the start of every one of the k steps")
+wrong.case(3, d_steps(zero_grad="last"), "used gradients left in .grad", "at the start of every one of the k steps")
+wrong.case(3, d_steps(keep=lambda loss: loss), "loss 1 of 2 is a tensor still attached to the graph",
+           "append loss.item()")
 
 
 @wrong(3, "its gradients are empty after your steps", "zero_grad() ran between backward and step")
@@ -192,19 +157,6 @@ def steps_zero_grad_between(G, D, opt_D, real, noise, k):
         opt_D.zero_grad()
         opt_D.step()
     return [0.0] * k
-
-
-@wrong(3, "loss 1 of 2 is a tensor still attached to the graph", "append loss.item()")
-def steps_returning_tensors(G, D, opt_D, real, noise, k):
-    fake = G(noise).detach()
-    losses = []
-    for _ in range(k):
-        opt_D.zero_grad()
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        losses.append(loss)
-    return losses
 
 
 @wrong(3, "d_steps returned one number, expected a list of 2 losses", "return the whole list")

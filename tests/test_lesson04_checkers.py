@@ -129,7 +129,8 @@ def _clip_min_max(model, c):
         p.clamp_(min=-c, max=c)
 
 
-test_ex3_accepts_in_place_clipping_written_differently = accepts(ex.weight_clipping, "04.3", [_clip_copy, _clip_min_max])
+test_ex3_accepts_in_place_clipping_written_differently = accepts(ex.weight_clipping, "04.3",
+                                                                 [_clip_copy, _clip_min_max])
 
 
 @wrong(3, "autograd did not see the change", "did you write through .data")
