@@ -1,4 +1,5 @@
-"""What the checker tests of every lesson share: run a check on an answer and read the line it printed."""
+"""What the checker tests of every lesson share: run a check on an answer and read the line it printed, and
+build a lesson's rejects and accepts tests from the wrong and right answers it declares."""
 
 import pytest
 
