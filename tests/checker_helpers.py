@@ -1,4 +1,7 @@
-"""What the checker tests of every lesson share: run a check on an answer and read the line it printed."""
+"""What the checker tests of every lesson share: run a check on an answer and read the line it printed, and
+build a lesson's rejects and accepts tests from the wrong and right answers it declares."""
+
+import pytest
 
 
 def printed(capsys) -> str:
@@ -16,3 +19,53 @@ def rejected(check, answer, label: str, *fragments: str, hint: str | None = None
     if hint is not None:
         assert "hint:" in out and hint in out.split("hint:")[1], out
     return out
+
+
+class WrongAnswers:
+    """A lesson's plausible wrong answers, each declared where it is written, with the cause and hint its ✘ line
+    must state; ``rejects`` turns one exercise's answers into a parametrized test.
+
+        wrong = WrongAnswers("04")
+
+        @wrong(2, "their gradients are zero", "never between backward and the update")
+        def _sgd_zeroes_first(params, lr): ...
+
+        wrong.case(2, None, "pass your function", "def sgd")     # an answer that is not a function
+
+        test_ex2_rejects_plausible_mistakes = wrong.rejects(2, ex.manual_sgd)
+    """
+
+    def __init__(self, lesson: str):
+        self.lesson = lesson
+        self.cases: dict[int, list] = {}
+
+    def case(self, exercise: int, answer, cause: str, hint: str | None = None, *, id: str | None = None):
+        self.cases.setdefault(exercise, []).append(pytest.param(answer, cause, hint, id=id))
+
+    def __call__(self, exercise: int, cause: str, hint: str | None = None):
+        def declare(answer):
+            self.case(exercise, answer, cause, hint, id=answer.__name__)
+            return answer
+        return declare
+
+    def rejects(self, exercise: int, check):
+        label = f"{self.lesson}.{exercise}"
+
+        @pytest.mark.parametrize("answer, cause, hint", self.cases.pop(exercise))
+        def test(answer, cause, hint, capsys):
+            rejected(check, answer, label, cause, hint=hint, capsys=capsys)
+        return test
+
+
+def accepts(check, label: str, answers):
+    """A test that each right answer (written differently from the solution) passes ``check`` with a ✔ line for
+    ``label``; ``answers`` is a list of functions (named by their names) or a dict of id -> answer."""
+    if not isinstance(answers, dict):
+        answers = {answer.__name__: answer for answer in answers}
+
+    @pytest.mark.parametrize("answer", list(answers.values()), ids=list(answers))
+    def test(answer, capsys):
+        assert check(answer)
+        out = capsys.readouterr().out
+        assert out.startswith(f"✔ {label} ") and "passed" in out, out
+    return test

@@ -4,8 +4,11 @@ real cause, and right answers written differently from the solution pass."""
 import pytest
 import torch
 
+from checker_helpers import WrongAnswers
 from gradflow.exercises import detach as ex
 from gradflow.gan import bce
+
+wrong = WrongAnswers("01")
 
 
 def out_of(capsys) -> str:
@@ -92,16 +95,35 @@ def d_loss(D, real, fake):
     return bce(D(real), 1.0) + bce(D(fake), 0.0)
 
 
-def steps_right(G, D, opt_D, real, noise, k):
-    fake = G(noise).detach()
-    losses = []
-    for _ in range(k):
-        opt_D.zero_grad()
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        losses.append(loss.item())
-    return losses
+def d_steps(*, detach=True, fresh=False, zero_grad="first", keep=lambda loss: loss.item()):
+    """A d_steps function: the solution, unless a keyword names a mistake. ``fresh`` makes the fakes again at
+    every step; ``zero_grad`` is "first" (each step), "once" (before the loop) or "last" (after each step);
+    ``keep`` turns each step's loss into what the list holds."""
+
+    def steps(G, D, opt_D, real, noise, k):
+        def fakes():
+            return G(noise).detach() if detach else G(noise)
+
+        fake = None if fresh else fakes()
+        if zero_grad == "once":
+            opt_D.zero_grad()
+        losses = []
+        for _ in range(k):
+            if zero_grad == "first":
+                opt_D.zero_grad()
+            loss = d_loss(D, real, fakes() if fresh else fake)
+            loss.backward()
+            opt_D.step()
+            if zero_grad == "last":
+                opt_D.zero_grad()
+            losses.append(keep(loss))
+        return losses
+
+    return steps
+
+
+steps_right = d_steps()
+steps_fresh_detached_fakes = d_steps(fresh=True, keep=lambda loss: float(loss.detach()))  # G is fixed meanwhile
 
 
 def steps_under_no_grad(G, D, opt_D, real, noise, k):
@@ -118,64 +140,16 @@ def steps_under_no_grad(G, D, opt_D, real, noise, k):
     return tuple(one() for _ in range(k))
 
 
-def steps_fresh_detached_fakes(G, D, opt_D, real, noise, k):
-    out = []
-    for _ in range(k):  # G does not change during D's steps: the same fakes each time
-        opt_D.zero_grad()
-        loss = d_loss(D, real, G(noise).detach())
-        loss.backward()
-        opt_D.step()
-        out.append(float(loss.detach()))
-    return out
+wrong.case(3, d_steps(detach=False), "the second D step raised 'Trying to backward through the graph a second time'",
+           "make the fakes once as G(noise).detach()")
+wrong.case(3, d_steps(detach=False, fresh=True), "reached the generator", "fake.detach()")
+wrong.case(3, d_steps(zero_grad="once"), "used gradients left in .grad", "at the start of every one of the k steps")
+wrong.case(3, d_steps(zero_grad="last"), "used gradients left in .grad", "at the start of every one of the k steps")
+wrong.case(3, d_steps(keep=lambda loss: loss), "loss 1 of 2 is a tensor still attached to the graph",
+           "append loss.item()")
 
 
-def steps_without_detach(G, D, opt_D, real, noise, k):
-    fake = G(noise)
-    losses = []
-    for _ in range(k):
-        opt_D.zero_grad()
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        losses.append(loss.item())
-    return losses
-
-
-def steps_fresh_fakes_without_detach(G, D, opt_D, real, noise, k):
-    losses = []
-    for _ in range(k):
-        opt_D.zero_grad()
-        loss = d_loss(D, real, G(noise))
-        loss.backward()
-        opt_D.step()
-        losses.append(loss.item())
-    return losses
-
-
-def steps_zero_grad_once(G, D, opt_D, real, noise, k):
-    fake = G(noise).detach()
-    opt_D.zero_grad()  # outside the loop: the second step adds onto the first one's gradients
-    losses = []
-    for _ in range(k):
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        losses.append(loss.item())
-    return losses
-
-
-def steps_zero_grad_last(G, D, opt_D, real, noise, k):
-    fake = G(noise).detach()
-    losses = []
-    for _ in range(k):
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        opt_D.zero_grad()
-        losses.append(loss.item())
-    return losses
-
-
+@wrong(3, "its gradients are empty after your steps", "zero_grad() ran between backward and step")
 def steps_zero_grad_between(G, D, opt_D, real, noise, k):
     fake = G(noise).detach()
     for _ in range(k):
@@ -185,22 +159,12 @@ def steps_zero_grad_between(G, D, opt_D, real, noise, k):
     return [0.0] * k
 
 
-def steps_returning_tensors(G, D, opt_D, real, noise, k):
-    fake = G(noise).detach()
-    losses = []
-    for _ in range(k):
-        opt_D.zero_grad()
-        loss = d_loss(D, real, fake)
-        loss.backward()
-        opt_D.step()
-        losses.append(loss)
-    return losses
-
-
+@wrong(3, "d_steps returned one number, expected a list of 2 losses", "return the whole list")
 def steps_returning_the_last_loss(G, D, opt_D, real, noise, k):
     return steps_right(G, D, opt_D, real, noise, k)[-1]
 
 
+@wrong(3, "the losses you returned are not each step's D loss", "before opt_D.step()")
 def steps_losses_after_the_update(G, D, opt_D, real, noise, k):
     fake = G(noise).detach()
     losses = []
@@ -212,6 +176,7 @@ def steps_losses_after_the_update(G, D, opt_D, real, noise, k):
     return losses
 
 
+@wrong(3, "your d_steps raised RuntimeError", "the error comes from inside your d_steps")
 def steps_that_throw(G, D, opt_D, real, noise, k):
     fake = G(real).detach()  # G takes noise: a shape error
     return [d_loss(D, real, fake).item()] * k
@@ -224,22 +189,7 @@ def test_ex3_accepts_no_grad_fakes_fresh_detached_fakes_and_tensor_losses(capsys
     assert out_of(capsys).count("passed") == 3
 
 
-@pytest.mark.parametrize("d_steps, cause, hint", [
-    (steps_without_detach, "the second D step raised 'Trying to backward through the graph a second time'",
-     "make the fakes once as G(noise).detach()"),
-    (steps_fresh_fakes_without_detach, "reached the generator", "fake.detach()"),
-    (steps_zero_grad_once, "used gradients left in .grad", "at the start of every one of the k steps"),
-    (steps_zero_grad_last, "used gradients left in .grad", "at the start of every one of the k steps"),
-    (steps_zero_grad_between, "its gradients are empty after your steps", "zero_grad() ran between backward and step"),
-    (steps_returning_tensors, "loss 1 of 2 is a tensor still attached to the graph", "append loss.item()"),
-    (steps_returning_the_last_loss, "d_steps returned one number, expected a list of 2 losses", "return the whole list"),
-    (steps_losses_after_the_update, "the losses you returned are not each step's D loss", "before opt_D.step()"),
-    (steps_that_throw, "your d_steps raised RuntimeError", "the error comes from inside your d_steps"),
-])
-def test_ex3_rejects_undetached_fakes_one_zero_grad_and_wrong_losses(d_steps, cause, hint, capsys):
-    assert not ex.discriminator_steps(d_steps)
-    out = out_of(capsys)
-    assert out.startswith("✘ 01.3") and cause in out and hint in out, out
+test_ex3_rejects_undetached_fakes_one_zero_grad_and_wrong_losses = wrong.rejects(3, ex.discriminator_steps)
 
 
 def test_ex3_zero_grad_between_backward_and_step_is_not_told_to_call_step(capsys):
@@ -278,22 +228,18 @@ def test_ex4_accepts_any_straight_through_form(ste, capsys):
     assert "passed" in out_of(capsys)
 
 
-@pytest.mark.parametrize("ste, cause, hint", [
-    (lambda x, q: q(x), "gradient with respect to x is zero", "(q(x) - x) must be detached as a whole"),
-    (lambda x, q: x + (q(x) - x), "gradient with respect to x is zero", "detach is missing"),
-    (lambda x, q: x + q(x).detach() - x, "gradient with respect to x is zero", "detach is missing or misplaced"),
-    (lambda x, q: x.detach() + (q(x) - x), "minus the incoming one", "keep x itself attached"),
-    (lambda x, q: q(x).detach(), "does not require grad", "detach only the correction"),
-    (lambda x, q: x + (x - q(x)).detach(), "the forward value", "must be q(x)"),
-    (lambda x, q: None, "ste returned None", "return"),
-    (lambda x, q: x.data.copy_(q(x)), "changed its input x in place", "do not modify x"),
-    (lambda x, q: q(x).tolist(), "should return a tensor", "return the tensor itself"),
-    (lambda x, q: q(x, 2), "your ste raised TypeError", "the error comes from inside your ste"),
-])
-def test_ex4_rejects_a_missing_or_misplaced_detach(ste, cause, hint, capsys):
-    assert not ex.straight_through(ste)
-    out = out_of(capsys)
-    assert out.startswith("✘ 01.4") and cause in out and hint in out, out
+wrong.case(4, lambda x, q: q(x), "gradient with respect to x is zero", "(q(x) - x) must be detached as a whole")
+wrong.case(4, lambda x, q: x + (q(x) - x), "gradient with respect to x is zero", "detach is missing")
+wrong.case(4, lambda x, q: x + q(x).detach() - x, "gradient with respect to x is zero",
+           "detach is missing or misplaced")
+wrong.case(4, lambda x, q: x.detach() + (q(x) - x), "minus the incoming one", "keep x itself attached")
+wrong.case(4, lambda x, q: q(x).detach(), "does not require grad", "detach only the correction")
+wrong.case(4, lambda x, q: x + (x - q(x)).detach(), "the forward value", "must be q(x)")
+wrong.case(4, lambda x, q: None, "ste returned None", "return")
+wrong.case(4, lambda x, q: x.data.copy_(q(x)), "changed its input x in place", "do not modify x")
+wrong.case(4, lambda x, q: q(x).tolist(), "should return a tensor", "return the tensor itself")
+wrong.case(4, lambda x, q: q(x, 2), "your ste raised TypeError", "the error comes from inside your ste")
+test_ex4_rejects_a_missing_or_misplaced_detach = wrong.rejects(4, ex.straight_through)
 
 
 def test_ex4_not_attempted_and_stub(capsys):

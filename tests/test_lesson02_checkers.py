@@ -6,8 +6,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from checker_helpers import rejected
+from checker_helpers import WrongAnswers, rejected
 from gradflow.exercises import requires_grad as ex
+
+wrong = WrongAnswers("02")
 
 
 def out_of(capsys) -> str:
@@ -24,36 +26,44 @@ def freeze_by_name(model):
     return model
 
 
+@wrong(1, "you froze all of lin2", "freeze model.lin2.weight only")
 def freeze_all_of_lin2(model):
     model.lin1.requires_grad_(False)
     model.lin2.requires_grad_(False)
 
 
+@wrong(1, "plain attribute requires_grad", "requires_grad_(False)")
 def freeze_with_module_attribute(model):
     model.lin1.requires_grad = False
     model.lin2.weight.requires_grad = False
 
 
+@wrong(1, "detach cuts off every layer before it", "gradients then still flow through")
 def freeze_with_detach(model):
     model.detach_after = "lin1"
     model.lin2.weight.requires_grad_(False)
 
 
+@wrong(1, "get no gradient", "do not freeze lin0")
 def freeze_too_much(model):
     model.lin0.requires_grad_(False)
     model.lin1.requires_grad_(False)
     model.lin2.weight.requires_grad_(False)
 
 
+@wrong(1, "every parameter is frozen: backward would fail with 'element 0 of tensors",
+       "freeze lin1 and lin2.weight only")
 def freeze_everything(model):
     model.requires_grad_(False)
 
 
+@wrong(1, "lin1.bias", "requires_grad_(False)")
 def freeze_too_little(model):
     model.lin1.weight.requires_grad_(False)
     model.lin2.weight.requires_grad_(False)
 
 
+@wrong(1, "your freeze raised AttributeError", "the error comes from inside your freeze")
 def freeze_a_typo(model):
     model.lin5.requires_grad_(False)
 
@@ -63,17 +73,7 @@ def test_ex1_accepts_freezing_tensor_by_tensor(capsys):
     assert "passed" in out_of(capsys)
 
 
-@pytest.mark.parametrize("freeze, cause, hint", [
-    (freeze_all_of_lin2, "you froze all of lin2", "freeze model.lin2.weight only"),
-    (freeze_with_module_attribute, "plain attribute requires_grad", "requires_grad_(False)"),
-    (freeze_with_detach, "detach cuts off every layer before it", "gradients then still flow through"),
-    (freeze_too_much, "get no gradient", "do not freeze lin0"),
-    (freeze_everything, "every parameter is frozen", "element 0 of tensors"),
-    (freeze_too_little, "lin1.bias", "requires_grad_(False)"),
-    (freeze_a_typo, "your freeze raised AttributeError", "the error comes from inside your freeze"),
-])
-def test_ex1_rejects_freezing_the_wrong_tensors(freeze, cause, hint, capsys):
-    rejected(ex.freeze_exactly, freeze, "02.1", cause, hint, capsys=capsys)
+test_ex1_rejects_freezing_the_wrong_tensors = wrong.rejects(1, ex.freeze_exactly)
 
 
 # --- 02.2 predict who gets a gradient (Modify) ---------------------------------------------------
@@ -242,6 +242,7 @@ def bitfit_by_ids(model):  # written differently: sets of ids, the attribute, an
     return (p for p in model.parameters() if p.requires_grad)
 
 
+@wrong(5, "weights of the normalisation layers are missing", "pick them by type, not by name")
 def bitfit_by_name(model):
     chosen = []
     for name, param in model.named_parameters():
@@ -251,37 +252,44 @@ def bitfit_by_name(model):
     return chosen
 
 
+@wrong(5, "weights of the normalisation layers are missing", "isinstance(module")
 def bitfit_biases_only(model):
     model.requires_grad_(False)
     return [p.requires_grad_(True) for n, p in model.named_parameters() if n.endswith("bias")]
 
 
+@wrong(5, "must stay frozen", "weight decay, momentum")
 def bitfit_returns_everything(model):
     bitfit_by_module(model)
     return list(model.parameters())
 
 
+@wrong(5, "still require grad", "model.requires_grad_(False)")
 def bitfit_forgets_to_freeze(model):
     return [p for m in model.modules() for n, p in m.named_parameters(recurse=False)
             if n == "bias" or isinstance(m, NORMS)]
 
 
+@wrong(5, "do not require grad", "requires_grad_(True)")
 def bitfit_freezes_all(model):
     chosen = bitfit_forgets_to_freeze(model)
     model.requires_grad_(False)
     return chosen
 
 
+@wrong(5, "(name, parameter) pairs", "return the parameters only")
 def bitfit_named_pairs(model):
     bitfit_by_module(model)
     return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
 
 
+@wrong(5, "appears twice", "named_parameters() once")
 def bitfit_twice(model):
     chosen = bitfit_by_module(model)
     return chosen + [p for n, p in model.named_parameters() if n == "out.bias"]
 
 
+@wrong(5, "parameters of the model it was given", "not copies")
 def bitfit_returns_copies(model):
     return [p.detach().clone().requires_grad_() for p in bitfit_by_module(model)]
 
@@ -292,20 +300,9 @@ def test_ex5_accepts_module_walks_and_id_sets(capsys):
     assert out_of(capsys).count("passed") == 2
 
 
-@pytest.mark.parametrize("bitfit, cause, hint", [
-    (bitfit_by_name, "weights of the normalisation layers are missing", "pick them by type, not by name"),
-    (bitfit_biases_only, "weights of the normalisation layers are missing", "isinstance(module"),
-    (bitfit_returns_everything, "must stay frozen", "weight decay, momentum"),
-    (bitfit_forgets_to_freeze, "still require grad", "model.requires_grad_(False)"),
-    (bitfit_freezes_all, "do not require grad", "requires_grad_(True)"),
-    (bitfit_named_pairs, "(name, parameter) pairs", "return the parameters only"),
-    (bitfit_twice, "appears twice", "named_parameters() once"),
-    (bitfit_returns_copies, "parameters of the model it was given", "not copies"),
-    (lambda model: None, "bitfit returned None", "return the list"),
-    (lambda model: model.lin0, "your bitfit raised AttributeError", "the error comes from inside your bitfit"),
-])
-def test_ex5_rejects_name_matching_unfrozen_weights_and_wrong_returns(bitfit, cause, hint, capsys):
-    rejected(ex.bitfit, bitfit, "02.5", cause, hint, capsys=capsys)
+wrong.case(5, lambda model: None, "bitfit returned None", "return the list")
+wrong.case(5, lambda model: model.lin0, "your bitfit raised AttributeError", "the error comes from inside your bitfit")
+test_ex5_rejects_name_matching_unfrozen_weights_and_wrong_returns = wrong.rejects(5, ex.bitfit)
 
 
 def test_ex5_the_model_is_new_to_the_lesson():

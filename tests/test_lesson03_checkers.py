@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from checker_helpers import rejected
+from checker_helpers import WrongAnswers, rejected
 from gradflow.exercises import no_grad as ex
 from gradflow.quizzes import no_grad as quiz
+
+wrong = WrongAnswers("03")
 
 RIGHT = dict(a=True, b=False, c=True, d=True, e=False, f=False)
 
@@ -109,6 +111,7 @@ def _accuracy(model, batches):
     return torch.cat([(model(x).argmax(dim=1) == y).float() for x, y in batches]).mean().item()
 
 
+@wrong(3, "built an autograd graph", "torch.no_grad()")
 def _without_no_grad(model, batches):
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -118,11 +121,14 @@ def _without_no_grad(model, batches):
     return accuracy
 
 
+@wrong(3, "running statistics changed", "call model.eval()")
 def _without_eval(model, batches):
     with torch.no_grad():
         return _accuracy(model, batches)
 
 
+@wrong(3, "module 1 (BatchNorm1d) was in eval mode before evaluate and is in training mode",
+       "model.train(...) switches every submodule")
 def _train_was_training(model, batches):  # the recipe for a model in one mode; breaks the fine-tuned one
     was_training = model.training
     model.eval()
@@ -132,6 +138,8 @@ def _train_was_training(model, batches):  # the recipe for a model in one mode; 
     return accuracy
 
 
+@wrong(3, "was in training mode before evaluate and is in eval mode",
+       "setting model.training changes only the top module's flag")
 def _top_flag_only(model, batches):
     was_training = model.training
     model.eval()
@@ -141,18 +149,22 @@ def _top_flag_only(model, batches):
     return accuracy
 
 
+@wrong(3, "the model itself was in training mode before evaluate and is in eval mode",
+       "leave the model in the mode it found it")
 def _never_restores(model, batches):
     model.eval()
     with torch.no_grad():
         return _accuracy(model, batches)
 
 
+@wrong(3, "module 1 (BatchNorm1d) was in eval mode", "model.train(...) switches every submodule")
 def _always_train_after(model, batches):
     accuracy = _never_restores(model, batches)
     model.train()
     return accuracy
 
 
+@wrong(3, "the mean of the per-batch accuracies", "the last batch is smaller")
 def _mean_of_batch_accuracies(model, batches):
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -163,51 +175,38 @@ def _mean_of_batch_accuracies(model, batches):
     return sum(per_batch) / len(per_batch)
 
 
+@wrong(3, "the number of correct predictions", "divide by the number of rows")
 def _count(model, batches):
     return _solution(model, batches) * sum(len(y) for _, y in batches)
 
 
+@wrong(3, "which is a percentage", "a fraction between 0 and 1")
 def _percentage(model, batches):
     return 100 * _solution(model, batches)
 
 
+@wrong(3, "requires_grad=False", "do not freeze the model")
 def _freezes(model, batches):
     model.requires_grad_(False)
     return _solution(model, batches)
 
 
+@wrong(3, "raised TypeError", "takes two arguments, the model and a list of (x, y) batches")
 def _old_signature(model, x, y):
     return _solution(model, [(x, y)])
 
 
+@wrong(3, "raised TypeError", "loops `for x, y in batches`")
 def _loops_over_the_model(model, batches):
     for layer in model.modules():
         layer.eval()
     return sum(1 for _ in zip(*model))  # TypeError inside the learner's code
 
 
-@pytest.mark.parametrize("wrong, cause, hint", [
-    (_without_no_grad, "built an autograd graph", "torch.no_grad()"),
-    (_without_eval, "running statistics changed", "call model.eval()"),
-    (_train_was_training, "module 1 (BatchNorm1d) was in eval mode before evaluate and is in training mode",
-     "model.train(...) switches every submodule"),
-    (_always_train_after, "module 1 (BatchNorm1d) was in eval mode", "model.train(...) switches every submodule"),
-    (_top_flag_only, "was in training mode before evaluate and is in eval mode",
-     "setting model.training changes only the top module's flag"),
-    (_never_restores, "the model itself was in training mode before evaluate and is in eval mode",
-     "leave the model in the mode it found it"),
-    (_mean_of_batch_accuracies, "the mean of the per-batch accuracies", "the last batch is smaller"),
-    (_count, "the number of correct predictions", "divide by the number of rows"),
-    (_percentage, "which is a percentage", "a fraction between 0 and 1"),
-    (_freezes, "requires_grad=False", "do not freeze the model"),
-    (_old_signature, "raised TypeError", "takes two arguments, the model and a list of (x, y) batches"),
-    (_loops_over_the_model, "raised TypeError", "loops `for x, y in batches`"),
-    (lambda model, batches: None, "evaluate's result is None", "return the accuracy"),
-    (lambda model, batches: 0.5, "expected an accuracy of", "dropout off"),
-    (None, "pass your function evaluate itself", "define `def evaluate"),
-])
-def test_ex3_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    rejected(ex.evaluate_function, wrong, "03.3", cause, f"hint: ", hint, capsys=capsys)
+wrong.case(3, lambda model, batches: None, "evaluate's result is None", "return the accuracy")
+wrong.case(3, lambda model, batches: 0.5, "expected an accuracy of", "dropout off")
+wrong.case(3, None, "pass your function evaluate itself", "define `def evaluate")
+test_ex3_rejects_plausible_mistakes = wrong.rejects(3, ex.evaluate_function)
 
 
 def test_ex3_stub_is_not_attempted(capsys):
@@ -257,27 +256,24 @@ def test_ex4_accepts_features_made_without_inference_tensors(right, capsys):
     assert "passed" in capsys.readouterr().out
 
 
+@wrong(4, "still an inference tensor", "torch.no_grad()")
 def _cache_inference(backbone, x):
     with torch.inference_mode():
         return backbone(x)
 
 
+@wrong(4, "still an inference tensor", "made outside inference mode")
 def _cache_clone_inside(backbone, x):
     with torch.inference_mode():
         return backbone(x).clone()
 
 
-@pytest.mark.parametrize("wrong, cause, hint", [
-    (_cache_inference, "still an inference tensor", "torch.no_grad()"),
-    (_cache_clone_inside, "still an inference tensor", "made outside inference mode"),  # a clone inside is one too
-    (lambda backbone, x: backbone(x), "attached to the backbone's graph", "compute them under torch.no_grad()"),
-    (lambda backbone, x: backbone(x).detach(), "threw it away", "run the backbone under torch.no_grad()"),
-    (lambda backbone, x: _cache_no_grad(backbone, x[:3]), "shape", "return backbone(x)"),
-    (lambda backbone, x: _cache_no_grad(backbone, x).numpy(), "should return a tensor", "backbone's output"),
-    (lambda backbone: backbone, "raised TypeError", "it takes the backbone and a batch"),
-])
-def test_ex4_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    rejected(ex.cached_features, wrong, "03.4", cause, hint, capsys=capsys)
+wrong.case(4, lambda backbone, x: backbone(x), "attached to the backbone's graph", "compute them under torch.no_grad()")
+wrong.case(4, lambda backbone, x: backbone(x).detach(), "threw it away", "run the backbone under torch.no_grad()")
+wrong.case(4, lambda backbone, x: _cache_no_grad(backbone, x[:3]), "shape", "return backbone(x)")
+wrong.case(4, lambda backbone, x: _cache_no_grad(backbone, x).numpy(), "should return a tensor", "backbone's output")
+wrong.case(4, lambda backbone: backbone, "raised TypeError", "it takes the backbone and a batch")
+test_ex4_rejects_plausible_mistakes = wrong.rejects(4, ex.cached_features)
 
 
 # --- the lesson's questions --------------------------------------------------------------------

@@ -6,9 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from checker_helpers import rejected
+from checker_helpers import WrongAnswers, accepts, rejected
 from gradflow.exercises import data_vs_detach as ex
 from gradflow.quizzes import data_vs_detach as quiz
+
+wrong = WrongAnswers("04")
 
 RIGHT = {"A": True, "B": False, "C": False, "D": True}
 
@@ -63,34 +65,36 @@ def _sgd_add_alpha(params, lr):
             p.add_(p.grad, alpha=-lr)
 
 
-@pytest.mark.parametrize("right", [_sgd_sub, _sgd_add_alpha])
-def test_ex2_accepts_in_place_updates_written_differently(right, capsys):
-    assert ex.manual_sgd(right)
-    assert "passed" in capsys.readouterr().out
+test_ex2_accepts_in_place_updates_written_differently = accepts(ex.manual_sgd, "04.2", [_sgd_sub, _sgd_add_alpha])
 
 
+@wrong(2, "autograd did not see the update", "did you write through .data")
 def _sgd_data(params, lr):
     for p in params:
         p.data -= lr * p.grad
 
 
+@wrong(2, "leaf Variable that requires grad", "torch.no_grad()")
 def _sgd_no_no_grad(params, lr):
     for p in params:
         p -= lr * p.grad
 
 
+@wrong(2, "did not change", "only rebinds the loop variable")
 def _sgd_rebind(params, lr):
     with torch.no_grad():
         for p in params:
             p = p - lr * p.grad  # noqa: F841  (the bug under test)
 
 
+@wrong(2, "differ from torch.optim.SGD", "minus: a step downhill")
 def _sgd_wrong_sign(params, lr):
     with torch.no_grad():
         for p in params:
             p += lr * p.grad
 
 
+@wrong(2, "their gradients are zero", "never between backward and the update")
 def _sgd_zeroes_first(params, lr):  # zero_grad in the wrong place: between backward and the update
     with torch.no_grad():
         for p in params:
@@ -98,6 +102,7 @@ def _sgd_zeroes_first(params, lr):  # zero_grad in the wrong place: between back
             p -= lr * p.grad
 
 
+@wrong(2, "raised TypeError", "a .grad was None when your function used it")
 def _sgd_clears_first(params, lr):
     for p in params:
         p.grad = None
@@ -106,16 +111,7 @@ def _sgd_clears_first(params, lr):
             p -= lr * p.grad
 
 
-@pytest.mark.parametrize("wrong, cause, hint", [
-    (_sgd_zeroes_first, "their gradients are zero", "never between backward and the update"),
-    (_sgd_clears_first, "raised TypeError", "a .grad was None when your function used it"),
-    (_sgd_data, "autograd did not see the update", "did you write through .data"),
-    (_sgd_no_no_grad, "leaf Variable that requires grad", "torch.no_grad()"),
-    (_sgd_rebind, "did not change", "only rebinds the loop variable"),
-    (_sgd_wrong_sign, "differ from torch.optim.SGD", "minus: a step downhill"),
-])
-def test_ex2_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    rejected(ex.manual_sgd, wrong, "04.2", cause, hint, capsys=capsys)
+test_ex2_rejects_plausible_mistakes = wrong.rejects(2, ex.manual_sgd)
 
 
 # --- 04.3 weight clipping without .data (Modify) -------------------------------------------------
@@ -133,27 +129,29 @@ def _clip_min_max(model, c):
         p.clamp_(min=-c, max=c)
 
 
-@pytest.mark.parametrize("right", [_clip_copy, _clip_min_max])
-def test_ex3_accepts_in_place_clipping_written_differently(right, capsys):
-    assert ex.weight_clipping(right)
-    assert "passed" in capsys.readouterr().out
+test_ex3_accepts_in_place_clipping_written_differently = accepts(ex.weight_clipping, "04.3",
+                                                                 [_clip_copy, _clip_min_max])
 
 
+@wrong(3, "autograd did not see the change", "did you write through .data")
 def _clip_data(model, c):
     for p in model.parameters():
         p.data.clamp_(-c, c)
 
 
+@wrong(3, "leaf Variable that requires grad", "torch.no_grad()")
 def _clip_no_no_grad(model, c):
     for p in model.parameters():
         p.clamp_(-c, c)
 
 
+@wrong(3, "was not clipped", "only rebinds the name")
 def _clip_rebind(model, c):
     for p in model.parameters():
         p = p.clamp(-c, c)  # noqa: F841
 
 
+@wrong(3, "replaced by a new tensor", "optimizer built earlier still holds the old parameter")
 def _clip_replace(model, c):
     for module in model.modules():
         if isinstance(module, nn.Linear):
@@ -161,10 +159,12 @@ def _clip_replace(model, c):
             module.bias = nn.Parameter(module.bias.detach().clamp(-c, c))
 
 
+@wrong(3, "was not clipped", "clip_grad_value_ clips gradients, not weights")
 def _clip_gradients(model, c):  # the wrong tool: clips .grad (None here), not the weights
     nn.utils.clip_grad_value_(model.parameters(), c)
 
 
+@wrong(3, "0.bias was not clipped, though other parameters were", "each weight and each bias")
 def _clip_weights_only(model, c):
     with torch.no_grad():
         for module in model.modules():
@@ -172,16 +172,7 @@ def _clip_weights_only(model, c):
                 module.weight.clamp_(-c, c)
 
 
-@pytest.mark.parametrize("wrong, cause, hint", [
-    (_clip_weights_only, "0.bias was not clipped, though other parameters were", "each weight and each bias"),
-    (_clip_data, "autograd did not see the change", "did you write through .data"),
-    (_clip_no_no_grad, "leaf Variable that requires grad", "torch.no_grad()"),
-    (_clip_rebind, "was not clipped", "only rebinds the name"),
-    (_clip_replace, "replaced by a new tensor", "optimizer built earlier still holds the old parameter"),
-    (_clip_gradients, "was not clipped", "clip_grad_value_ clips gradients, not weights"),
-])
-def test_ex3_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    rejected(ex.weight_clipping, wrong, "04.3", cause, hint, capsys=capsys)
+test_ex3_rejects_plausible_mistakes = wrong.rejects(3, ex.weight_clipping)
 
 
 # --- 04.4 values for a log ----------------------------------------------------------------------
@@ -193,21 +184,19 @@ def test_ex4_accepts_arrays_made_differently(right, capsys):
     assert "passed" in capsys.readouterr().out
 
 
+@wrong(4, "left the graph", "detach() returns a new tensor")
 def _detach_in_place(t):
     return t.detach_().numpy()
 
 
-@pytest.mark.parametrize("wrong, cause, hint", [
-    (lambda t: t.numpy(), "Can't call numpy() on Tensor that requires grad", "detach first"),
-    (lambda t: t.detach(), "returned a tensor", "finish with .numpy()"),
-    (lambda t: t.detach().tolist(), "not a NumPy array", "t.detach().cpu().numpy()"),
-    (lambda t: np.zeros(tuple(t.shape)), "other values", "do not change the values"),
-    (_detach_in_place, "left the graph", "detach() returns a new tensor"),
-    (lambda t: t.detach().to_numpy(), "your to_numpy raised AttributeError", "the error comes from inside your to_numpy"),
-    (lambda t: t.detach().numpy().ravel()[:1], "the array's shape", "without reshaping or indexing"),
-])
-def test_ex4_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    rejected(ex.values_for_log, wrong, "04.4", cause, hint, capsys=capsys)
+wrong.case(4, lambda t: t.numpy(), "Can't call numpy() on Tensor that requires grad", "detach first")
+wrong.case(4, lambda t: t.detach(), "returned a tensor", "finish with .numpy()")
+wrong.case(4, lambda t: t.detach().tolist(), "not a NumPy array", "t.detach().cpu().numpy()")
+wrong.case(4, lambda t: np.zeros(tuple(t.shape)), "other values", "do not change the values")
+wrong.case(4, lambda t: t.detach().to_numpy(), "your to_numpy raised AttributeError",
+           "the error comes from inside your to_numpy")
+wrong.case(4, lambda t: t.detach().numpy().ravel()[:1], "the array's shape", "without reshaping or indexing")
+test_ex4_rejects_plausible_mistakes = wrong.rejects(4, ex.values_for_log)
 
 
 # --- 04.5 a soft target-network update (Make) ------------------------------------------------------
@@ -241,75 +230,72 @@ def test_ex5_accepts_soft_updates_written_differently(right, capsys):
     assert "passed" in capsys.readouterr().out
 
 
+@wrong(5, "autograd did not see the update", "did you write through .data")
 def _with_data(target, online, tau):  # the classic RL line
     for t, o in zip(target.parameters(), online.parameters()):
         t.data.copy_(tau * o.data + (1 - tau) * t.data)
 
 
+@wrong(5, "moved (1 - tau) of the way instead of tau", "tau is the online network's share")
 def _swapped(target, online, tau):
     with torch.no_grad():
         for t, o in zip(target.parameters(), online.parameters()):
             t.copy_(tau * t + (1 - tau) * o)
 
 
+@wrong(5, "leaf Variable that requires grad", "torch.no_grad()")
 def _no_no_grad(target, online, tau):
     for t, o in zip(target.parameters(), online.parameters()):
         t.mul_(1 - tau).add_(o, alpha=tau)
 
 
+@wrong(5, "the target did not move", "only rebinds the loop variable")
 def _rebind(target, online, tau):
     with torch.no_grad():
         for t, o in zip(target.parameters(), online.parameters()):
             t = (1 - tau) * t + tau * o  # noqa: F841
 
 
+@wrong(5, "a copy of the online network", "move only a share tau of the way")
 def _hard_copy(target, online, tau):
     target.load_state_dict(online.state_dict())
 
 
+@wrong(5, "the online network changed", "only the target moves")
 def _moves_online(target, online, tau):  # the arguments read the other way round
     with torch.no_grad():
         for t, o in zip(target.parameters(), online.parameters()):
             o.lerp_(t, tau)
 
 
+@wrong(5, "replaced by new tensors", "write into each tensor in place")
 def _new_parameters(target, online, tau):
     for (name, t), o in zip(list(target.named_parameters()), online.parameters()):
         module, attr = name.rsplit(".", 1)
         setattr(target.get_submodule(module), attr, nn.Parameter((1 - tau) * t.detach() + tau * o.detach()))
 
 
+@wrong(5, "no longer require grad", "freezing is the caller's choice")
 def _freezes_target(target, online, tau):
     target.requires_grad_(False)
     _lerp(target, online, tau)
 
 
+@wrong(5, "are not (1 - tau) * target + tau * online", "update every one")
 def _first_layer_only(target, online, tau):
     with torch.no_grad():
         target[0].weight.lerp_(online[0].weight, tau)
 
 
+@wrong(5, "raised AttributeError", "a module's layers may have no weight")
 def _zips_the_modules(target, online, tau):
     with torch.no_grad():
         for t, o in zip(target, online):
             t.weight.lerp_(o.weight, tau)  # Tanh has no weight: AttributeError
 
 
-@pytest.mark.parametrize("wrong, cause, hint", [
-    (_with_data, "autograd did not see the update", "did you write through .data"),
-    (_swapped, "moved (1 - tau) of the way instead of tau", "tau is the online network's share"),
-    (_no_no_grad, "leaf Variable that requires grad", "torch.no_grad()"),
-    (_rebind, "the target did not move", "only rebinds the loop variable"),
-    (_hard_copy, "a copy of the online network", "move only a share tau of the way"),
-    (_moves_online, "the online network changed", "only the target moves"),
-    (_new_parameters, "replaced by new tensors", "write into each tensor in place"),
-    (_freezes_target, "no longer require grad", "freezing is the caller's choice"),
-    (_first_layer_only, "are not (1 - tau) * target + tau * online", "update every one"),
-    (lambda target, online: None, "raised TypeError", "takes the two modules and a number"),
-    (_zips_the_modules, "raised AttributeError", "a module's layers may have no weight"),
-])
-def test_ex5_rejects_plausible_mistakes(wrong, cause, hint, capsys):
-    rejected(ex.soft_target_update, wrong, "04.5", cause, hint, capsys=capsys)
+wrong.case(5, lambda target, online: None, "raised TypeError", "takes the two modules and a number")
+test_ex5_rejects_plausible_mistakes = wrong.rejects(5, ex.soft_target_update)
 
 
 def test_ex5_not_attempted(capsys):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from checker_helpers import rejected
+from checker_helpers import accepts, rejected
 from gradflow.exercises import clone as ex
 
 
@@ -19,15 +19,12 @@ def verdict(capsys) -> str:
 # --- 05.1 copy a value out of the graph (warm-up) ---------------------------------------------------
 
 
-@pytest.mark.parametrize("right", [
-    lambda t: t.detach().clone(),  # the solution's spelling
-    lambda t: t.clone().detach(),  # the order the lesson calls wasteful, but right
-    lambda t: t.detach() * 1,  # arithmetic makes new memory too
-    lambda t: torch.from_numpy(t.detach().numpy().copy()),  # through a NumPy copy
-], ids=["detach-clone", "clone-detach", "times-one", "numpy-copy"])
-def test_ex1_accepts_copies_outside_the_graph(right, capsys):
-    assert ex.copy_out_of_graph(right)
-    assert verdict(capsys).startswith("✔ 05.1")
+test_ex1_accepts_copies_outside_the_graph = accepts(ex.copy_out_of_graph, "05.1", {
+    "detach-clone": lambda t: t.detach().clone(),  # the solution's spelling
+    "clone-detach": lambda t: t.clone().detach(),  # the order the lesson calls wasteful, but right
+    "times-one": lambda t: t.detach() * 1,  # arithmetic makes new memory too
+    "numpy-copy": lambda t: torch.from_numpy(t.detach().numpy().copy()),  # through a NumPy copy
+})
 
 
 @pytest.mark.parametrize("wrong, message, hint", [
@@ -57,15 +54,12 @@ def test_ex1_not_attempted_and_not_a_function(capsys):
 # --- 05.2 an independent trainable copy (Modify) ----------------------------------------------------
 
 
-@pytest.mark.parametrize("right", [
-    lambda t: t.detach().clone().requires_grad_(True),
-    lambda t: torch.tensor(t.tolist(), requires_grad=True),  # from Python numbers: no warning
-    lambda t: t.clone().detach().requires_grad_(),
-    lambda t: nn.Parameter(t.detach().clone()),
-], ids=["detach-clone-requires", "from-list", "clone-detach", "parameter"])
-def test_ex2_accepts_new_trainable_leaves(right, capsys):
-    assert ex.trainable_copy(right)
-    assert verdict(capsys).startswith("✔ 05.2")
+test_ex2_accepts_new_trainable_leaves = accepts(ex.trainable_copy, "05.2", {
+    "detach-clone-requires": lambda t: t.detach().clone().requires_grad_(True),
+    "from-list": lambda t: torch.tensor(t.tolist(), requires_grad=True),  # from Python numbers: no warning
+    "clone-detach": lambda t: t.clone().detach().requires_grad_(),
+    "parameter": lambda t: nn.Parameter(t.detach().clone()),
+})
 
 
 @pytest.mark.parametrize("wrong, message, hint", [
@@ -84,15 +78,13 @@ def test_ex2_rejects_copies_that_are_not_independent_leaves(wrong, message, hint
 # --- 05.3 a snapshot that detects change (Modify) ---------------------------------------------------
 
 
-@pytest.mark.parametrize("right", [
-    lambda m: {n: p.detach().clone() for n, p in m.named_parameters()},
-    lambda m: copy.deepcopy(m.state_dict()),  # buffers come along: fine
-    lambda m: {n: p.detach().numpy().copy() for n, p in m.named_parameters()},
-    lambda m: {n: t.clone() for n, t in m.state_dict().items()},  # state_dict tensors are already detached
-], ids=["detach-clone", "deepcopy-state-dict", "numpy-copy", "state-dict-clone"])
-def test_ex3_accepts_real_snapshots(right, capsys):
-    assert ex.real_snapshot(right)
-    assert verdict(capsys).startswith("✔ 05.3")
+test_ex3_accepts_real_snapshots = accepts(ex.real_snapshot, "05.3", {
+    "detach-clone": lambda m: {n: p.detach().clone() for n, p in m.named_parameters()},
+    "deepcopy-state-dict": lambda m: copy.deepcopy(m.state_dict()),  # buffers come along: fine
+    "numpy-copy": lambda m: {n: p.detach().numpy().copy() for n, p in m.named_parameters()},
+    # state_dict tensors are already detached
+    "state-dict-clone": lambda m: {n: t.clone() for n, t in m.state_dict().items()},
+})
 
 
 @pytest.mark.parametrize("wrong, message, hint", [
@@ -172,15 +164,12 @@ def slow_model_copy(model, opt, batches, k, alpha):  # the slow weights as a who
                     p.copy_(s)
 
 
-@pytest.mark.parametrize("right", [
-    the_solution,
-    _lookahead(deepcopy_state),
-    _lookahead(cloned_params, in_place=False),
-    slow_model_copy,
-], ids=["solution", "deepcopy-state-dict", "lerp-new-tensors", "deepcopy-model"])
-def test_ex4_accepts_lookahead_written_in_several_ways(right, capsys):
-    assert ex.lookahead_slow_weights(right)
-    assert verdict(capsys).startswith("✔ 05.4")
+test_ex4_accepts_lookahead_written_in_several_ways = accepts(ex.lookahead_slow_weights, "05.4", {
+    "solution": the_solution,
+    "deepcopy-state-dict": _lookahead(deepcopy_state),
+    "lerp-new-tensors": _lookahead(cloned_params, in_place=False),
+    "deepcopy-model": slow_model_copy,
+})
 
 
 @pytest.mark.parametrize("wrong, message, hint", [

@@ -5,7 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from checker_helpers import WrongAnswers, accepts
 from gradflow.exercises import retain_graph as ex
+
+wrong = WrongAnswers("06")
 
 # --- exercise 1 ------------------------------------------------------------------------------------
 
@@ -16,26 +19,23 @@ def test_first_failing_runs_the_sequence_for_real():
     assert ex.first_failing([("d", True), ("e", False)]) == 0
 
 
-@pytest.mark.parametrize("right", [3, 3.0, np.int64(3), torch.tensor(3)], ids=["int", "float", "numpy", "tensor"])
-def test_ex1_accepts_the_number_in_any_numeric_form(right, capsys):
-    assert ex.which_call_fails(right)
-    assert capsys.readouterr().out.startswith("✔ 06.1")
+test_ex1_accepts_the_number_in_any_numeric_form = accepts(ex.which_call_fails, "06.1", {
+    "int": 3,
+    "float": 3.0,
+    "numpy": np.int64(3),
+    "tensor": torch.tensor(3),
+})
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (4, "call 4 is not the first to fail", "cannot bring back a graph"),
-    (2, "call 2 is not the first to fail", "call 1 kept the graph"),
-    (1, "call 1 is not the first to fail", "always runs"),
-    (0, "call 0 is not the first to fail", "one of them fails"),
-    (7, "no call number 7", "answer 1, 2, 3 or 4"),
-    ("3", "got '3'", "without quotes"),
-    (True, "got bool", "whole number"),
-    (2.5, "got 2.5", "whole number"),
-], ids=["4", "2", "1", "0", "7", "string", "bool", "fraction"])
-def test_ex1_rejects_wrong_calls_and_forms(wrong, message, hint, capsys):
-    assert not ex.which_call_fails(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 06.1") and message in out and hint in out.split("hint:")[1], out
+wrong.case(1, 4, "call 4 is not the first to fail", "cannot bring back a graph")
+wrong.case(1, 2, "call 2 is not the first to fail", "call 1 kept the graph")
+wrong.case(1, 1, "call 1 is not the first to fail", "always runs")
+wrong.case(1, 0, "call 0 is not the first to fail", "one of them fails")
+wrong.case(1, 7, "no call number 7", "answer 1, 2, 3 or 4")
+wrong.case(1, "3", "got '3'", "without quotes")
+wrong.case(1, True, "got bool", "whole number")
+wrong.case(1, 2.5, "got 2.5", "whole number")
+test_ex1_rejects_wrong_calls_and_forms = wrong.rejects(1, ex.which_call_fails)
 
 
 # --- exercise 2 ------------------------------------------------------------------------------------
@@ -57,18 +57,22 @@ def _accumulate_sum_reduced(model, x, y, sizes):  # sum-reduced losses over the 
         (nn.functional.mse_loss(model(xp), yp, reduction="sum") / y.numel()).backward()
 
 
+@wrong(2, "every micro-batch weighed the same (loss / k): its 8 rows counted as much as its 16",
+       "scale it by len(x_part) / len(x)")
 def _per_k(model, x, y, sizes):  # the lesson's 1/k, right only for equal sizes
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         (nn.functional.mse_loss(model(xp), yp) / len(sizes)).backward()
 
 
+@wrong(2, "the sum of the micro-batches' mean-loss gradients", "len(x_part) / len(x)")
 def _unscaled(model, x, y, sizes):
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         nn.functional.mse_loss(model(xp), yp).backward()
 
 
+@wrong(2, "the model saw batches of [12, 12] rows", "x.split(sizes)")
 def _equal_chunks(model, x, y, sizes):  # ignores the sizes: the lesson's x.chunk(k)
     model.zero_grad()
     k = len(sizes)
@@ -76,22 +80,26 @@ def _equal_chunks(model, x, y, sizes):  # ignores the sizes: the lesson's x.chun
         (nn.functional.mse_loss(model(xp), yp) / k).backward()
 
 
+@wrong(2, "old gradients (all ones)", "clear the gradients once")
 def _no_zero_grad(model, x, y, sizes):
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
 
 
+@wrong(2, "differs from the full-batch gradient", "not inside it")
 def _zero_inside_loop(model, x, y, sizes):
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         model.zero_grad()
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
 
 
+@wrong(2, "the model saw batches of [24] rows", "x.split(sizes)")
 def _full_batch(model, x, y, sizes):
     model.zero_grad()
     nn.functional.mse_loss(model(x), y).backward()
 
 
+@wrong(2, "backward reached the model 1 times", "one backward() per micro-batch")
 def _summed_then_one_backward(model, x, y, sizes):
     model.zero_grad()
     total = sum(nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)
@@ -99,132 +107,73 @@ def _summed_then_one_backward(model, x, y, sizes):
     total.backward()
 
 
+@wrong(2, "your accumulate raised TypeError", "the error comes from inside your accumulate")
 def _old_keyword(model, x, y, sizes):  # the seeds' pre-0.4 spelling
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward(retain_variables=True)
 
 
+@wrong(2, "no .grad after your function", "do not clear .grad after the last one")
 def _zero_after_loop(model, x, y, sizes):
     _accumulate(model, x, y, sizes)
     model.zero_grad()
 
 
-@pytest.mark.parametrize("right", [_accumulate, _accumulate_sum_reduced], ids=["solution", "sum-reduced"])
-def test_ex2_accepts_accumulation_written_in_two_ways(right, capsys):
-    assert ex.accumulation(right)
-    assert capsys.readouterr().out.startswith("✔ 06.2")
+test_ex2_accepts_accumulation_written_in_two_ways = accepts(ex.accumulation, "06.2", {
+    "solution": _accumulate,
+    "sum-reduced": _accumulate_sum_reduced,
+})
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (_per_k, "every micro-batch weighed the same (loss / k): its 8 rows counted as much as its 16",
-     "scale it by len(x_part) / len(x)"),
-    (_unscaled, "the sum of the micro-batches' mean-loss gradients", "len(x_part) / len(x)"),
-    (_equal_chunks, "the model saw batches of [12, 12] rows", "x.split(sizes)"),
-    (_no_zero_grad, "old gradients (all ones)", "clear the gradients once"),
-    (_zero_inside_loop, "differs from the full-batch gradient", "not inside it"),
-    (_full_batch, "the model saw batches of [24] rows", "x.split(sizes)"),
-    (_summed_then_one_backward, "backward reached the model 1 times", "one backward() per micro-batch"),
-    (_zero_after_loop, "no .grad after your function", "do not clear .grad after the last one"),
-    (_old_keyword, "your accumulate raised TypeError", "the error comes from inside your accumulate"),
-], ids=lambda v: getattr(v, "__name__", None))
-def test_ex2_rejects_accumulation_mistakes(wrong, message, hint, capsys):
-    assert not ex.accumulation(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 06.2") and message in out and hint in out.split("hint:")[1], out
+test_ex2_rejects_accumulation_mistakes = wrong.rejects(2, ex.accumulation)
 
 
 # --- exercise 3 ------------------------------------------------------------------------------------
 
 
-def _run_chunk(cell, xs, ys, h):
+def _run_chunk(cell, xs, ys, state, *, cut_every_step=False):
+    """The chunk's mean loss and the state after it, for either cell (one state tensor, or a tuple)."""
     loss = 0.0
     for x, y in zip(xs, ys):
-        h = cell(x, h)
-        loss = loss + nn.functional.mse_loss(cell.readout(h), y)
-    return loss / len(xs), h
+        state = cell(x, ex._detached(state) if cut_every_step else state)
+        loss = loss + nn.functional.mse_loss(cell.readout(state), y)
+    return loss / len(xs), state
 
 
-def _train_chunk(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item(), h
+def _train_chunk(cell, opt, xs, ys, state, *, cut=ex._detached, cut_every_step=False, zero=True, retain=False,
+                 step=True, number=True):
+    """One chunk of truncated BPTT, for either cell; each keyword introduces one plausible mistake."""
+    loss, state = _run_chunk(cell, xs, ys, cut(state), cut_every_step=cut_every_step)
+    if zero:
+        opt.zero_grad()
+    loss.backward(retain_graph=retain)
+    if step:
+        opt.step()
+    return (loss.item() if number else loss), state
+
+
+def _mistake(**keywords):
+    """A train_chunk (of either exercise) with the mistakes the keywords name."""
+    return lambda cell, opt, xs, ys, state: _train_chunk(cell, opt, xs, ys, state, **keywords)
 
 
 def _train_chunk_detach_at_end(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item(), h.detach()
+    loss, h = _train_chunk(cell, opt, xs, ys, h, cut=lambda h: h)
+    return loss, h.detach()
 
 
-def _no_detach(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item(), h
-
-
-def _retain_graph(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h)
-    opt.zero_grad()
-    loss.backward(retain_graph=True)
-    opt.step()
-    return loss.item(), h
-
-
-def _reset_state(cell, opt, xs, ys, h):
-    return _train_chunk(cell, opt, xs, ys, torch.zeros_like(h))
-
-
-def _detach_every_step(cell, opt, xs, ys, h):
-    loss = 0.0
-    for x, y in zip(xs, ys):
-        h = cell(x, h.detach())
-        loss = loss + nn.functional.mse_loss(cell.readout(h), y)
-    loss = loss / len(xs)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item(), h
-
-
-def _returns_tensor_loss(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss, h
-
-
-def _no_step(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    opt.zero_grad()
-    loss.backward()
-    return loss.item(), h
-
-
-def _returns_loss_only(cell, opt, xs, ys, h):
-    return _train_chunk(cell, opt, xs, ys, h)[0]
-
-
-def _retain_and_detach(cell, opt, xs, ys, h):  # right values, but each chunk's graph is kept alive
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    opt.zero_grad()
-    loss.backward(retain_graph=True)
-    opt.step()
-    return loss.item(), h
-
-
-def _no_zero_grad_chunk(cell, opt, xs, ys, h):
-    loss, h = _run_chunk(cell, xs, ys, h.detach())
-    loss.backward()
-    opt.step()
-    return loss.item(), h
+wrong.case(3, _mistake(cut=lambda h: h), "chunk 2 failed", "detach it before the chunk")
+wrong.case(3, _mistake(cut=lambda h: h, retain=True), "still holds its saved tensors",
+           "detach h at the start of the chunk")
+wrong.case(3, _mistake(cut=torch.zeros_like), "differ from truncated BPTT", "restarted from zeros")
+wrong.case(3, _mistake(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
+wrong.case(3, _mistake(number=False), "still attached", "return loss.item(), h")
+wrong.case(3, _mistake(step=False), "weights have not moved", "step must come after backward")
+wrong.case(3, lambda cell, opt, xs, ys, h: _train_chunk(cell, opt, xs, ys, h)[0], "should return a pair")
+wrong.case(3, _mistake(retain=True), "still holds its saved tensors",  # right values, each chunk's graph kept
+           "retain_graph=True keeps every chunk's activations")
+wrong.case(3, _mistake(zero=False), "differ from truncated BPTT", "opt.zero_grad() before each backward")
 
 
 def _train_chunk_autograd_grad(cell, opt, xs, ys, h):  # no .backward(): gradients set by hand
@@ -236,54 +185,23 @@ def _train_chunk_autograd_grad(cell, opt, xs, ys, h):  # no .backward(): gradien
     return loss.detach(), h
 
 
-@pytest.mark.parametrize("right", [_train_chunk, _train_chunk_detach_at_end, _train_chunk_autograd_grad],
-                         ids=["solution", "detach-at-end", "autograd-grad"])
-def test_ex3_accepts_truncated_bptt_written_differently(right, capsys):
-    assert ex.truncated_bptt(right)
-    assert capsys.readouterr().out.startswith("✔ 06.3")
+test_ex3_accepts_truncated_bptt_written_differently = accepts(ex.truncated_bptt, "06.3", {
+    "solution": _train_chunk,
+    "detach-at-end": _train_chunk_detach_at_end,
+    "autograd-grad": _train_chunk_autograd_grad,
+})
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (_no_detach, "chunk 2 failed", "detach it before the chunk"),
-    (_retain_graph, "still holds its saved tensors", "detach h at the start of the chunk"),
-    (_retain_and_detach, "still holds its saved tensors", "retain_graph=True keeps every chunk's activations"),
-    (_reset_state, "differ from truncated BPTT", "restarted from zeros"),
-    (_detach_every_step, "differ from truncated BPTT", "detach once per chunk"),
-    (_no_zero_grad_chunk, "differ from truncated BPTT", "opt.zero_grad() before each backward"),
-    (_returns_tensor_loss, "still attached", "return loss.item(), h"),
-    (_no_step, "weights have not moved", "step must come after backward"),
-    (_returns_loss_only, "should return a pair", None),
-    (lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given",
-     "the chunk's last step"),
-], ids=lambda v: getattr(v, "__name__", None))
-def test_ex3_rejects_loops_that_are_not_truncated_bptt(wrong, message, hint, capsys):
-    assert not ex.truncated_bptt(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 06.3") and message in out, out
-    assert hint is None or hint in out.split("hint:")[1], out
+wrong.case(3, lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given",
+           "the chunk's last step")
+test_ex3_rejects_loops_that_are_not_truncated_bptt = wrong.rejects(3, ex.truncated_bptt)
 
 
 # --- exercise 4 (Make): a cell with two states ------------------------------------------------------
 
 
-def _two_state_chunk(cell, opt, xs, ys, state, *, cut=lambda s: tuple(t.detach() for t in s), retain=False,
-                     zero=True, cut_every_step=False):
-    """One chunk of the two-state cell; each keyword introduces one plausible mistake."""
-    state = cut(state)
-    loss = 0.0
-    for x, y in zip(xs, ys):
-        state = cell(x, tuple(t.detach() for t in state) if cut_every_step else state)
-        loss = loss + nn.functional.mse_loss(cell.readout(state), y)
-    loss = loss / len(xs)
-    if zero:
-        opt.zero_grad()
-    loss.backward(retain_graph=retain)
-    opt.step()
-    return loss.item(), state
-
-
 def two_state_solution(cell, opt, xs, ys, state):
-    return _two_state_chunk(cell, opt, xs, ys, state)
+    return _train_chunk(cell, opt, xs, ys, state)
 
 
 def two_state_with_lists(cell, opt, xs, ys, state):  # a list state, stacked losses, set_to_none=False
@@ -301,46 +219,37 @@ def two_state_with_lists(cell, opt, xs, ys, state):  # a list state, stacked los
 
 def two_state_fresh_leaves(cell, opt, xs, ys, state):  # detach().requires_grad_(): new leaves, also a cut
     h, m = (s.detach().requires_grad_() for s in state)
-    return _two_state_chunk(cell, opt, xs, ys, (h, m), cut=lambda s: s)
+    return _train_chunk(cell, opt, xs, ys, (h, m), cut=lambda s: s)
 
 
-@pytest.mark.parametrize("right", [two_state_solution, two_state_with_lists, two_state_fresh_leaves],
-                         ids=["solution", "lists", "fresh-leaves"])
-def test_ex4_accepts_truncated_bptt_of_both_states(right, capsys):
-    assert ex.two_state_tbptt(right)
-    assert capsys.readouterr().out.startswith("✔ 06.4")
+test_ex4_accepts_truncated_bptt_of_both_states = accepts(ex.two_state_tbptt, "06.4", {
+    "solution": two_state_solution,
+    "lists": two_state_with_lists,
+    "fresh-leaves": two_state_fresh_leaves,
+})
 
 
-def _chunk(**mistake):
-    return lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state, **mistake)
-
-
+@wrong(4, "chunk 1 failed", "at the start of the chunk")
 def _detach_at_end(cell, opt, xs, ys, state):
-    loss, state = _two_state_chunk(cell, opt, xs, ys, state, cut=lambda s: s)
+    loss, state = _train_chunk(cell, opt, xs, ys, state, cut=lambda s: s)
     return loss, tuple(s.detach() for s in state)
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (_chunk(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m"),
-    (_chunk(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough"),
-    (_chunk(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m"),
-    (_chunk(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix"),
-    (_detach_at_end, "chunk 1 failed", "at the start of the chunk"),
-    (_chunk(zero=False), "differ from truncated BPTT", "opt.zero_grad()"),
-    (_chunk(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT", "restarted from zeros"),
-    (_chunk(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk"),
-    (lambda cell, opt, xs, ys, state: _two_state_chunk(cell, opt, xs, ys, state)[1][0], "should return a pair",
-     "return loss.item(), state"),
-    (lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], None), "a pair (h, m)",
-     "both parts"),
-    (lambda cell, opt, xs, ys, state: (_two_state_chunk(cell, opt, xs, ys, state)[0], state),
-     "the state you were given", "the chunk's last step"),
-], ids=["only-h", "only-m", "retain-no-detach", "retain-and-detach", "detach-at-end", "no-zero-grad", "reset",
-        "every-step", "returns-h", "returns-no-state", "returns-given-state"])
-def test_ex4_rejects_states_that_carry_their_history(wrong, message, hint, capsys):
-    assert not ex.two_state_tbptt(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 06.4") and message in out and hint in out.split("hint:")[1], out
+wrong.case(4, _mistake(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m")
+wrong.case(4, _mistake(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough")
+wrong.case(4, _mistake(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m")
+wrong.case(4, _mistake(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix")
+wrong.case(4, _mistake(zero=False), "differ from truncated BPTT", "opt.zero_grad()")
+wrong.case(4, _mistake(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT",
+           "restarted from zeros")
+wrong.case(4, _mistake(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
+wrong.case(4, lambda cell, opt, xs, ys, state: _train_chunk(cell, opt, xs, ys, state)[1][0],
+           "should return a pair", "return loss.item(), state")
+wrong.case(4, lambda cell, opt, xs, ys, state: (_train_chunk(cell, opt, xs, ys, state)[0], None),
+           "a pair (h, m)", "both parts")
+wrong.case(4, lambda cell, opt, xs, ys, state: (_train_chunk(cell, opt, xs, ys, state)[0], state),
+           "the state you were given", "the chunk's last step")
+test_ex4_rejects_states_that_carry_their_history = wrong.rejects(4, ex.two_state_tbptt)
 
 
 def test_ex4_graph_stays_bounded_for_the_reference():

@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Mapping
 import torch
 from torch import nn
 
+from .checking import is_placeholder
 from .explorer import pre_html
 from .graph import names_reached
 from .session import clean_message
@@ -89,17 +90,6 @@ def _emit(label: str, status: str, detail: str) -> Revealed:
     line = " ".join(line.split())  # one line, whatever the texts held
     print(line)
     return Revealed(status, line)
-
-
-def _is_open(guess: Any) -> bool:
-    """The learner has not replaced the ``...`` yet (also ``...`` inside a list, tuple or dict)."""
-    if guess is Ellipsis:
-        return True
-    if isinstance(guess, (list, tuple)):
-        return any(_is_open(g) for g in guess)
-    if isinstance(guess, dict):
-        return any(_is_open(g) for g in guess.values())
-    return False
 
 
 # --- comparing a guess with the truth ----------------------------------------------------------
@@ -299,7 +289,7 @@ def reveal(label: str, guess: Any, actual: Any, *, why: str, rtol: float = 2e-3,
     label = _check_label(label)
     answer = shown if shown is not None else show(actual)
     because = f"it is {answer}, because {why}"
-    if _is_open(guess):
+    if is_placeholder(guess):
         return _emit(label, OPEN, because)
     try:
         right, note = _same(guess, actual, rtol, atol)
@@ -373,7 +363,7 @@ class Choice:
         right = self.options[self.answer]
         because = f"it is {self._option_text(self.answer)}, because {right.why}"
         letter = self.letter(answer)
-        if _is_open(answer) or (answer is None and letter is None):  # None, unless an option is "None": no answer
+        if is_placeholder(answer) or (answer is None and letter is None):  # None, unless an option is "None": no answer
             return _emit(self.label, OPEN, because)
         if letter == self.answer:
             return _emit(self.label, RIGHT, f"{self._option_text(self.answer)}, because {right.why}")

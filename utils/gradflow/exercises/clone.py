@@ -60,6 +60,16 @@ def _call_copy(fn, t: torch.Tensor, name: str):
     return copy
 
 
+def _copies(fn, fn_name: str):
+    """``(name, copy, original)`` for each input, once ``fn``'s copy of it is a tensor with the original's dtype,
+    shape and values, in storage of its own."""
+    expect_function(fn, fn_name)
+    for name, t in _inputs().items():
+        copy = _call_copy(fn, t, name)
+        _copy_checks(copy, t, name)
+        yield name, copy, t
+
+
 def _copy_checks(copy, original, name: str):
     """A tensor with the original's dtype, shape and values, in storage of its own."""
     if copy is None:
@@ -82,10 +92,7 @@ def _copy_checks(copy, original, name: str):
 
 @exercise(LESSON, 1, "copy a value out of the graph")
 def copy_out_of_graph(copy_value):
-    expect_function(copy_value, "copy_value")
-    for name, t in _inputs().items():
-        copy = _call_copy(copy_value, t, name)
-        _copy_checks(copy, t, name)
+    for name, copy, _ in _copies(copy_value, "copy_value"):
         if copy.requires_grad and copy.grad_fn is not None:
             raise Wrong(f"the copy of {name} is still in the graph (grad_fn={type(copy.grad_fn).__name__})",
                         "clone() copies memory but keeps the graph: detach() first, then clone()")
@@ -98,10 +105,7 @@ def copy_out_of_graph(copy_value):
 
 @exercise(LESSON, 2, "an independent trainable copy")
 def trainable_copy(trainable_copy):
-    expect_function(trainable_copy, "trainable_copy")
-    for name, t in _inputs().items():
-        copy = _call_copy(trainable_copy, t, name)
-        _copy_checks(copy, t, name)
+    for name, copy, t in _copies(trainable_copy, "trainable_copy"):
         if copy.grad_fn is not None:
             raise Wrong(f"the copy of {name} is not a leaf: it has grad_fn={type(copy.grad_fn).__name__}, so its "
                         "gradients flow back to the original and its own .grad stays None",

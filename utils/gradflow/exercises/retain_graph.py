@@ -171,18 +171,30 @@ def _reference_chunks(xs, ys, mode: str):
     h = torch.zeros(xs.shape[2], 16)
     losses = []
     for chunk_x, chunk_y in zip(xs, ys):
-        h = torch.zeros_like(h) if mode == "reset" else h.detach()
-        loss = 0.0
-        for x, y in zip(chunk_x, chunk_y):
-            h = cell(x, h.detach() if mode == "every-step" else h)
-            loss = loss + nn.functional.mse_loss(cell.readout(h), y)
-        loss = loss / len(chunk_x)
-        if mode != "no-zero-grad":
-            opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+        loss, h = _reference_chunk(cell, opt, chunk_x, chunk_y, h, mode, lambda: torch.zeros(xs.shape[2], 16))
+        losses.append(loss)
     return losses, [p.detach().clone() for p in cell.parameters()]
+
+
+def _detached(state):
+    """A recurrent state cut from its history: one tensor, or each tensor of a tuple."""
+    return state.detach() if isinstance(state, torch.Tensor) else tuple(s.detach() for s in state)
+
+
+def _reference_chunk(cell, opt, chunk_x, chunk_y, state, mode: str, fresh):
+    """One chunk of truncated BPTT, or of the mistake ``mode`` names (``fresh()`` makes the state 'reset' starts
+    from); the chunk's loss as a number and the state after it."""
+    state = fresh() if mode == "reset" else _detached(state)
+    loss = 0.0
+    for x, y in zip(chunk_x, chunk_y):
+        state = cell(x, _detached(state) if mode == "every-step" else state)
+        loss = loss + nn.functional.mse_loss(cell.readout(state), y)
+    loss = loss / len(chunk_x)
+    if mode != "no-zero-grad":
+        opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item(), state
 
 
 @exercise(LESSON, 3, "fix the recurrent loop (truncated BPTT)")
@@ -270,17 +282,9 @@ def _two_state_reference(mode: str = "right"):
     cell, opt, xs, ys, state = _two_state_problem()
     rows = []
     for chunk_x, chunk_y in zip(xs, ys):
-        state = cell.initial_state(xs.shape[2]) if mode == "reset" else tuple(s.detach() for s in state)
-        loss = 0.0
-        for x, y in zip(chunk_x, chunk_y):
-            state = cell(x, tuple(s.detach() for s in state) if mode == "every-step" else state)
-            loss = loss + nn.functional.mse_loss(cell.readout(state), y)
-        loss = loss / len(chunk_x)
-        if mode != "no-zero-grad":
-            opt.zero_grad()
-        loss.backward()
-        opt.step()
-        rows.append((loss.item(), graph_footprint_of_state(state, cell, xs, ys).nodes))
+        loss, state = _reference_chunk(cell, opt, chunk_x, chunk_y, state, mode,
+                                       lambda: cell.initial_state(xs.shape[2]))
+        rows.append((loss, graph_footprint_of_state(state, cell, xs, ys).nodes))
     return rows, [p.detach().clone() for p in cell.parameters()]
 
 
