@@ -46,7 +46,7 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
 
 
 def _is_tooling(module: str) -> bool:
-    """The learner library is the package ``gradflow`` without ``gradflow.course``; the rest of utils/ is tooling."""
+    """The learner library is the package ``gradflow`` (a ``gradflow.course`` would count as tooling); the rest of utils/ is tooling."""
     top = module.split(".")[:2]
     return top[0] != "gradflow" or top == ["gradflow", "course"]
 

@@ -256,7 +256,7 @@ def test_recap_reveals_one_line_per_question(capsys):
     assert "1. After backward" in text and "2. Two?" in text and "yes" not in text
 
 
-# --- the gradient quiz (moved from gradflow.widgets) ---------------------------------------------
+# --- the gradient quiz -------------------------------------------------------------------------
 
 
 def _seed_chain():
