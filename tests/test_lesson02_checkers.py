@@ -320,12 +320,3 @@ def test_ex5_not_attempted(capsys):
     assert not ex.bitfit(stub)
     assert not ex.bitfit(...)
     assert out_of(capsys).count("not attempted yet") == 2
-
-
-def test_checkers_leave_the_learners_random_state_alone():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    ex.frozen_backbone(lambda m, x, y, steps=5: loop(m, x, y, steps))
-    ex.bitfit(bitfit_by_module)
-    assert torch.equal(torch.rand(3), expected)

@@ -344,12 +344,3 @@ def test_ex5_stub_is_not_attempted(capsys):
 
     assert not ex.discriminative_lrs(stub)
     assert "not attempted yet" in capsys.readouterr().out
-
-
-def test_checkers_leave_the_learners_random_state_alone(capsys):
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
-    ex.discriminative_lrs(_by_distance)
-    ex.gradual_unfreeze(_unfreeze)
-    assert torch.equal(torch.rand(3), expected)

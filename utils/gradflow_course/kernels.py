@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import gradflow_course.paths as paths
+import gradflow_course.suite as suite
 
 #: x86 capabilities in increasing order; ATEN_CPU_CAPABILITY accepts each name in lower case
 X86_ORDER = ["default", "avx2", "avx512"]
@@ -60,9 +61,8 @@ class Run:
 def run_solutions(capability: str) -> int:
     """Strict nbval of solutions/ with ATEN_CPU_CAPABILITY set; the pytest exit code."""
     env = dict(os.environ, ATEN_CPU_CAPABILITY=capability)
-    cmd = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadscope", "--nbval-current-env", "-q",
-           "solutions", "--nbval", "--nbval-sanitize-with", "tests/sanitize.cfg"]
-    return subprocess.call(cmd, cwd=paths.root(), env=env)
+    return subprocess.call([sys.executable, "-m", "pytest", *suite.OPTIONS, "-q", "solutions"],
+                           cwd=paths.root(), env=env)
 
 
 def run_matrix(capabilities: list[str], runner: Callable[[str], int] = run_solutions,

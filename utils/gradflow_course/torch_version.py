@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import gradflow_course.paths as paths
+import gradflow_course.suite as suite
 
 PIP = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
 
@@ -70,9 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"not a torch version: {args.version!r} (expected e.g. 2.14.1): make test-torch TORCH=2.14.1")
         return 2
     python = build_env(args.version)
-    code = subprocess.call([str(python), "-m", "pytest", "-p", "no:cacheprovider", "-n", "auto",
-                            "--dist", "loadscope", "--nbval-current-env", "solutions", "--nbval",
-                            "--nbval-sanitize-with", "tests/sanitize.cfg"], cwd=paths.root())
+    code = subprocess.call([str(python), "-m", "pytest", *suite.OPTIONS, "solutions"], cwd=paths.root())
     verdict = "passed" if code == 0 else f"FAILED (pytest exit code {code}); the diffs above say what changed"
     print(f"\nsolutions on torch {args.version}: {verdict}")
     return code
