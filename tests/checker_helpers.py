@@ -3,6 +3,21 @@ build a lesson's rejects and accepts tests from the wrong and right answers it d
 
 import pytest
 
+#: the kinds of mutant of a reference answer a checker must reject (DESIGN: checkers are tested by mutants);
+#: a wrong answer declared with ``kind=`` counts as a mutant, and every exercise needs at least MIN_MUTANTS
+MUTANT_KINDS = {
+    "hard-coded": "an argument hard-coded to the value the notebook or the checker uses",
+    "ignored": "a passed object ignored (the model, optimizer or loss rebuilt inside the answer)",
+    "state": "state left changed after the call (grad mode, flags, modes, the caller's tensors, optimizer state)",
+    "shortcut": "a shortcut the task forbids",
+    "symptom": "the symptom hidden instead of the cause fixed",
+    "narrow": "right only for the inputs the notebook tries",
+    "return": "the wrong return type or value",
+    "data": "`.data` where the lesson teaches why not",
+    "other": "a plausible mistake of another kind",
+}
+MIN_MUTANTS = 6
+
 
 def printed(capsys) -> str:
     return capsys.readouterr().out
@@ -39,12 +54,17 @@ class WrongAnswers:
         self.lesson = lesson
         self.cases: dict[int, list] = {}
 
-    def case(self, exercise: int, answer, cause: str, hint: str | None = None, *, id: str | None = None):
-        self.cases.setdefault(exercise, []).append(pytest.param(answer, cause, hint, id=id))
+    def case(self, exercise: int, answer, cause: str, hint: str | None = None, *, id: str | None = None,
+             kind: str | None = None):
+        """One wrong answer; ``kind`` (a key of MUTANT_KINDS) marks it as a mutant of the reference answer."""
+        if kind is not None and kind not in MUTANT_KINDS:
+            raise ValueError(f"kind={kind!r}: use one of {', '.join(MUTANT_KINDS)}")
+        marks = [pytest.mark.mutant(lesson=self.lesson, exercise=exercise, kind=kind)] if kind else []
+        self.cases.setdefault(exercise, []).append(pytest.param(answer, cause, hint, id=id, marks=marks))
 
-    def __call__(self, exercise: int, cause: str, hint: str | None = None):
+    def __call__(self, exercise: int, cause: str, hint: str | None = None, *, kind: str | None = None):
         def declare(answer):
-            self.case(exercise, answer, cause, hint, id=answer.__name__)
+            self.case(exercise, answer, cause, hint, id=answer.__name__, kind=kind)
             return answer
         return declare
 
