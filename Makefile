@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # The course's commands: one entry point (utils/gradflow_course/cli.py); `gradflow-course --help` lists them
 COURSE := $(BIN)/python -m gradflow_course
 
-.PHONY: setup lab test test-kernels test-torch lessons outputs bench check clean reset site test-browser new-lesson diff
+.PHONY: setup lab lint test test-kernels test-torch lessons outputs bench check clean reset site test-browser new-lesson diff
 
 $(STAMP): pyproject.toml constraints.txt
 	@# any Python but 3.11 stops here with one line naming a route to 3.11 (conda or uv)
@@ -61,7 +61,10 @@ reset: $(STAMP)          ## course version back, yours kept beside it: make rese
 site: $(STAMP)           ## static HTML site of the executed solutions in _site/ (offline)
 	$(COURSE) site
 
-new-lesson: $(STAMP)     ## start lesson NAME=10_hooks: solution skeleton, checker module, course.toml entry
+lint: $(STAMP)           ## every rule a lesson must follow, with the fix for each broken one: make lint [LESSON=10]
+	$(COURSE) lint $(LESSON)
+
+new-lesson: $(STAMP)     ## start lesson NAME=10_hooks: a green skeleton (notebook, checkers, tests, quiz, course.toml entry)
 	@test -n "$(NAME)" || { echo "usage: make new-lesson NAME=10_hooks"; exit 2; }
 	$(COURSE) new-lesson $(NAME)
 

@@ -12,16 +12,16 @@ So each notebook is executed once and both ends of every exercise are proven.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from gradflow.checking import NOT_ATTEMPTED, PASSED
+from gradflow import status_line
 from gradflow_course import metadata
 
-STATUS_LINE = re.compile(r"^(?P<symbol>[✔…✘]) (?P<lesson>\d\d)\.(?P<number>\d+) (?P<rest>.*)$", re.M)
-EXPECTED = {"lessons": ("…", NOT_ATTEMPTED), "solutions": ("✔", PASSED)}
+#: the state every checker line must show, by folder, and how to say it
+EXPECTED = {"lessons": (status_line.OPEN, status_line.EXERCISE_WORDS[status_line.OPEN]),
+            "solutions": (status_line.PASSED, status_line.EXERCISE_WORDS[status_line.PASSED])}
 
 
 def _output_text(outputs) -> str:
@@ -55,13 +55,15 @@ def pytest_runtest_call(item):
     folder = Path(str(item.fspath)).parent.name
     if outputs is None or folder not in EXPECTED:
         return result
-    symbol, word = EXPECTED[folder]
+    state, word = EXPECTED[folder]
     seen = item.session.__dict__.setdefault("_gradflow_seen", {}).setdefault(str(item.fspath), set())
-    for match in STATUS_LINE.finditer(_output_text(outputs)):
-        seen.add(int(match["number"]))
-        if match["symbol"] != symbol:
+    for line in status_line.parse(_output_text(outputs)):
+        if not line.is_exercise:
+            continue
+        seen.add(line.number)
+        if line.state != state:
             raise AssertionError(f"in {folder}/ every checker must report '{word}', but this cell printed:\n"
-                                 f"{match.group(0)}")
+                                 f"{line.line}")
     if _last_cell(item):
         lesson = _course(item.session).lesson(Path(str(item.fspath)).stem)
         missing = [f"{lesson.number}.{ex.number} {ex.title}" for ex in lesson.exercises if ex.number not in seen]

@@ -1,21 +1,19 @@
-"""Recorded predictions, multiple choice and the gradient quiz (gradflow.predict)."""
+"""Recorded predictions and multiple choice (gradflow.predict), and the status line they print."""
 
 import numpy as np
 import pytest
 import torch
 
-from gradflow.models import LinearChain
-from gradflow.predict import LINE, Choice, GradQuiz, Recap, read_lines, reveal, quiz
+from gradflow import status_line
+from gradflow.predict import Choice, Recap, reveal
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-ALL = [f"lin{i}.{k}" for i in range(4) for k in ("weight", "bias")]
 LABEL = "00.p1 out after the forward pass"
 
 
 def one_line(capsys) -> str:
     out = capsys.readouterr().out
     assert out.count("\n") == 1, out
-    assert LINE.fullmatch(out.strip()), out
+    assert status_line.parse_line(out.strip()) is not None, out
     return out.strip()
 
 
@@ -43,17 +41,17 @@ def test_unanswered_is_calm_and_still_shows_the_answer(capsys):
 def test_lines_are_machine_readable():
     text = ("✔ 00.p1 a: right: 1, because x\nnoise\n✘ 03.q12 b c: not quite: you said 2, it is 1, because y\n"
             "… 00.p2 d: no prediction yet: it is 3, because z\n✔ 00.1 a checker line: passed\n")
-    found = read_lines(text)
-    assert [(f["id"], f["kind"], f["verdict"]) for f in found] == [
-        ("00.p1", "p", "right"), ("03.q12", "q", "not quite"), ("00.p2", "p", "no prediction yet")]
-    assert found[1]["title"] == "b c" and found[1]["lesson"] == "03"
+    found = status_line.parse(text)
+    assert [(f.id, f.kind, f.state) for f in found] == [
+        ("00.p1", "p", "passed"), ("03.q12", "q", "wrong"), ("00.p2", "p", "open"), ("00.1", "", "passed")]
+    assert found[1].title == "b c" and found[1].lesson == "03" and found[1].text == "you said 2, it is 1, because y"
+    assert found[3].is_exercise and not found[0].is_exercise
 
 
-def test_checker_line_pattern_of_conftest_does_not_mistake_a_reveal_line():
-    import re
-
-    checker = re.compile(r"^(?P<symbol>[✔…✘]) (?P<lesson>\d\d)\.(?P<number>\d+) (?P<rest>.*)$", re.M)
-    assert not checker.search("✔ 00.p1 a: right: 1, because x")
+def test_a_line_whose_symbol_and_verdict_disagree_is_not_a_status_line():
+    assert status_line.parse_line("✔ 00.p1 a: not quite: you said 2") is None
+    assert status_line.parse_line("✔ 00.p1 a: maybe: 1") is None
+    assert status_line.hint_of("    hint: look at x.grad") == "look at x.grad"
 
 
 @pytest.mark.parametrize("label", ["p1 no lesson", "00.1 a checker id", "00.p1", "00.p1 a: colon"])
@@ -247,63 +245,13 @@ def test_recap_reveals_one_line_per_question(capsys):
     recap = Recap("Recap", [_choice(), Choice("00.q2 second", "Two?", {"a": ("1", "no"), "b": ("2", "yes")}, "b")])
     results = recap.reveal(["b", "a"])
     assert [r.status for r in results] == ["right", "not quite"]
-    assert [f["id"] for f in read_lines(capsys.readouterr().out)] == ["00.p4", "00.q2"]
+    assert [f.id for f in status_line.parse(capsys.readouterr().out)] == ["00.p4", "00.q2"]
     assert [r.status for r in recap.reveal(...)] == ["no prediction yet"] * 2
     assert [r.status for r in recap.reveal(["b"])] == ["right", "no prediction yet"]
     assert [r.status for r in recap.reveal("b, b")] == ["right", "right"]
     assert [r.status for r in recap.reveal(42)] == ["not quite", "no prediction yet"]
     text = recap._repr_mimebundle_()["text/plain"]
     assert "1. After backward" in text and "2. Two?" in text and "yes" not in text
-
-
-# --- the gradient quiz -------------------------------------------------------------------------
-
-
-def _seed_chain():
-    torch.manual_seed(0)
-    model = LinearChain(detach_after="lin1")
-    model.lin2.requires_grad_(False)
-    return model(torch.randn(3, 4)).sum(), model
-
-
-def test_quiz_truth_comes_from_a_live_backward():
-    q = GradQuiz("which?", _seed_chain)
-    assert q.truth == {n: n.startswith("lin3") for n in ALL}
-    reasons = {name: why for name, _, _, why in q.check([])}
-    assert "requires_grad is False" in reasons["lin2.weight"]
-    assert "no path" in reasons["lin0.weight"]
-    assert q.score(["lin3.weight", "lin3.bias"]) == 8
-    assert q.score(["lin0.weight"]) == 5
-
-
-def test_quiz_widget_reveal_marks_each_answer():
-    widget = quiz("which?", _seed_chain, explanation="detach cuts everything before it")
-    widget.boxes["lin3.weight"].value = True
-    widget.boxes["lin0.weight"].value = True
-    assert widget.feedback.value == ""
-    widget.button.click()
-    text = widget.feedback.value
-    assert "6 of 8 right" in text
-    assert "WRONG  lin0.weight" in text and "WRONG  lin3.bias" in text and "right  lin3.weight" in text
-    assert "detach cuts everything before it" in text
-
-
-def test_quiz_when_backward_fails_nothing_gets_a_gradient():
-    def build():
-        w = torch.ones(2, requires_grad=True)
-        with torch.no_grad():
-            out = (w * 2).sum()
-        return out, {"w": w}
-
-    q = GradQuiz("which?", build)
-    assert q.truth == {"w": False}
-    assert "backward itself failed" in q.reveal_text([])
-
-
-def test_quiz_mimebundle_does_not_give_the_answer_away():
-    bundle = quiz("which?", _seed_chain)._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", WIDGET_VIEW}
-    assert "candidates: lin0.weight" in bundle["text/plain"] and "right" not in bundle["text/plain"]
 
 
 # --- every lesson's questions (gradflow.quizzes) -------------------------------------------------

@@ -34,10 +34,11 @@ from typing import Any, Callable
 
 import torch
 
-PASSED = "passed"
-NOT_ATTEMPTED = "not attempted yet"
+from . import status_line
+from .status_line import EXERCISE_WORDS, OPEN, PASSED, WRONG
 
-_SYMBOL = {"passed": "✔", "not attempted": "…", "wrong": "✘"}
+#: CheckResult.status of each outcome (what the printed line's symbol says)
+_STATUS = {"passed": PASSED, "wrong": WRONG, "not attempted": OPEN}
 
 
 class CheckResult:
@@ -110,16 +111,17 @@ def is_placeholder(value: Any) -> bool:
 
 
 def report(label: str, status: str, detail: str = "", hint: str | None = None) -> None:
-    """Print one checker line (and an indented hint line when there is one)."""
-    symbol = _SYMBOL[status]
-    text = {"passed": PASSED, "not attempted": NOT_ATTEMPTED, "wrong": detail}[status]
-    if status == "passed" and detail:
-        text = f"{PASSED} ({detail})"
-    if status == "not attempted":
-        text = f"{NOT_ATTEMPTED} ({detail or 'replace the ... with your answer and run the cell again'})"
-    print(f"{symbol} {label}: {text}")
+    """Print one checker line (gradflow.status_line) and an indented hint line when there is one."""
+    state = _STATUS[status]
+    if state == WRONG:
+        text = detail
+    elif state == PASSED:
+        text = f"{EXERCISE_WORDS[PASSED]} ({detail})" if detail else EXERCISE_WORDS[PASSED]
+    else:
+        text = f"{EXERCISE_WORDS[OPEN]} ({detail or 'replace the ... with your answer and run the cell again'})"
+    status_line.write(label, state, text)
     if hint:
-        print(f"    hint: {hint}")
+        status_line.write_hint(hint)
 
 
 def exercise(lesson: str, number: int, title: str):

@@ -16,16 +16,13 @@ which prints exactly one line, in one of three shapes (``<id>`` is ``NN.pK`` for
     ✘ 00.p1 out after the forward pass: not quite: you said 90, it is 91.5, because mean(75, 108) = 91.5
     … 00.p1 out after the forward pass: no prediction yet: it is 91.5, because mean(75, 108) = 91.5
 
-:data:`LINE` matches these lines (and :func:`read_lines` finds them in a saved notebook's text), so a
-progress view can read them back. :func:`reveal` never raises on the learner's guess.
+The line's shape is written and read in one place, :mod:`gradflow.status_line` (the progress view reads
+it back). :func:`reveal` never raises on the learner's guess.
 
 Multiple choice: a :class:`Choice` whose every wrong option carries the misconception it encodes.
 Display it (a readable text and HTML form that lists the question and the options, never the answer),
 record ``my_answer = "b"`` in the next cell, and reveal with ``choice.reveal(my_answer)``. A
 :class:`Recap` groups several choices for the end of a lesson and reveals a list of answers.
-
-:class:`GradQuiz` / :func:`quiz` (which parameters does a backward reach? the truth comes from a
-live backward) is the clickable widget kind of question.
 """
 
 from __future__ import annotations
@@ -35,25 +32,20 @@ import math
 import numbers
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import torch
-from torch import nn
 
+from . import status_line
 from .checking import is_placeholder
-from .explorer import pre_html
-from .graph import names_reached
-from .session import clean_message
-from .walk import named_tensors
+from .status_line import PREDICTION_WORDS
 
-__all__ = ["LINE", "Revealed", "Results", "reveal", "read_lines", "Choice", "Recap", "GradQuiz", "QuizWidget", "quiz"]
+__all__ = ["Revealed", "Results", "reveal", "Choice", "Recap"]
 
-RIGHT, WRONG, OPEN = "right", "not quite", "no prediction yet"
-_SYMBOL = {RIGHT: "✔", WRONG: "✘", OPEN: "…"}
+#: the verdicts a reveal prints, by the state of its line
+RIGHT, WRONG, OPEN = (PREDICTION_WORDS[state] for state in (status_line.PASSED, status_line.WRONG, status_line.OPEN))
+_STATE = {word: state for state, word in PREDICTION_WORDS.items()}
 
-#: one reveal line: symbol, id (``00.p1`` or ``00.q2``), title, verdict, then the details
-LINE = re.compile(r"^(?P<symbol>[✔✘…]) (?P<id>(?P<lesson>\d\d)\.(?P<kind>[pq])(?P<number>\d+)) "
-                  r"(?P<title>[^:\n]*): (?P<verdict>right|not quite|no prediction yet)(?:: (?P<detail>.*))?$", re.M)
 _LABEL = re.compile(r"^\d\d\.[pq]\d+ [^:\n]+$")
 
 
@@ -74,11 +66,6 @@ class Revealed:
         pass
 
 
-def read_lines(text: str) -> list[dict[str, str]]:
-    """Every reveal line in ``text`` (a cell's output, a whole saved notebook) as a dict of :data:`LINE`'s groups."""
-    return [m.groupdict() for m in LINE.finditer(text)]
-
-
 def _check_label(label: str) -> str:
     if not isinstance(label, str) or not _LABEL.match(label.strip()):
         raise ValueError(f"a reveal label is 'NN.pK title' or 'NN.qK title' (no colon), got {label!r}")
@@ -86,10 +73,8 @@ def _check_label(label: str) -> str:
 
 
 def _emit(label: str, status: str, detail: str) -> Revealed:
-    line = f"{_SYMBOL[status]} {label}: {status}: {detail}"
-    line = " ".join(line.split())  # one line, whatever the texts held
-    print(line)
-    return Revealed(status, line)
+    text = " ".join(f"{status}: {detail}".split())  # one line, whatever the texts held
+    return Revealed(status, status_line.write(" ".join(label.split()), _STATE[status], text))
 
 
 # --- comparing a guess with the truth ----------------------------------------------------------
@@ -435,123 +420,3 @@ class Results(list):
     def _ipython_display_(self) -> None:
         pass
 
-
-# --- which parameters get a gradient? (clickable) ------------------------------------------------
-
-
-class GradQuiz:
-    """A "which of these get a gradient?" question whose answer comes from a live backward.
-
-    ``build`` is a function with no arguments that sets up the situation and returns
-    ``(output, names)``: the tensor to call ``backward`` on (summed if it is not a scalar) and the
-    candidates, as a module or a dict ``name -> tensor``. It is run inside ``fork_rng`` so seeding in
-    it leaves the notebook's random state alone. ``explanation`` is shown after the reveal.
-    """
-
-    def __init__(self, question: str, build: Callable[[], tuple], explanation: str = ""):
-        self.question = question
-        self.explanation = explanation
-        self._build = build
-        self._truth: dict[str, bool] | None = None
-        self._reasons: dict[str, str] = {}
-        self.error: str | None = None
-
-    def _solve(self) -> None:
-        with torch.random.fork_rng():
-            output, names = self._build()
-        tensors = named_tensors(names)
-        reached = set(names_reached(output, names=tensors)) if isinstance(output, torch.Tensor) else set()
-        try:
-            (output if output.dim() == 0 else output.sum()).backward()
-        except RuntimeError as err:
-            self.error = clean_message(err)
-        self._truth = {n: t.grad is not None for n, t in tensors.items()}
-        for n, t in tensors.items():
-            if self._truth[n]:
-                self._reasons[n] = "backward reaches it along the graph, so .grad is filled"
-            elif not t.requires_grad:
-                self._reasons[n] = "requires_grad is False: autograd never computes its gradient"
-            elif n not in reached:
-                self._reasons[n] = "requires grad, but no path from the output reaches it: a detach() or no_grad cut it"
-            else:
-                self._reasons[n] = "no gradient arrived"
-
-    @property
-    def names(self) -> list[str]:
-        if self._truth is None:
-            self._solve()
-        return list(self._truth)
-
-    @property
-    def truth(self) -> dict[str, bool]:
-        """name -> whether backward gave it a ``.grad`` (computed once, from a live backward)."""
-        if self._truth is None:
-            self._solve()
-        return dict(self._truth)
-
-    def check(self, picked: Iterable[str]) -> list[tuple[str, bool, bool, str]]:
-        """For each candidate: (name, you said it gets a gradient, it does, why)."""
-        picked = set(picked)
-        return [(n, n in picked, got, self._reasons[n]) for n, got in self.truth.items()]
-
-    def score(self, picked: Iterable[str]) -> int:
-        return sum(said == got for _, said, got, _ in self.check(picked))
-
-    def question_text(self) -> str:
-        lines = [f"quiz: {self.question}", "candidates: " + ", ".join(self.names),
-                 "tick the ones you predict get a .grad, then press reveal"]
-        return "\n".join(lines)
-
-    def reveal_text(self, picked: Iterable[str]) -> str:
-        rows = self.check(picked)
-        width = max(len(n) for n, *_ in rows)
-        lines = [f"{sum(s == g for _, s, g, _ in rows)} of {len(rows)} right"]
-        for name, said, got, why in rows:
-            mark = "right" if said == got else "WRONG"
-            lines.append(f"{mark:<5}  {name:<{width}}  gets a gradient: {'yes' if got else 'no':<3}  - {why}")
-        if self.error:
-            lines.append(f"backward itself failed: {self.error}")
-        if self.explanation:
-            lines.append(self.explanation)
-        return "\n".join(lines)
-
-
-class QuizWidget:
-    """The widget view of a :class:`GradQuiz`: one checkbox per candidate, a reveal button, feedback.
-
-    ``quiz_widget.boxes[name]`` is the checkbox, ``quiz_widget.button`` the reveal button
-    (``.click()`` works from Python) and ``quiz_widget.feedback`` the ``ipywidgets.HTML`` answer.
-    """
-
-    def __init__(self, quiz: GradQuiz):
-        import ipywidgets as w
-
-        self.quiz = quiz
-        self.boxes = {n: w.Checkbox(value=False, description=n, indent=False) for n in quiz.names}
-        self.button = w.Button(description="reveal", button_style="info")
-        self.button.on_click(lambda _: self.reveal())
-        self.feedback = w.HTML()
-        self.widget = w.VBox([w.HTML(f"<b>Predict:</b> {html.escape(quiz.question)}"),
-                              *self.boxes.values(), self.button, self.feedback])
-
-    @property
-    def picked(self) -> list[str]:
-        return [n for n, box in self.boxes.items() if box.value]
-
-    def reveal(self) -> str:
-        text = self.quiz.reveal_text(self.picked)
-        self.feedback.value = pre_html(text)
-        return text
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = dict(self.widget._repr_mimebundle_())
-        bundle["text/plain"] = self.quiz.question_text()
-        return bundle
-
-    def __repr__(self) -> str:
-        return self.quiz.question_text()
-
-
-def quiz(question: str, build: Callable[[], tuple], explanation: str = "") -> QuizWidget:
-    """A predict-then-reveal quiz widget (see :class:`GradQuiz`). End a notebook cell with it."""
-    return QuizWidget(GradQuiz(question, build, explanation))

@@ -35,7 +35,7 @@ from the lines printed in the course's executed notebooks (``solutions/``, the `
 item never run still gets its row. A notebook that cannot be read (cut-short JSON, not a notebook)
 gets one line in ``problems``; the others are read as usual.
 
-The line formats are in :data:`LINE_PATTERNS` (one table; a new kind of line is one more entry).
+The lines are read with :mod:`gradflow.status_line`, where they are also written.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["LINE_PATTERNS", "STATE_OF_SYMBOL", "PASSED", "WRONG", "NOT_ATTEMPTED", "NOT_RUN", "STATES",
+from . import status_line
+
+__all__ = ["PASSED", "WRONG", "NOT_ATTEMPTED", "NOT_RUN", "STATES",
            "CourseItem", "Item", "LessonProgress", "LearnerProgress", "ClassProgress", "Unreadable", "progress",
            "read_learner", "read_class", "read_notebook", "lesson_progress", "course_items"]
 
@@ -58,19 +60,8 @@ STATES = (PASSED, WRONG, NOT_ATTEMPTED, NOT_RUN)
 _MARK = {PASSED: "✔", WRONG: "✘", NOT_ATTEMPTED: "…", NOT_RUN: "↻"}
 _LEGEND = "↻ not run = changed since its check last ran, or the check never ran on the answer"
 
-#: every kind of line a checker or a reveal prints, as kind -> pattern. Each pattern has the groups
-#: ``symbol`` (a key of STATE_OF_SYMBOL), ``id`` (``01.2``, ``01.p1``), ``title`` and ``detail``.
-LINE_PATTERNS: dict[str, re.Pattern] = {
-    # ✔ 01.2 title: passed (...) | … 01.2 title: not attempted yet (...) | ✘ 01.2 title: what is wrong
-    "exercise": re.compile(r"^(?P<symbol>[✔✘…]) (?P<id>\d\d\.\d+) (?P<title>.+?): (?P<detail>.*)$"),
-    # ✔ 00.p1 title: right: ... | ✘ 00.p1 title: not quite: ... | … 00.p1 title: no prediction yet: ...
-    # (``q`` numbers the recap questions at the end of a lesson)
-    "prediction": re.compile(r"^(?P<symbol>[✔✘…]) (?P<id>\d\d\.[pq]\d+) (?P<title>[^:]+): (?P<detail>.*)$"),
-}
-#: what the first character of a line means
-STATE_OF_SYMBOL = {"✔": PASSED, "✘": WRONG, "…": NOT_ATTEMPTED}
-#: the line a checker prints under a wrong answer
-HINT = re.compile(r"^\s+hint: (?P<hint>.*)$")
+#: a status line's state (gradflow.status_line) as this view names it
+_STATE_OF_LINE = {status_line.PASSED: PASSED, status_line.WRONG: WRONG, status_line.OPEN: NOT_ATTEMPTED}
 
 _LESSON_FILE = re.compile(r"^(?P<stem>\d\d_[A-Za-z0-9_]+)\.ipynb$")  # not NN_x.mine-1.ipynb, not checkpoints
 _SECTION = re.compile(r"^\s*#|\*\*Predict", re.M)  # a text cell that opens a section, exercise or prediction
@@ -187,11 +178,13 @@ class _Line:
 
 
 def _parse(line: str) -> _Line | None:
-    for kind, pattern in LINE_PATTERNS.items():
-        match = pattern.match(line)
-        if match and match["symbol"] in STATE_OF_SYMBOL:
-            return _Line(match["id"], match["title"], kind, STATE_OF_SYMBOL[match["symbol"]], match["detail"])
-    return None
+    found = status_line.parse_line(line)
+    if found is None:
+        return None
+    if found.is_exercise:
+        return _Line(found.id, found.title, "exercise", _STATE_OF_LINE[found.state], found.text)
+    detail = status_line.prediction_text(found.state, found.text)  # the verdict stays in the note
+    return _Line(found.id, found.title, "prediction", _STATE_OF_LINE[found.state], detail)
 
 
 def _lines_of(cell: dict) -> list[_Line]:
@@ -206,10 +199,10 @@ def _lines_of(cell: dict) -> list[_Line]:
             data = output.get("data")
             text = _text(data.get("text/plain")) if isinstance(data, dict) else ""
         for raw in text.splitlines():
-            hint = HINT.match(raw)
-            if hint and found and not found[-1].hint:
+            hint = status_line.hint_of(raw)
+            if hint is not None and found and not found[-1].hint:
                 last = found[-1]
-                found[-1] = _Line(last.id, last.title, last.kind, last.state, last.detail, hint["hint"])
+                found[-1] = _Line(last.id, last.title, last.kind, last.state, last.detail, hint)
                 continue
             line = _parse(raw.rstrip())
             if line:
@@ -233,7 +226,7 @@ class Item:
 
     id: str        # "01.2" (exercise) or "01.p1" (prediction)
     title: str
-    kind: str      # a key of LINE_PATTERNS: "exercise" or "prediction"
+    kind: str      # "exercise" or "prediction" (recap questions are predictions too)
     state: str     # one of STATES
     note: str = ""  # what was wrong, or why it counts as not run
     hint: str = ""

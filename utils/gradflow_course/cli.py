@@ -29,7 +29,8 @@ COMMANDS = {
     "sizing": ("sizing", "memory and CPU per learner, for sizing a hub (writes instructors/sizing.json)"),
     "hub-link": ("hub_link", "nbgitpuller links that open a lesson on a JupyterHub"),
     "repo2docker-check": ("repo2docker_check", "does the repository build with repo2docker (Binder, a hub image)?"),
-    "new-lesson": ("scaffold", "start a lesson: skeleton, checker module, course.toml entry (make new-lesson)"),
+    "new-lesson": ("scaffold", "start a lesson that passes lint: notebook, checkers, tests, quiz, course.toml entry (make new-lesson)"),
+    "lint": ("lint", "every rule a lesson must follow, each broken one with its fix (make lint [LESSON=10])"),
     "diff": ("diff", "cell-level diff of changed notebooks with nbdime (make diff)"),
 }
 
@@ -54,19 +55,21 @@ class CourseParser(argparse.ArgumentParser):
         self.exit(2, f"{message}; usage: {usage}\n")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (so ``--help`` starts fast and imports no torch)."""
     top = CourseParser(prog="gradflow-course", description="The gradflow course's commands.")
     commands = top.add_subparsers(dest="command", required=True, metavar="command", parser_class=CourseParser)
     for name, (module, help_line) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_line, description=help_line)
         sub.set_defaults(module=module)
-        importlib.import_module(f"gradflow_course.{module}").add_arguments(sub)
+        if name == command:
+            importlib.import_module(f"gradflow_course.{module}").add_arguments(sub)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    top = parser()
+    top = parser(next((a for a in argv if not a.startswith("-")), None))
     args, unknown = top.parse_known_args(argv)
     if unknown and not getattr(args, "passthrough", False):
         usage = MAKE_USAGE.get(args.command, f"python -m gradflow_course {args.command} --help")

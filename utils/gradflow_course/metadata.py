@@ -48,6 +48,7 @@ class Lesson:
     teaching_minutes: int
     exercise_minutes: int
     exercises: tuple[Exercise, ...] = field(default=())
+    needs: str = "00"  # the lessons to have done first, as the schedule's "needs" column shows them
 
     @property
     def number(self) -> str:
@@ -123,11 +124,13 @@ def _lesson(table: dict, where: str) -> Lesson:
         exercises.append(Exercise(ex["number"], ex["title"], tuple(cells)))
     if [ex.number for ex in exercises] != list(range(1, len(exercises) + 1)):
         _fail(where, "exercises are numbered 1, 2, ... in order")
-    unknown = set(table) - set(text + numbers + ("exercise",))
+    if not isinstance(table.get("needs", "00"), str):
+        _fail(where, "'needs' lists lesson numbers in a string, e.g. \"00, 01\"")
+    unknown = set(table) - set(text + numbers + ("exercise", "needs"))
     if unknown:
         _fail(where, f"unknown keys {sorted(unknown)}")
     return Lesson(table["name"], table["title"], table["promise"], table["prerequisites"],
-                  table["teaching_minutes"], table["exercise_minutes"], tuple(exercises))
+                  table["teaching_minutes"], table["exercise_minutes"], tuple(exercises), table.get("needs", "00"))
 
 
 def parse(text: str, source: Path) -> Course:
@@ -149,14 +152,14 @@ def load(path: Path | None = None) -> Course:
 
 
 def entry(name: str, title: str, promise: str, prerequisites: str, teaching: int, exercises: int,
-          exercise_list: list[tuple[int, str, list[str]]]) -> str:
+          exercise_list: list[tuple[int, str, list[str]]], needs: str = "00") -> str:
     """The TOML text of one ``[[lesson]]`` table, as ``make new-lesson`` appends it."""
     def q(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     lines = ["", "[[lesson]]", f"name = {q(name)}", f"title = {q(title)}", f"promise = {q(promise)}",
              f"prerequisites = {q(prerequisites)}", f"teaching_minutes = {teaching}",
-             f"exercise_minutes = {exercises}"]
+             f"exercise_minutes = {exercises}", f"needs = {q(needs)}"]
     for number, ex_title, cells in exercise_list:
         lines += ["", "[[lesson.exercise]]", f"number = {number}", f"title = {q(ex_title)}",
                   "cells = [" + ", ".join(q(c) for c in cells) + "]"]

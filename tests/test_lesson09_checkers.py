@@ -502,7 +502,7 @@ WRONG = [
 
 
 @pytest.mark.parametrize("number, fix, expected", WRONG, ids=[w[1].__name__ for w in WRONG])
-def test_wrong_fixes_are_rejected_with_a_hint(number, fix, expected, capsys):
+def test_rejects_wrong_fixes_with_a_hint(number, fix, expected, capsys):
     assert not CHECKERS[number](fix)
     out = _out(capsys)
     assert out.startswith(f"✘ 09.{number} ") and "hint:" in out, out
@@ -516,7 +516,7 @@ RIGHT = [(1, gan_zero_g_grads_first), (1, gan_freeze_and_unfreeze), (2, stream_d
 
 
 @pytest.mark.parametrize("number, fix", RIGHT, ids=[r[1].__name__ for r in RIGHT])
-def test_other_right_fixes_pass(number, fix, capsys):
+def test_accepts_other_right_fixes(number, fix, capsys):
     assert CHECKERS[number](fix)
     assert _out(capsys).startswith(f"✔ 09.{number} ")
 

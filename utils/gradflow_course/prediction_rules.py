@@ -17,8 +17,10 @@ Solution regions (``### BEGIN SOLUTION`` ... ``### END SOLUTION``) and cells tag
 ignored: the build takes them out of the lesson. So the check gives the same verdict on a solution
 and on the lesson built from it.
 
-    from gradflow.prediction_rules import check_predictions
+    from gradflow_course.prediction_rules import check_predictions
     problems = check_predictions(nbformat.read("lessons/00_autograd_refresher.ipynb", as_version=4))
+
+`gradflow-course lint` runs these checks with the course's other rules (gradflow_course/lint.py).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ import ast
 import re
 from pathlib import Path
 
+from .build import BEGIN as _BEGIN
+from .build import END as _END
+from .build import REVEAL_TAG, SOLUTION_TAG
+
 PROMPT = re.compile(r"\*\*Predict\b")
 PREDICTION = re.compile(r"^my_\w+\s*=(?!=)", re.M)
-REVEAL_TAG = "reveal"
-SOLUTION_TAG = "solution"
-_BEGIN, _END = "### BEGIN SOLUTION", "### END SOLUTION"
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE]-?\d+)?(?![\w])")
 _TRIVIAL = {0.0, 1.0}
 
