@@ -1,17 +1,12 @@
-"""The prediction rules, on small synthetic notebooks, and on the lessons that follow them already."""
+"""The prediction rules (gradflow_course.prediction_rules, run by `lint`), on small synthetic notebooks.
 
-from pathlib import Path
+Every lesson is checked against them by tests/test_lint.py."""
+
 
 import nbformat
-import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from gradflow.prediction_rules import PROMPT as PROMPT_RE
-from gradflow.prediction_rules import answer_values, check_file, check_predictions
-
-ROOT = Path(__file__).resolve().parents[1]
-#: every lesson follows Predict-Run-Investigate-Modify-Make
-CONVERTED = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))  # every lesson
+from gradflow_course.prediction_rules import answer_values, check_predictions
 
 PROMPT = "**Predict:** what is `out`? Record your guess below."
 PREDICTION = "my_prediction = ...  # a number"
@@ -152,37 +147,6 @@ def test_answer_values_reads_assert_literals_only():
     assert answer_values("%time x = 1\nassert y == 42") == ({42.0}, set())  # IPython syntax falls back to text
 
 
-@pytest.mark.parametrize("folder", ["solutions", "lessons"])
-@pytest.mark.parametrize("stem", CONVERTED)
-def test_converted_lessons_follow_the_prediction_rules(folder, stem):
-    assert check_file(ROOT / folder / f"{stem}.ipynb") == []
-
-
 def test_nbformat_reads_what_the_checker_is_given():
     book = nbformat.reads(nbformat.writes(nb(*good())), as_version=4)
     assert check_predictions(book) == []
-
-
-def _saved_lines(path):
-    from gradflow.predict import read_lines
-
-    book = nbformat.read(path, as_version=4)
-    text = "".join(o.get("text", "") for c in book.cells if c.cell_type == "code" for o in c.outputs)
-    return read_lines(text)
-
-
-@pytest.mark.parametrize("stem", CONVERTED)
-def test_every_reveal_of_a_solution_says_right_once_per_id(stem):
-    # the solution records the right guesses: its saved outputs are what a learner who gets all right sees
-    lines = _saved_lines(ROOT / "solutions" / f"{stem}.ipynb")
-    ids = [line["id"] for line in lines]
-    assert len(ids) == len(set(ids)), f"a reveal id is used twice: {ids}"
-    assert all(line["lesson"] == stem[:2] and line["verdict"] == "right" for line in lines), lines
-    for kind in "pq":
-        numbers = [int(line["number"]) for line in lines if line["kind"] == kind]
-        assert numbers == list(range(1, len(numbers) + 1)), f"{kind} ids are numbered 1, 2, ... in order: {numbers}"
-    prompts = sum(bool(PROMPT_RE.search(c.source)) for c in nbformat.read(ROOT / "solutions" / f"{stem}.ipynb",
-                                                                          as_version=4).cells if c.cell_type == "markdown")
-    assert sum(line["kind"] == "p" for line in lines) == prompts, "one reveal line per Predict prompt"
-    assert 3 <= sum(line["kind"] == "q" for line in lines) <= 5, "a recap quiz of 3-5 questions"
-

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 from gradflow.predict import Choice, Recap
+from gradflow_course import metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIZZES = ROOT / "utils" / "gradflow" / "quizzes"
@@ -13,7 +14,9 @@ QUIZZES = ROOT / "utils" / "gradflow" / "quizzes"
 
 def test_every_lesson_module_has_its_data_file_and_the_package_ships_them():
     lessons = sorted(p.stem for p in QUIZZES.glob("*.py") if not p.stem.startswith("_"))
-    assert lessons == sorted(p.stem for p in QUIZZES.glob("*.toml")) and len(lessons) == 10
+    assert lessons == sorted(p.stem for p in QUIZZES.glob("*.toml"))
+    topics = sorted(name.split("_", 1)[1] for name in metadata.load(ROOT / "course.toml").names())
+    assert lessons == topics, "one quiz module and data file per lesson of course.toml"
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert "quizzes/*.toml" in package_data["gradflow"], "a normal install must find the questions too"
 

@@ -1,36 +1,41 @@
-"""`make new-lesson`: a throwaway lesson is scaffolded, executed, built and run, as CONTRIBUTING.md says.
+"""`make new-lesson`: a throwaway lesson is scaffolded and passes every rule of `lint` and its own tests as written.
 
-The steps run in a temporary copy of the course (course.toml, the library, the solutions), reached by
-pointing ``gradflow_course.paths.ROOT`` at it; the kernels import ``gradflow`` from that copy too
-(PYTHONPATH), so the new checker module is the one they load.
+The steps run in a temporary copy of the course (course.toml, the library, the solutions and lessons, the
+kit, the shared test helpers), reached by pointing ``gradflow_course.paths.ROOT`` at it; the kernels import
+``gradflow`` from that copy too (PYTHONPATH), so the new checker module is the one they load.
 """
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from gradflow_course import cli, metadata, paths
+from gradflow_course import cli, lint, metadata, paths
 from gradflow_course.outputs import run_notebook
 from gradflow_course.scaffold import ScaffoldError, new_lesson
-from test_structure import SECTIONS, SETUP_CELL
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = metadata.load(ROOT / "course.toml")
 NAME = f"{len(COURSE.lessons):02d}_probe"
 # the commands of CONTRIBUTING.md's "Adding a lesson", in its order; the test below runs each one
-STEPS = ["make new-lesson NAME=", "make outputs NB=solutions/", "make lessons", "make test"]
+STEPS = ["make new-lesson NAME=", "make lint LESSON=", "make outputs NB=solutions/", "make lessons", "make test"]
 
 
 @pytest.fixture
 def course_copy(tmp_path, monkeypatch):
     root = tmp_path / "course"
-    shutil.copytree(ROOT / "utils" / "gradflow", root / "utils" / "gradflow",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "solutions", root / "solutions")
-    shutil.copy2(ROOT / "course.toml", root / "course.toml")
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for folder in ("utils", "solutions", "lessons", "instructors"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=skip)
+    (root / "tests").mkdir()
+    for name in ("checker_helpers.py", "float_equality_exact.toml", "sanitize.cfg"):
+        shutil.copy2(ROOT / "tests" / name, root / "tests" / name)
+    for name in ("course.toml", "conftest.py", "pyproject.toml"):
+        shutil.copy2(ROOT / name, root / name)
     monkeypatch.setattr(paths, "ROOT", root)
     monkeypatch.setenv("PYTHONPATH", str(root / "utils"))  # the kernels' `gradflow` is the copy's
     return root
@@ -40,35 +45,38 @@ def _text(cell) -> str:
     return "".join(out.get("text", "") for out in cell.get("outputs", []))
 
 
-def test_a_new_lesson_is_scaffolded_built_and_proven_from_both_sides(course_copy):
+@pytest.mark.slow
+def test_a_new_lesson_passes_lint_and_its_own_tests_as_generated(course_copy, monkeypatch):
     number = NAME[:2]
     assert cli.main(["new-lesson", NAME]) == 0
-    solution = course_copy / "solutions" / f"{NAME}.ipynb"
-    checker = course_copy / "utils" / "gradflow" / "exercises" / "probe.py"
-    assert solution.is_file() and checker.is_file()
-    lesson_meta = metadata.load().lesson(NAME)
-    assert [ex.cells for ex in lesson_meta.exercises] == [(f"{number}-009",)]
+    topic = NAME[3:]
+    for written in (f"solutions/{NAME}.ipynb", f"lessons/{NAME}.ipynb", f"utils/gradflow/exercises/{topic}.py",
+                    f"utils/gradflow/quizzes/{topic}.toml", f"tests/test_lesson{number}_checkers.py",
+                    f"instructors/notes/{NAME}.md"):
+        assert (course_copy / written).is_file(), written
 
-    assert cli.main(["outputs", str(solution)]) == 0  # make outputs NB=solutions/NN_probe.ipynb
-    solved = nbformat.read(solution, as_version=4)
-    assert all(line in solved.cells[0].source.splitlines() for line in lesson_meta.first_cell_lines())
-    headings = [line.lstrip("#").strip() for c in solved.cells if c.cell_type == "markdown"
-                for line in c.source.splitlines() if line.startswith("#")]
-    assert all(any(h.startswith(section) for h in headings) for section in SECTIONS), headings
-    assert solved.cells[1].source == SETUP_CELL and "my_prediction = ..." in solved.cells[4].source
-    assert f"✔ {number}.1 the gradient of a square: passed" in _text(solved.cells[9])
-    reveal = solved.cells[5]
-    assert reveal.metadata["tags"] == ["reveal"] and reveal.source.startswith("# run to reveal\n")
-    assert "x.grad = 4.0" in _text(reveal)
+    # every rule of `make lint`, the checker tests counted from a collection in the copy; this process finds the
+    # copy's new checker module beside the library's own
+    import gradflow.exercises
 
-    assert cli.main(["lessons"]) == 0  # make lessons: every lesson of course.toml, the new one included
-    lesson_path = course_copy / "lessons" / f"{NAME}.ipynb"
-    built = nbformat.read(lesson_path, as_version=4)
-    assert built.cells[5].metadata["jupyter"]["source_hidden"] is True
-    assert "BEGIN SOLUTION" not in built.cells[9].source and "grad = ...  # your code here" in built.cells[9].source
-    ran = run_notebook(lesson_path)
-    line = re.search(rf"^(.) {number}\.1 .*$", _text(ran.cells[9]), re.M)
-    assert line and line.group(1) == "…" and "not attempted yet" in line.group(0)
+    monkeypatch.setattr(gradflow.exercises, "__path__", [*gradflow.exercises.__path__,
+                                                        str(course_copy / "utils" / "gradflow" / "exercises")])
+    course = metadata.load()
+    problems = [str(p) for p in lint.check(lint.LessonFiles(NAME, course, course_copy)) if not p.warning]
+    assert not problems, "\n".join(problems)
+
+    # the solution passes its checkers and says right to its reveals; the lesson stubs are "not attempted"
+    solved = nbformat.read(course_copy / "solutions" / f"{NAME}.ipynb", as_version=4)
+    printed = "".join(_text(c) for c in solved.cells)
+    assert f"✔ {number}.1 " in printed and f"✔ {number}.2 " in printed and f"✔ {number}.p1 " in printed
+    ran = run_notebook(course_copy / "lessons" / f"{NAME}.ipynb")
+    lines = re.findall(rf"^(.) {number}\.(\d) .*$", "".join(_text(c) for c in ran.cells), re.M)
+    assert lines == [("…", "1"), ("…", "2")], lines
+
+    # its own checker tests pass, in the copy, as `make test` runs them
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             f"tests/test_lesson{number}_checkers.py"], cwd=course_copy, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
 
 
 def test_the_guide_walks_through_the_same_steps_in_order():
@@ -92,6 +100,7 @@ def test_a_bad_or_taken_name_writes_nothing(course_copy, name, problem):
         new_lesson(name)
     assert (course_copy / "course.toml").read_text() == before
     assert sorted(p.name for p in (course_copy / "solutions").iterdir()) == [f"{n}.ipynb" for n in COURSE.names()]
+    assert not (course_copy / "tests" / f"test_lesson{NAME[:2]}_checkers.py").exists()
 
 
 def test_an_existing_checker_module_is_never_overwritten(course_copy):

@@ -59,6 +59,11 @@ def run_notebook(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
     return nb
 
 
+def run_in_place(path: Path) -> None:
+    """Execute a solution and store its outputs in the file (what `make outputs NB=...` does to each)."""
+    path.write_text(render(run_notebook(path)), encoding="utf-8")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", type=Path, help="solution notebooks (default: every lesson)")
 
@@ -73,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"no such notebook: {paths.shown(path)} (e.g. `make outputs NB=solutions/01_detach.ipynb`)")
     for path in notebooks:
         start = time.perf_counter()
-        nb = run_notebook(path)
-        path.write_text(render(nb), encoding="utf-8")
+        run_in_place(path)
         print(f"executed {paths.shown(path)} in {time.perf_counter() - start:.1f} s")
     return 0

@@ -1,16 +1,19 @@
-"""Start a new lesson that follows the lesson anatomy (what `make new-lesson NAME=10_hooks` runs).
+"""Start a new lesson that passes `lint` and the whole suite as written (`make new-lesson NAME=10_hooks`).
 
     python -m gradflow_course new-lesson 10_hooks
 
-Writes three things and overwrites nothing (it stops if any of them exists):
+Writes these and overwrites nothing (it stops, writing nothing, if any of them exists):
 
-* ``solutions/10_hooks.ipynb``: the skeleton of a lesson (set-up cell, title and promise, You will
-  learn, one section with a Predict prompt, a ``my_prediction`` cell and a reveal cell, Pitfalls,
-  one exercise with its checker call, Key points, Further reading), ready to execute;
-* ``utils/gradflow/exercises/hooks.py``: its checker module, from ``templates/checker.py.tmpl``;
-* a ``[[lesson]]`` table at the end of ``course.toml`` (title, promise, minutes, exercise cells).
+* ``solutions/10_hooks.ipynb``: the skeleton of a lesson, executed (set-up cell, title and promise, You
+  will learn, one section with a Predict prompt, the guess and its reveal, Pitfalls, a Modify and a Make
+  exercise that each write a function, the recap quiz, Key points, Further reading);
+* ``utils/gradflow/exercises/hooks.py``: its two checkers (``templates/checker.py.tmpl``);
+* ``utils/gradflow/quizzes/hooks.toml`` and ``hooks.py``: its recap questions (``templates/quiz.*.tmpl``);
+* ``tests/test_lesson10_checkers.py``: both sides of each checker, mutants included (``templates/test_checkers.py.tmpl``);
+* a ``[[lesson]]`` table at the end of ``course.toml``;
 
-Then: write the lesson, `make outputs NB=solutions/10_hooks.ipynb`, `make lessons` (CONTRIBUTING.md).
+then builds ``lessons/10_hooks.ipynb`` and the instructor kit's facts, as ``make lessons`` does. The
+result passes ``make lint`` and ``make test`` before a line is changed; replace each TODO with the lesson.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from .build import render
+from . import facts
+from .build import build, render
+from .lint import SETUP_CELL
 
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "checker.py.tmpl"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-SETUP_CELL = "from gradflow import setup\n\nsetup()"
 TEACHING, EXERCISES = 20, 10
+EXERCISES_SHOWN = [(1, "Modify: the gradient at any point", "009"), (2, "Make: the derivative of any function", "011")]
 
 
 class ScaffoldError(SystemExit):
@@ -39,27 +44,45 @@ def _cells(name: str, title: str, promise: str, prerequisites: str, topic: str):
     """(id suffix, type, source, tags) of each skeleton cell, in order."""
     lesson = metadata.Lesson(name, title, promise, prerequisites, TEACHING, EXERCISES)
     head, promise_line, time_line = lesson.first_cell_lines()
+    n = name[:2]
+    (_, ex1, c1), (_, ex2, c2) = EXERCISES_SHOWN
     return [
         ("000", "markdown", f"{head}\n\n{promise_line}\n\n### You will learn\n- TODO: three to five things the "
                             f"learner can do afterwards;\n- one per line.\n\n### Prerequisites and time\n{time_line}"),
         ("001", "code", SETUP_CELL),
-        ("002", "code", f"import torch\n\nfrom gradflow.exercises import {topic} as ex"),
-        ("003", "markdown", "## 1 · TODO: the question this section answers?\n\nOne idea, in a few plain sentences.\n\n"
-                            "**Predict:** at `x = 2`, what is `x.grad` after `(x * x).backward()`? Write your "
-                            "answer in the next cell, then run the cell after it."),
-        ("004", "code", "my_prediction = ...  # a number"),
+        ("002", "code", f"import torch\n\nfrom gradflow.exercises import {topic} as ex\nfrom gradflow.predict import "
+                        f"reveal\nfrom gradflow.quizzes import {topic} as quiz"),
+        ("003", "markdown", "## 1 · TODO: the question this section answers?\n\nOne idea, in a few plain sentences; "
+                            "ask before you state it.\n\n**Predict:** at `x = 2`, what is `x.grad` after "
+                            "`(x * x).backward()`? Write your guess in the next cell, then run the cell after it."),
+        ("004", "code", "### BEGIN SOLUTION\n# STUB: my_prediction = ...  # a number\nmy_prediction = 4\n"
+                        "### END SOLUTION"),
         ("005", "code", "# run to reveal\nx = torch.tensor(2.0, requires_grad=True)\n(x * x).backward()\n"
-                        "print(f\"x.grad = {x.grad.item()}\")\nif my_prediction is not ...:\n"
-                        "    print(f\"you predicted {my_prediction}\")\n"
-                        "assert x.grad.item() == 4.0  # exact: 2 * 2 in floating point", ["reveal"]),
+                        "print(f\"x.grad = {x.grad.item():g}\")\n"
+                        f"reveal(\"{n}.p1 x.grad after one backward of x * x\", my_prediction, x.grad, "
+                        "why=\"d(x * x)/dx = 2x, and x = 2\")\n"
+                        "torch.testing.assert_close(x.grad, torch.tensor(4.0))  # the proof comes last", ["reveal"]),
         ("006", "markdown", "The derivative of $x^2$ is $2x$, so `x.grad` is 4. TODO: explain what the learner saw."),
         ("007", "markdown", "## Pitfalls\n\n- TODO: the real error message, what causes it, and the fix."),
-        ("008", "markdown", "## Exercises\n\n### Exercise 1 · The gradient of a square\n\nAt `x = 3`, run one "
-                            "backward of `x * x` and pass `x.grad` to the checker."),
-        ("009", "code", "x = torch.tensor(3.0, requires_grad=True)\n### BEGIN SOLUTION\n(x * x).backward()\n"
-                        "grad = x.grad\n### END SOLUTION\nex.gradient_of_square(grad)"),
-        ("010", "markdown", "## Key points\n\n- TODO: the cheat-sheet lines of this lesson.\n\n## Further reading\n\n"
-                            "- [Autograd mechanics](https://pytorch.org/docs/stable/notes/autograd.html)"),
+        ("008", "markdown", f"## Exercises\n\n### Exercise 1 · {ex1}\n\nWrite `gradient_at(x0)`: the gradient "
+                            "of `x * x` at any point `x0`, taken by autograd, as a tensor. The checker tries "
+                            "points the notebook does not use."),
+        (c1, "code", "def gradient_at(x0):\n    ### BEGIN SOLUTION\n    # STUB: raise NotImplementedError  # your "
+                     "code here\n    x = torch.tensor(x0, requires_grad=True)\n    (x * x).backward()\n"
+                     "    return x.grad\n    ### END SOLUTION\n\n\nex.gradient_at(gradient_at)"),
+        ("010", "markdown", f"### Exercise 2 · {ex2}\n\nWrite `derivative(f, x0)`: $f'(x_0)$ for any function "
+                            "`f` of a tensor, by autograd (not by a finite difference)."),
+        (c2, "code", "def derivative(f, x0):\n    ### BEGIN SOLUTION\n    # STUB: raise NotImplementedError  # "
+                     "your code here\n    x = torch.tensor(float(x0), requires_grad=True)\n    f(x).backward()\n"
+                     "    return x.grad\n    ### END SOLUTION\n\n\nex.derivative(derivative)"),
+        ("012", "markdown", "## Recap quiz\n\nThree questions on the whole lesson. Each wrong option is a real "
+                            "mistake; the reveal explains the one you chose."),
+        ("013", "code", "quiz.recap"),
+        ("014", "code", "### BEGIN SOLUTION\n# STUB: my_answers = ...  # a list of three letters in quotes, in "
+                        "question order\nmy_answers = [\"b\", \"c\", \"a\"]\n### END SOLUTION"),
+        ("015", "code", "# run to reveal\nquiz.recap.reveal(my_answers)", ["reveal"]),
+        ("016", "markdown", "## Key points\n\n- TODO: the cheat-sheet lines of this lesson.\n\n## Further "
+                            "reading\n\n- [Autograd mechanics](https://pytorch.org/docs/stable/notes/autograd.html)"),
     ]
 
 
@@ -76,32 +99,53 @@ def skeleton(name: str, title: str, promise: str, prerequisites: str, topic: str
     return nb
 
 
+def _from_template(template: str, **values: str) -> str:
+    return string.Template((TEMPLATES / template).read_text(encoding="utf-8")).substitute(values)
+
+
 def new_lesson(name: str, title: str | None = None) -> list[Path]:
-    """Write the skeleton, the checker module and the course.toml entry of lesson ``name``; return the files."""
+    """Write lesson ``name`` (notebook, checkers, tests, quiz, course.toml entry), execute and build it; return
+    the files written."""
+    from .outputs import run_in_place  # executing needs nbclient: imported only here
+
     course = metadata.load()
     if not metadata.NAME.fullmatch(name):
         raise ScaffoldError(f"NAME={name!r}: use two digits, an underscore and lower-case words, e.g. 10_hooks")
     expected = f"{len(course.lessons):02d}"
     if name[:2] != expected or name in course.names():
         raise ScaffoldError(f"NAME={name}: the next lesson number is {expected} (lessons are numbered without gaps)")
-    topic = name[3:]
+    topic, number = name[3:], name[:2]
     title = title or f"TODO {topic.replace('_', ' ')}: the title of the lesson"
     promise = "after this lesson you can TODO (one sentence)."
     prerequisites = f"Lesson 00 (the graph, leaves, `.grad`). TODO: what else {name} builds on."
-    solution, checker = paths.solution(name), paths.exercises() / f"{topic}.py"
-    taken = [paths.shown(p) for p in (solution, checker) if p.exists()]
+    root = paths.root()
+    solution = paths.solution(name)
+    texts = {
+        solution: render(skeleton(name, title, promise, prerequisites, topic)),
+        paths.exercises() / f"{topic}.py": _from_template("checker.py.tmpl", name=name, number=number, title=title,
+                                                         topic=topic),
+        paths.exercises().parent / "quizzes" / f"{topic}.toml": _from_template("quiz.toml.tmpl", number=number,
+                                                                              topic=topic),
+        paths.exercises().parent / "quizzes" / f"{topic}.py": _from_template("quiz.py.tmpl", number=number,
+                                                                            topic=topic),
+        root / "tests" / f"test_lesson{number}_checkers.py": _from_template("test_checkers.py.tmpl", number=number,
+                                                                           topic=topic),
+    }
+    taken = [paths.shown(p) for p in texts if p.exists()]
     if taken:
         raise ScaffoldError(f"not overwriting {', '.join(taken)}: choose another NAME or remove them first")
-    nb = skeleton(name, title, promise, prerequisites, topic)
-    exercise_cells = [(1, "The gradient of a square", [f"{name[:2]}-009"])]
-    solution.parent.mkdir(parents=True, exist_ok=True)
-    solution.write_text(render(nb), encoding="utf-8")
-    checker.write_text(string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
-        name=name, number=name[:2], title=title, topic=topic), encoding="utf-8")
+    for path, text in texts.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    exercise_cells = [(k, ex_title, [f"{number}-{cell}"]) for k, ex_title, cell in EXERCISES_SHOWN]
     with paths.course_file().open("a", encoding="utf-8") as toml:
         toml.write(metadata.entry(name, title, promise, prerequisites, TEACHING, EXERCISES, exercise_cells))
-    metadata.load()  # the appended entry must read back
-    return [solution, checker, paths.course_file()]
+    course = metadata.load()  # the appended entry must read back
+    run_in_place(solution)  # the stored outputs nbval compares
+    written = list(texts) + [paths.course_file()]
+    written += build([solution], paths.lessons())
+    written += facts.write_facts(course, root)
+    return written
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +156,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     for path in new_lesson(args.name, args.title):
         print(f"wrote {paths.shown(path)}")
-    print(f"next: write the lesson, then `make outputs NB=solutions/{args.name}.ipynb` and `make lessons` "
-          "(CONTRIBUTING.md walks through it)")
+    print(f"next: `make lint LESSON={args.name[:2]}` (it passes now); write the lesson in solutions/{args.name}.ipynb, "
+          f"then `make outputs NB=solutions/{args.name}.ipynb`, `make lessons`, `make lint LESSON={args.name[:2]}` "
+          "(CONTRIBUTING.md, 'Adding a lesson')")
     return 0
