@@ -95,12 +95,12 @@ def test_ex2_accepts_bools_of_every_kind(right, capsys):
     (_with("Adam", "b", True), ["under Adam, you say b moves; it does not", "start at zero"]),
     (_with("SGD momentum=0.9", "c", True), ["you say c moves; it does not", "c.grad is None"]),
     (_with("Adam", "a", np.False_), ["under Adam, you say a stays; it moves"]),
-    (_with("Adam", "a", "yes"), ["moves['Adam']['a'] is the text 'yes'", "without quotes"]),
-    (_with("Adam", "a", 1), ["moves['Adam']['a'] is the number 1", "not a number"]),
+    (_with("Adam", "a", "yes"), ["step_moves['Adam']['a'] is the text 'yes'", "without quotes"]),
+    (_with("Adam", "a", 1), ["step_moves['Adam']['a'] is the number 1", "not a number"]),
     (_with("Adam", "a", None), ["should be True or False, got NoneType", "write True if the step moves"]),
     ({"Adam": RIGHT["Adam"]}, ["no entry for 'SGD momentum=0.9'", "keep the keys"]),
     ({**RIGHT, "AdamW": {"a": True}}, ["keys 'a', 'b', 'c'"]),
-    ([True, False], ["moves should be a dict, got list", "keep the template"]),
+    ([True, False], ["step_moves should be a dict, got list", "keep the template"]),
 ])
 def test_ex2_rejects_wrong_and_malformed_answers(answer, fragments, capsys):
     rejected(ex.which_move, answer, "07.2", *fragments, capsys=capsys)

@@ -44,7 +44,7 @@ def pick_outputs_gradient(v):
                     "the sum needs weight 1 on Y[0, 2] (row 0, column 2) and on Y[1, 0] (row 1, column 0), "
                     "0 everywhere else")
     expect_tensor(v, _PICKED, "v", f"gradient must have Y's shape {_Y_SHAPE}")
-    return "x.grad = d(Y[0, 2] + Y[1, 0])/dx = [3, 0, 6]"
+    return "u.grad = d(Y[0, 2] + Y[1, 0])/du = [3, 0, 6]"
 
 
 # --- exercise 2: a Jacobian row by row -----------------------------------------------------------

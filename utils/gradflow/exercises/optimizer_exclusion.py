@@ -172,18 +172,18 @@ def _truth(value, name: str) -> bool:
 @exercise(LESSON, 2, "which parameters move")
 def which_move(moves):
     if not isinstance(moves, dict):
-        raise Wrong(f"moves should be a dict, got {type(moves).__name__}",
+        raise Wrong(f"step_moves should be a dict, got {type(moves).__name__}",
                     "keep the template: optimizer name -> {'a': True/False, 'b': ..., 'c': ...}")
     truth = ex2_truth()
     missing = [k for k in truth if k not in moves]
     if missing:
-        raise Wrong(f"moves has no entry for {missing[0]!r}", f"keep the keys of the template: {list(truth)}")
+        raise Wrong(f"step_moves has no entry for {missing[0]!r}", f"keep the keys of the template: {list(truth)}")
     said_moves = {}
     for opt_name, row in truth.items():
         answer = moves[opt_name]
         if not isinstance(answer, dict) or any(k not in answer for k in "abc"):
-            raise Wrong(f"moves[{opt_name!r}] should be a dict with keys 'a', 'b', 'c'")
-        said_moves[opt_name] = {k: _truth(answer[k], f"moves[{opt_name!r}][{k!r}]") for k in "abc"}
+            raise Wrong(f"step_moves[{opt_name!r}] should be a dict with keys 'a', 'b', 'c'")
+        said_moves[opt_name] = {k: _truth(answer[k], f"step_moves[{opt_name!r}][{k!r}]") for k in "abc"}
     for opt_name, row in truth.items():
         for k in "abc":
             if said_moves[opt_name][k] != row[k]:
