@@ -11,7 +11,9 @@ Checks, in order, and prints one table row each (PASS/FAIL) with the fix for eve
   environment the JupyterLab server runs from, found the way JupyterLab itself finds extensions;
 * a ``python3`` kernel that starts and runs one autograd step (started with jupyter_client, so this
   proves the kernel the notebooks will get, not just this interpreter);
-* the course notebooks in ``lessons/``.
+* the course notebooks in ``lessons/``;
+* the workspace (``workspace/``, or ``$GRADFLOW_WORKSPACE``) can be written: a read-only course folder
+  (a hub mount, a classroom image) needs another one.
 
 Nothing here needs the network. Exit status: 0 when every check passes, 1 otherwise.
 """
@@ -23,6 +25,7 @@ import importlib.metadata
 import re
 import subprocess
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,8 +180,24 @@ def check_lessons(folder: Path | None = None) -> Result:
                   "run from the course folder (a full `git clone` of the repository); `git status` shows what is missing")
 
 
+def check_workspace(folder: Path | None = None) -> Result:
+    """Write one throwaway file where the learner's copies go (or the nearest folder above it that exists)."""
+    from .workspace import not_writable
+
+    folder = paths.workspace() if folder is None else folder
+    name = "workspace writable"
+    existing = next((f for f in (folder, *folder.parents) if f.is_dir()), folder)
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        why = error.strerror or str(error)
+        return Result(name, False, f"{_short(existing)}/: {why}", not_writable(folder, why))
+    return Result(name, True, f"{_short(folder)}/" + ("" if folder.is_dir() else " (make lab creates it)"))
+
+
 CHECKS: list[Callable[[], Result]] = [check_python, check_torch, check_gradflow, check_widgets_extension,
-                                      check_kernel, check_lessons]
+                                      check_kernel, check_lessons, check_workspace]
 
 
 def _short(path: Path) -> str:

@@ -66,8 +66,12 @@ def run(args) -> int:
     workspace = paths.workspace()
     for line in sync(paths.lessons(), workspace):
         print(line)
-    write_overrides()
-    quiet.install()
+    try:  # niceties written into .venv; a read-only course folder goes on without them
+        write_overrides()
+        quiet.install()
+    except OSError as error:
+        print(f"note: JupyterLab's quiet settings could not be written into {paths.shown(Path(sys.prefix))}/ "
+              f"({error.strerror or error}); the lab starts without them")
     command = lab_command(workspace, extra)
     print(f"starting JupyterLab in {paths.shown(workspace)}/ (your copies); open the URL with its token below")
     os.execv(command[0], command)

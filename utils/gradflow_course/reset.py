@@ -30,7 +30,7 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from .workspace import readable, reset as reset_lesson
+from .workspace import readable, reset as reset_lesson, writing
 
 CHECKER_CALL = re.compile(r"\bex\.(\w+)\(")
 
@@ -131,8 +131,9 @@ def reset_exercise(name: str, number: int, lessons: Path, workspace: Path,
                          f"into it: `make reset LESSON={lesson.name}` keeps it beside a fresh copy")
     count = replace_exercise(mine, course_nb, lesson, number)  # raises before anything is written
     backup = _backup_path(workspace, lesson.name)
-    shutil.copy2(target, backup)
-    nbformat.write(mine, target)
+    with writing(workspace):
+        shutil.copy2(target, backup)
+        nbformat.write(mine, target)
     cells = "cell" if count == 1 else "cells"
     return (f"reset exercise {number} of {source.name} to the course's version ({count} {cells}); "
             f"your whole notebook as it was is kept as {backup.name}. "
