@@ -174,3 +174,70 @@ def test_make_check_says_when_the_workspace_is_not_writable(monkeypatch, tmp_pat
     result = check.check_workspace()
     assert not result.ok and "read-only" in result.detail.lower() and "GRADFLOW_WORKSPACE=" in result.fix
     assert check.check_workspace in check.CHECKS
+
+
+# --- issue 22: a second `make lab`, and `make reset` while the notebook is open
+
+
+@pytest.fixture
+def fake_lab(monkeypatch, tmp_path):
+    """A JupyterLab look-alike on 127.0.0.1 that answers /api/sessions, registered as running on workspace/."""
+    import http.server
+    import os
+    import threading
+
+    from gradflow_course import servers
+
+    sessions: list[dict] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            ok = self.path == "/api/sessions" and self.headers.get("Authorization") == "token secret"
+            body = json.dumps(sessions).encode() if ok else b"{}"
+            self.send_response(200 if ok else 403)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    info = {"url": f"http://127.0.0.1:{server.server_port}/", "token": "secret", "pid": os.getpid(),
+            "root_dir": str(tmp_path / "workspace")}
+    monkeypatch.setattr(servers, "_server_infos", lambda: [info])
+    yield sessions
+    server.shutdown()
+
+
+def test_a_second_make_lab_on_the_same_workspace_is_refused(monkeypatch, tmp_path, fake_lab):
+    from gradflow_course import cli, lab, paths
+
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    (tmp_path / "lessons").mkdir()
+    monkeypatch.setattr(lab.os, "execv", lambda *a: pytest.fail("a second server was started"))
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["lab"])
+    line = str(stop.value.code)
+    assert "already runs" in line and "/lab?token=secret" in line and "\n" not in line
+
+
+def test_reset_of_an_open_notebook_says_save_and_close_first(monkeypatch, tmp_path, fake_lab):
+    from gradflow_course import cli, paths
+
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    _lesson(tmp_path / "lessons", "00_a.ipynb", "A1")
+    sync(tmp_path / "lessons", tmp_path / "workspace")
+    (tmp_path / "workspace" / "00_a.ipynb").write_text(_nb("mine"))
+    fake_lab.append({"path": "00_a.ipynb", "kernel": {"id": "k"}})
+    from gradflow_course import reset as reset_command
+
+    monkeypatch.setattr(reset_command, "find_lesson", lambda name, course=None: type("L", (), {"name": "00_a"})())
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["reset", "00_a"])
+    line = str(stop.value.code)
+    assert "is open in JupyterLab" in line and "Close and Shut Down Notebook" in line
+    assert (tmp_path / "workspace" / "00_a.ipynb").read_text() == _nb("mine"), "nothing was reset"
+    fake_lab.clear()  # closed and shut down: the reset goes ahead
+    assert cli.main(["reset", "00_a"]) == 0
+    assert (tmp_path / "workspace" / "00_a.ipynb").read_text() == _nb("A1")

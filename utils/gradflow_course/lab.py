@@ -14,6 +14,7 @@ from pathlib import Path
 
 import gradflow_course.paths as paths
 import gradflow_course.quiet as quiet
+from . import servers
 from .workspace import sync
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)
@@ -64,6 +65,9 @@ def run(args) -> int:
         raise SystemExit(f"port {port} is already in use (another JupyterLab?): stop that one, or run plain "
                          f"`make lab`, which picks a free port")
     workspace = paths.workspace()
+    for info in servers.running(workspace):  # a second server on one folder: two tabs save over each other
+        raise SystemExit(f"JupyterLab already runs on {paths.shown(workspace)}/ (process {info.get('pid')}): open "
+                         f"{servers.link(info)} , or stop it with Ctrl+C in its terminal first")
     for line in sync(paths.lessons(), workspace):
         print(line)
     try:  # niceties written into .venv; a read-only course folder goes on without them
