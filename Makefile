@@ -63,8 +63,8 @@ bench: $(STAMP)          ## seconds, kernel memory and CPU per notebook, against
 check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)
 	$(COURSE) check
 
-progress: $(STAMP)       ## where you are: every exercise and prediction from your saved notebooks (DIR=folder of learners)
-	@$(COURSE) progress $(DIR)
+progress: $(STAMP)       ## where you are: every exercise and prediction from your saved notebooks (SUMMARY=1: a line per lesson; DIR=folder of learners)
+	@$(COURSE) progress $(if $(SUMMARY),--summary) $(DIR)
 
 reset: $(STAMP)          ## course version back, yours kept beside it: make reset LESSON=01_detach [EXERCISE=2]
 	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=01_detach [EXERCISE=2]"; exit 2; }
