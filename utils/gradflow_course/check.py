@@ -159,16 +159,22 @@ def check_kernel(kernel_name: str = "python3", timeout: float = 60.0) -> Result:
             manager.shutdown_kernel(now=True)
     if errors:
         return Result(name, False, errors[0], fix)
-    match = re.search(r"GRADFLOW-CHECK (\S+) (\S+) (\S+)", "".join(lines))
-    if not match:
+    found = kernel_report("".join(lines))
+    if found is None:
         return Result(name, False, "the kernel printed nothing", fix)
-    grad, torch_version, executable = match.groups()
+    grad, torch_version, executable = found
     if float(grad) != 6.0:
         return Result(name, False, f"d(x*x)/dx at 3 gave {grad}, expected 6.0", fix)
     expected = pinned_torch()
     if torch_version.split("+")[0] != expected:
         return Result(name, False, f"the kernel runs torch {torch_version} ({executable}), not {expected}", fix)
     return Result(name, True, f"x.grad = {float(grad)} (torch {torch_version}, {_short(Path(executable))})")
+
+
+def kernel_report(text: str) -> tuple[str, str, str] | None:
+    """(grad, torch version, interpreter path) from the kernel's GRADFLOW-CHECK line; the path may hold spaces."""
+    match = re.search(r"GRADFLOW-CHECK (\S+) (\S+) (.+)", text)
+    return (match.group(1), match.group(2), match.group(3).strip()) if match else None
 
 
 def check_lessons(folder: Path | None = None) -> Result:
