@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradflow_course.paths as paths
 import gradflow_course.quiet as quiet
-from . import servers
+import gradflow_course.servers as servers
 from .workspace import sync
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)

@@ -30,7 +30,7 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from . import servers
+import gradflow_course.servers as servers
 from .workspace import readable, reset as reset_lesson, writing
 
 CHECKER_CALL = re.compile(r"\bex\.(\w+)\(")
