@@ -1,4 +1,4 @@
-# gradflow course commands. `make lab` to learn, `make test` to prove it all works.
+# gradflow course commands. `make lab` to learn, `make test` to prove it all works; bare `make` lists them all.
 # Each target creates the environment first when it is missing or out of date.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -7,17 +7,29 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # The course's commands: one entry point (utils/gradflow_course/cli.py); `gradflow-course --help` lists them
 COURSE := $(BIN)/python -m gradflow_course
+# `make setup TORCH_INDEX=cpu`: PyTorch's CPU wheels (PyPI's Linux torch is the multi-GB CUDA build). An option,
+# not PIP_EXTRA_INDEX_URL, so the extra indexes of the user's own pip.conf are kept; few retries and a short
+# timeout, so an unreachable index fails in a minute instead of twenty.
+TORCH_INDEX_URL := $(if $(filter cpu,$(TORCH_INDEX)),https://download.pytorch.org/whl/cpu,$(TORCH_INDEX))
+PIP_TORCH_INDEX := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX_URL) --retries 1 --timeout 30)
 
-.PHONY: setup lab lint test test-kernels test-torch lessons outputs bench check clean reset site test-browser new-lesson diff
+.DEFAULT_GOAL := help
+.PHONY: help setup lab lint test test-kernels test-torch lessons outputs bench check clean progress reset site test-browser new-lesson diff
 
 $(STAMP): pyproject.toml constraints.txt
-	@# any Python but 3.11 stops here with one line naming a route to 3.11 (conda or uv)
-	@$(PYTHON) utils/gradflow_course/python_check.py
+	@# any Python but 3.11 stops here with one line naming a route to 3.11 (conda or uv); a .venv that
+	@# another Python made (a failed first try) is removed, since `python -m venv` would keep its interpreter
+	@$(PYTHON) utils/gradflow_course/python_check.py $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]' $(PIP_TORCH_INDEX)
 	# build matplotlib's font cache now, so no notebook prints "building the font cache"
 	MPLBACKEND=Agg $(BIN)/python -c 'import matplotlib.pyplot'
 	touch $(STAMP)
+
+help:                    ## this list (bare `make` prints it)
+	@echo "gradflow course commands (README.md explains each):"
+	@sed -n 's/^\([a-z-]*\):.*## \(.*\)$$/  make \1|\2/p' $(firstword $(MAKEFILE_LIST)) | \
+		awk -F'|' '{ printf "%-20s %s\n", $$1, $$2 }'
 
 # Asked for by name, setup always re-checks the install (pip is quick when all is there): a broken or
 # half-installed .venv is repaired even when the stamp is newer than pyproject.toml (the fix `make check` names).
@@ -51,8 +63,8 @@ bench: $(STAMP)          ## seconds, kernel memory and CPU per notebook, against
 check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)
 	$(COURSE) check
 
-progress: $(STAMP)       ## where you are: every exercise and prediction from your saved notebooks (DIR=folder of learners)
-	@$(COURSE) progress $(DIR)
+progress: $(STAMP)       ## where you are: every exercise and prediction from your saved notebooks (SUMMARY=1: a line per lesson; DIR=folder of learners)
+	@$(COURSE) progress $(if $(SUMMARY),--summary) $(DIR)
 
 reset: $(STAMP)          ## course version back, yours kept beside it: make reset LESSON=01_detach [EXERCISE=2]
 	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=01_detach [EXERCISE=2]"; exit 2; }

@@ -76,3 +76,11 @@ def test_the_preflight_passes_with_the_network_cut_off(monkeypatch, capsys):
     assert code == 0, out
     kernel_row = next(line for line in out.splitlines() if line.startswith("kernel 'python3' runs autograd"))
     assert "PASS" in kernel_row and "x.grad = 6.0" in kernel_row and "torch 2.13.0" in kernel_row
+
+
+def test_the_kernels_path_with_a_space_is_read_whole():
+    # issue 22: `make check` cut "/home/ana/my course/.venv/bin/python" at the space
+    from gradflow_course import check
+
+    line = "GRADFLOW-CHECK 6.0 2.13.0+cpu /home/ana/my course/.venv/bin/python\n"
+    assert check.kernel_report(line) == ("6.0", "2.13.0+cpu", "/home/ana/my course/.venv/bin/python")

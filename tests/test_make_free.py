@@ -157,14 +157,16 @@ def test_sync_copies_digests_and_refreshes_crlf_lessons(crlf_course):
     assert copy.read_bytes() == source.read_bytes()
 
 
-def test_a_copy_an_editor_saved_with_other_line_endings_is_the_learners_and_kept(crlf_course):
+def test_a_copy_an_editor_saved_with_other_line_endings_is_left_as_it_is(crlf_course):
+    # the same cells with other bytes is still the course's copy (issue 22: a Ctrl+S must not make it "yours"),
+    # and the sync leaves its bytes alone
     source, workspace = crlf_course
     sync(source.parent, workspace)
     copy = workspace / source.name
     copy.write_bytes(copy.read_bytes().replace(b"\r\n", b"\n"))  # same notebook, LF endings
     before = copy.read_bytes()
     line = sync(source.parent, workspace)[0]
-    assert line.startswith("yours, kept") and copy.read_bytes() == before, line
+    assert line.startswith("up to date") and copy.read_bytes() == before, line
 
 
 def test_reset_of_a_crlf_lesson_and_exercise_keeps_the_learners_bytes(crlf_course):

@@ -327,3 +327,49 @@ def test_command_on_a_missing_folder_says_so_in_one_line(tmp_path, capsys):
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1 and "nowhere" in captured.err
     with pytest.raises(FileNotFoundError):
         progress(tmp_path / "nowhere")
+
+
+# --- issue 22: a renamed notebook, a reveal that raised, a summary view
+
+
+def test_a_renamed_lesson_is_read_not_shown_as_missing(learner):
+    stem = STEMS[1]
+    shutil.copy(SOLUTIONS / f"{stem}.ipynb", learner / f"{stem}-Copy1.ipynb")  # JupyterLab's Duplicate, or a rename
+    shutil.copy(LESSONS / f"{stem}.ipynb", learner / f"{stem}.mine-1.ipynb")  # a reset's backup is never read
+    result = progress(learner)
+    lesson = result.lesson(stem)
+    assert lesson.problem is None and lesson.path.name == f"{stem}-Copy1.ipynb"
+    assert {i.state for i in lesson.items} == {PASSED}
+    assert f"read from {stem}-Copy1.ipynb" in result.text()
+
+
+def _reveal_cell(stem: str, item_id: str) -> str:
+    from gradflow.progress import _lines_of
+
+    return next(c["id"] for c in load(SOLUTIONS, stem)["cells"] if any(l.id == item_id for l in _lines_of(c)))
+
+
+def test_a_reveal_that_raised_is_not_run_not_unattempted(learner):
+    stem = STEMS[0]
+    prediction = next(i for i in ids(stem) if ".p" in i)
+    nb = load(LESSONS, stem)
+    reveal = cell(nb, _reveal_cell(stem, prediction))
+    reveal["execution_count"] = 7
+    reveal["outputs"] = [{"output_type": "error", "ename": "AttributeError", "evalue": "'ellipsis' object has no "
+                          "attribute 'item'", "traceback": []}]
+    save(nb, learner / f"{stem}.ipynb")
+    item = progress(learner).item(prediction)
+    assert item.state == NOT_RUN and "AttributeError" in item.note, item
+
+
+def test_a_summary_has_one_line_per_lesson(learner, capsys):
+    for stem in STEMS:
+        shutil.copy(LESSONS / f"{stem}.ipynb", learner)
+    shutil.copy(SOLUTIONS / f"{STEMS[0]}.ipynb", learner)
+    assert cli.main(["progress", "--summary", str(learner)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) <= len(STEMS) + 5, out
+    first = next(line for line in out if line.startswith(STEMS[0]))
+    assert f"{len(ids(STEMS[0]))} of {len(ids(STEMS[0]))} passed" in first
+    assert cli.main(["progress", str(learner)]) == 0
+    assert "make progress SUMMARY=1" in capsys.readouterr().out, "the long table names the short one"

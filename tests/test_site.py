@@ -146,3 +146,12 @@ def test_every_figure_has_a_meaningful_alt_text(site):
     assert graph.startswith("output = MeanBackward0")  # the graph's own text tree
     explorer = Images((out / "01_detach.html").read_text(encoding="utf-8")).alts
     assert any(alt.startswith("gradient-flow explorer: x -> lin0") for alt in explorer)
+
+
+def test_the_build_markers_do_not_show_on_the_site(site):
+    # issue 22: the site showed `### BEGIN SOLUTION` and `# STUB:` lines
+    out, _ = site
+    pages = [p.read_text(encoding="utf-8") for p in out.glob("*.html")]
+    assert pages
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "# STUB:"):
+        assert not any(marker in page for page in pages), marker

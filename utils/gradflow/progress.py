@@ -24,8 +24,9 @@ Each exercise (``01.2``) and prediction (``01.p1``) gets one of four states:
      the course's own lesson cell counts as a stub, since the capstone's stubs are buggy scripts);
   3. an item with no saved line is *not run* when its checker cell ran and printed no line (it
      stopped on an error, or its outputs were cleared), when the checker cell never ran but holds an
-     answer (no stub left), or when no cell calls its checker any more; otherwise *not attempted*
-     (a prediction's reveal cell is known only by the line it prints: no line, not attempted).
+     answer (no stub left), or when no cell calls its checker any more; otherwise *not attempted*.
+     A prediction's reveal cell is the cell (by id) that printed its line in the course's notebook:
+     when it stopped on an error the prediction is *not run*; with no line otherwise, *not attempted*.
 
   A cell edited without being run again looks the same as before in a saved notebook, and execution
   counts start again from 1 after a kernel restart: the rule cannot see either.
@@ -64,6 +65,8 @@ _LEGEND = "↻ not run = changed since its check last ran, or the check never ra
 _STATE_OF_LINE = {status_line.PASSED: PASSED, status_line.WRONG: WRONG, status_line.OPEN: NOT_ATTEMPTED}
 
 _LESSON_FILE = re.compile(r"^(?P<stem>\d\d_[A-Za-z0-9_]+)\.ipynb$")  # not NN_x.mine-1.ipynb, not checkpoints
+#: a lesson the learner renamed or duplicated in JupyterLab (``01_detach-Copy1.ipynb``); never a reset's backup
+_RENAMED_FILE = re.compile(r"^(?P<number>\d\d)(?![\w.]*\.mine-\d+\.ipynb$)[^/]*\.ipynb$")
 _SECTION = re.compile(r"^\s*#|\*\*Predict", re.M)  # a text cell that opens a section, exercise or prediction
 _STUB = re.compile(r"(?<![\w.\"'\[])\.\.\.(?![\w.\"'])|\bNotImplementedError\b")
 _DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "solutions"
@@ -80,6 +83,7 @@ class CourseItem:
     title: str
     kind: str
     call: str | None = None  # the checker function's name, when the registry knows it
+    cell: str | None = None  # the id of the cell that prints its line in the course's notebook (a reveal's)
 
 
 def _number_key(item_id: str) -> tuple:
@@ -109,7 +113,7 @@ def course_items(reference: Path | str | None = None, stems: Iterable[str] = ())
             items = found.setdefault(match["stem"], {})
             for _, cell in cells:
                 for line in _lines_of(cell):
-                    items.setdefault(line.id, CourseItem(line.id, line.title, line.kind))
+                    items.setdefault(line.id, CourseItem(line.id, line.title, line.kind, cell=cell.get("id")))
     for stem in sorted(set(found) | set(stems)):
         items = found.setdefault(stem, {})
         for ex in exercises_of(stem):
@@ -344,7 +348,12 @@ def _item_state(want: CourseItem, cells, sources, printed, answer_cells, untouch
     callers = [(pos, c) for pos, c in cells if c.get("cell_type") == "code" and _calls(sources[pos], want.call)]
     if want.call and not callers:
         return make(NOT_RUN, f"no cell calls its checker {want.call}(...) any more")
-    if not callers:  # a prediction that printed nothing: its reveal has not run
+    if not callers:  # a prediction that printed nothing: its reveal has not run, or stopped on an error
+        reveal = next((c for _, c in cells if want.cell and c.get("id") == want.cell), None)
+        error = _error_of(reveal) if reveal is not None and _count(reveal) is not None else None
+        if error:
+            return make(NOT_RUN, f"its reveal cell stopped on {error}: run the cells of its section from the top",
+                        cell=reveal)
         return make(NOT_ATTEMPTED)
     pos, cell = callers[-1]
     if _count(cell) is not None:
@@ -434,9 +443,25 @@ class LearnerProgress(_Table):
                 rows.append((item.state, f"{item.mark} {item.id} {item.title}", item.state, note))
         return rows
 
+    def summary_text(self) -> str:
+        """One line per lesson (``make progress SUMMARY=1``), then the total."""
+        where = self.name or _shown(self.folder)
+        out = [f"Progress in {where} (from the saved notebooks; nothing was run)", ""]
+        width = max([len(lesson.stem) for lesson in self.lessons] + [10])
+        for lesson in self.lessons:
+            if lesson.problem and lesson.path is not None:
+                out.append(f"{lesson.stem:<{width}}  could not read: {lesson.problem}")
+                continue
+            counts = ", ".join(f"{lesson.count(state)} {state}" for state in (WRONG, NOT_RUN) if lesson.count(state))
+            out.append(f"{lesson.stem:<{width}}  {lesson.count(PASSED)} of {len(lesson.items)} passed"
+                       + (f" ({counts})" if counts else "") + ("  no notebook" if lesson.problem else ""))
+        out += ["", "Total: " + self.summary()]
+        return "\n".join(out)
+
     def text(self, width: int = 100) -> str:
         where = self.name or _shown(self.folder)
-        out = [f"Progress in {where} (from the saved notebooks; nothing was run)"]
+        out = [f"Progress in {where} (from the saved notebooks; nothing was run; one line per lesson: "
+               f"make progress SUMMARY=1)"]
         rows = self._rows()
         first = max([len(r[1]) for r in rows if r[0] != "lesson"] + [30])
         for kind, label, state, note in rows:
@@ -495,6 +520,10 @@ def read_learner(folder: Path | str, *, reference: Path | str | None = None, rec
         course = course_items(reference, files)
     base = report_base or folder
     lessons, problems = [], []
+    renamed = _renamed(folder, recursive, course, files)
+    for stem, path in renamed.items():
+        files.pop(path.name.removesuffix(".ipynb"), None)
+        files[stem] = [path]
     for stem in sorted(set(course) | set(files)):
         expected = course.get(stem, [])
         paths = files.get(stem)
@@ -513,10 +542,29 @@ def read_learner(folder: Path | str, *, reference: Path | str | None = None, rec
             lessons.append(LessonProgress(stem, [], str(why), path, unread=len(expected)))
             continue
         lesson.path = path
+        if stem in renamed:
+            problems.append(f"{stem}: read from {_relative(path, base)} (renamed; make lab adds a fresh {stem}.ipynb)")
         lessons.append(lesson)
     if not files:
         problems.append(f"no lesson notebooks (NN_name.ipynb) in {_relative(folder, base) if name else _shown(folder)}")
     return LearnerProgress(folder, lessons, problems, name)
+
+
+def _renamed(folder: Path, recursive: bool, course: dict, files: dict[str, list[Path]]) -> dict[str, Path]:
+    """Course lessons with no ``NN_name.ipynb`` but a renamed copy (same number): stem -> that copy."""
+    found = {}
+    candidates = sorted(folder.rglob("*.ipynb") if recursive else folder.glob("*.ipynb"))
+    for stem in course:
+        if stem in files:
+            continue
+        for path in candidates:
+            match = _RENAMED_FILE.match(path.name)
+            other = path.name.removesuffix(".ipynb")
+            if (match and match["number"] == stem[:2] and other not in course and path.is_file()
+                    and not any(part.startswith(".") for part in path.relative_to(folder).parts)):
+                found[stem] = path
+                break
+    return found
 
 
 # --- a class: one subfolder per learner -----------------------------------------------------------

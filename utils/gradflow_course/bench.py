@@ -28,6 +28,10 @@ from .build import course_solutions
 from .sizing import bare_notebook, measure_notebook, per_learner
 
 
+#: the goals of issue 3, on a 2-core machine: seconds per lesson, per capstone, and the suite's factor
+LESSON_GOAL_S, CAPSTONE_GOAL_S, SUITE_FACTOR = 10.0, 20.0, 1.5
+
+
 def _measure(path: Path) -> dict:
     """Wall seconds (kernel start included), kernel memory and CPU after Run All; raises on a failing cell."""
     start = time.perf_counter()
@@ -63,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
         bare_runs = sorted((_measure(bare_path) for _ in range(max(1, args.repeat))), key=lambda r: r["seconds"])
     bare_row = bare_runs[len(bare_runs) // 2]
     bare = bare_row["seconds"]
+    cores = os.cpu_count() or 1
+    print(f"Goals: each lesson runs in <= {LESSON_GOAL_S:.0f} s (the capstone {CAPSTONE_GOAL_S:.0f} s) on a 2-core machine.")
+    print("They are targets for the course's authors, not a test: on a slower or busier machine a row over its")
+    print(f"goal is not a failure. 'x bare' compares each notebook with a bare one (kernel, torch, matplotlib).\n")
     print(f"{'notebook':<40} {'seconds':>8} {'x bare':>7} {'kernel MiB':>10} {'CPU s':>6}  goal")
     print(f"{'(bare: kernel + torch + matplotlib)':<40} {bare:>8.1f} {1.0:>7.2f} {bare_row['rss_mib']:>10.0f} "
           f"{bare_row['cpu_s']:>6.1f}")
@@ -81,15 +89,15 @@ def run(args: argparse.Namespace) -> int:
         seconds = row["seconds"]
         total += seconds
         lessons[path.stem] = {"rss_mib": round(row["rss_mib"]), "peak_rss_mib": None, "cpu_s": round(row["cpu_s"], 1)}
-        limit = 20.0 if "capstone" in path.stem else 10.0
-        verdict = "ok" if seconds <= limit else f"over {limit:.0f} s"
+        limit = CAPSTONE_GOAL_S if "capstone" in path.stem else LESSON_GOAL_S
+        verdict = f"within {limit:.0f} s" if seconds <= limit else f"over {limit:.0f} s"
         print(f"{name:<40} {seconds:>8.1f} {seconds / bare:>7.2f} {row['rss_mib']:>10.0f} {row['cpu_s']:>6.1f}  {verdict}",
               flush=True)
-    cores = os.cpu_count() or 1
     n_notebooks = 2 * len(notebooks)  # the suite runs every solution and every lesson
-    budget = 1.5 * n_notebooks * bare / cores
+    budget = SUITE_FACTOR * n_notebooks * bare / cores
     print(f"\nsum of solution notebooks: {total:.1f} s on {cores} cores")
-    print(f"suite goal: <= 1.5 x ({n_notebooks} notebooks x {bare:.1f} s bare / {cores} cores) = {budget:.1f} s")
+    print(f"make test target: {SUITE_FACTOR} x ({n_notebooks} notebooks x {bare:.1f} s bare / {cores} cores) = {budget:.1f} s "
+          f"(what a lean suite would take here; --suite measures it)")
     if lessons:
         # the kernel a learner holds: what instructors/sizing.md reserves, with the JupyterLab server added
         need = per_learner({"jupyterlab_server": {"rss_mib": 0}, "lessons": lessons})
@@ -103,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         code = subprocess.call(pytest_command(), cwd=paths.root(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         suite = time.perf_counter() - start
-        print(f"make test: {suite:.1f} s ({suite / budget:.2f} x the goal's budget), exit code {code}")
+        print(f"make test took {suite:.1f} s, {suite / budget:.2f} x the target (a measurement, not a failure); "
+              f"its exit code: {code}")
     if failed:
         print(f"\n{len(failed)} notebook(s) failed and are left out of the sum: {', '.join(failed)}")
         return 1

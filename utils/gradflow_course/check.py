@@ -11,7 +11,9 @@ Checks, in order, and prints one table row each (PASS/FAIL) with the fix for eve
   environment the JupyterLab server runs from, found the way JupyterLab itself finds extensions;
 * a ``python3`` kernel that starts and runs one autograd step (started with jupyter_client, so this
   proves the kernel the notebooks will get, not just this interpreter);
-* the course notebooks in ``lessons/``.
+* the course notebooks in ``lessons/``;
+* the workspace (``workspace/``, or ``$GRADFLOW_WORKSPACE``) can be written: a read-only course folder
+  (a hub mount, a classroom image) needs another one.
 
 Nothing here needs the network. Exit status: 0 when every check passes, 1 otherwise.
 """
@@ -23,6 +25,7 @@ import importlib.metadata
 import re
 import subprocess
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,16 +159,22 @@ def check_kernel(kernel_name: str = "python3", timeout: float = 60.0) -> Result:
             manager.shutdown_kernel(now=True)
     if errors:
         return Result(name, False, errors[0], fix)
-    match = re.search(r"GRADFLOW-CHECK (\S+) (\S+) (\S+)", "".join(lines))
-    if not match:
+    found = kernel_report("".join(lines))
+    if found is None:
         return Result(name, False, "the kernel printed nothing", fix)
-    grad, torch_version, executable = match.groups()
+    grad, torch_version, executable = found
     if float(grad) != 6.0:
         return Result(name, False, f"d(x*x)/dx at 3 gave {grad}, expected 6.0", fix)
     expected = pinned_torch()
     if torch_version.split("+")[0] != expected:
         return Result(name, False, f"the kernel runs torch {torch_version} ({executable}), not {expected}", fix)
     return Result(name, True, f"x.grad = {float(grad)} (torch {torch_version}, {_short(Path(executable))})")
+
+
+def kernel_report(text: str) -> tuple[str, str, str] | None:
+    """(grad, torch version, interpreter path) from the kernel's GRADFLOW-CHECK line; the path may hold spaces."""
+    match = re.search(r"GRADFLOW-CHECK (\S+) (\S+) (.+)", text)
+    return (match.group(1), match.group(2), match.group(3).strip()) if match else None
 
 
 def check_lessons(folder: Path | None = None) -> Result:
@@ -177,8 +186,24 @@ def check_lessons(folder: Path | None = None) -> Result:
                   "run from the course folder (a full `git clone` of the repository); `git status` shows what is missing")
 
 
+def check_workspace(folder: Path | None = None) -> Result:
+    """Write one throwaway file where the learner's copies go (or the nearest folder above it that exists)."""
+    from .workspace import not_writable
+
+    folder = paths.workspace() if folder is None else folder
+    name = "workspace writable"
+    existing = next((f for f in (folder, *folder.parents) if f.is_dir()), folder)
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        why = error.strerror or str(error)
+        return Result(name, False, f"{_short(existing)}/: {why}", not_writable(folder, why))
+    return Result(name, True, f"{_short(folder)}/" + ("" if folder.is_dir() else " (make lab creates it)"))
+
+
 CHECKS: list[Callable[[], Result]] = [check_python, check_torch, check_gradflow, check_widgets_extension,
-                                      check_kernel, check_lessons]
+                                      check_kernel, check_lessons, check_workspace]
 
 
 def _short(path: Path) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import gradflow_course.paths as paths
 import gradflow_course.quiet as quiet
+import gradflow_course.servers as servers
 from .workspace import sync
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)
@@ -64,10 +65,17 @@ def run(args) -> int:
         raise SystemExit(f"port {port} is already in use (another JupyterLab?): stop that one, or run plain "
                          f"`make lab`, which picks a free port")
     workspace = paths.workspace()
+    for info in servers.running(workspace):  # a second server on one folder: two tabs save over each other
+        raise SystemExit(f"JupyterLab already runs on {paths.shown(workspace)}/ (process {info.get('pid')}): open "
+                         f"{servers.link(info)} , or stop it with Ctrl+C in its terminal first")
     for line in sync(paths.lessons(), workspace):
         print(line)
-    write_overrides()
-    quiet.install()
+    try:  # niceties written into .venv; a read-only course folder goes on without them
+        write_overrides()
+        quiet.install()
+    except OSError as error:
+        print(f"note: JupyterLab's quiet settings could not be written into {paths.shown(Path(sys.prefix))}/ "
+              f"({error.strerror or error}); the lab starts without them")
     command = lab_command(workspace, extra)
     print(f"starting JupyterLab in {paths.shown(workspace)}/ (your copies); open the URL with its token below")
     os.execv(command[0], command)

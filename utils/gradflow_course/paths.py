@@ -10,6 +10,7 @@ Every command reads the folders through the functions below, at call time, so a 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 MARKER = "course.toml"
@@ -55,9 +56,14 @@ def lessons() -> Path:
     return root() / "lessons"
 
 
+#: a folder of the learner's choice for their copies (a read-only course folder on a hub, a classroom image)
+WORKSPACE_VARIABLE = "GRADFLOW_WORKSPACE"
+
+
 def workspace() -> Path:
-    """The learner's own copies (git-ignored)."""
-    return root() / "workspace"
+    """The learner's own copies: $GRADFLOW_WORKSPACE when set, else workspace/ in the course (git-ignored)."""
+    chosen = os.environ.get(WORKSPACE_VARIABLE, "").strip()
+    return Path(chosen).expanduser() if chosen else root() / "workspace"
 
 
 def exercises() -> Path:

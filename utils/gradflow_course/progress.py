@@ -2,6 +2,7 @@
 
     python -m gradflow_course progress                # your workspace/
     python -m gradflow_course progress collected/     # an instructor's folder: one subfolder per learner
+    python -m gradflow_course progress --summary      # one line per lesson (make progress SUMMARY=1)
 
 The table and its rules live in the library (:mod:`gradflow.progress`); this is the command around it.
 Exit status 0 when the folder was read (notebooks that could not be read are listed, one line each),
@@ -23,6 +24,7 @@ import gradflow_course.paths as paths
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", nargs="?", type=Path, default=None,
                         help="a learner's folder of NN_name.ipynb, or a folder of learner subfolders")
+    parser.add_argument("--summary", action="store_true", help="one line per lesson (make progress SUMMARY=1)")
     parser.add_argument("--reference", type=Path, default=None,
                         help="executed course notebooks that list every item (default: the course's solutions/)")
 
@@ -36,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         hint = " (make lab creates it)" if args.folder.name == "workspace" else ""
         print(f"progress: there is no folder {args.folder}{hint}", file=sys.stderr)
         return 2
-    table = progress(args.folder, reference=args.reference).text()
+    result = progress(args.folder, reference=args.reference)
+    table = result.summary_text() if args.summary and hasattr(result, "summary_text") else result.text()
     try:
         print(table, flush=True)
     except BrokenPipeError:  # `make progress | head`: the reader stopped early, which is fine

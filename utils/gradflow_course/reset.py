@@ -14,8 +14,8 @@ What happens to your notebook ``workspace/NN_name.ipynb`` (nothing you wrote is 
    is put back where it belongs; a cell whose id changed is found by its checker call. Every other
    cell, and any cell you added, stays as it was.
 
-If the notebook is open in JupyterLab, reload it afterwards (File > Reload Notebook from Disk) and
-do not save the open copy over it.
+A notebook open in a JupyterLab on the workspace is refused, with what to do: its next save would
+offer "Overwrite" (pre-selected) and undo the reset. Save and close it first.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from .workspace import readable, reset as reset_lesson
+import gradflow_course.servers as servers
+from .workspace import readable, reset as reset_lesson, writing
 
 CHECKER_CALL = re.compile(r"\bex\.(\w+)\(")
 
@@ -131,8 +132,9 @@ def reset_exercise(name: str, number: int, lessons: Path, workspace: Path,
                          f"into it: `make reset LESSON={lesson.name}` keeps it beside a fresh copy")
     count = replace_exercise(mine, course_nb, lesson, number)  # raises before anything is written
     backup = _backup_path(workspace, lesson.name)
-    shutil.copy2(target, backup)
-    nbformat.write(mine, target)
+    with writing(workspace):
+        shutil.copy2(target, backup)
+        nbformat.write(mine, target)
     cells = "cell" if count == 1 else "cells"
     return (f"reset exercise {number} of {source.name} to the course's version ({count} {cells}); "
             f"your whole notebook as it was is kept as {backup.name}. "
@@ -159,6 +161,9 @@ def run(args: argparse.Namespace) -> int:
         if args.exercise not in {ex.number for ex in lesson.exercises}:
             raise SystemExit(f"{lesson.name} has no exercise {args.exercise}; its exercises are {numbers} "
                              f"(leave EXERCISE out to reset the whole lesson)")
+    if servers.open_in_lab(workspace, f"{lesson.name}.ipynb") is not None:
+        raise SystemExit(f"{lesson.name}.ipynb is open in JupyterLab, and its next save would undo the reset: save "
+                         f"it (Ctrl+S), then File > Close and Shut Down Notebook, then run this again")
     if args.exercise is None:
         print(reset_lesson(find_lesson(args.lesson).name, paths.lessons(), workspace))
     else:

@@ -180,6 +180,18 @@ def _exporter() -> HTMLExporter:
                         embed_images=True, exclude_input_prompt=False, sanitize_html=False)
 
 
+def without_markers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with the build's marker lines (BEGIN/END SOLUTION, ``# STUB:``) left out of its code: a reader
+    of the site sees the answer as a learner would write it."""
+    from .build import BEGIN, END, STUB
+
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = "\n".join(line for line in cell.source.splitlines()
+                                     if line.strip() not in (BEGIN, END) and not line.lstrip().startswith(STUB))
+    return nb
+
+
 def build_site(out: Path, course: metadata.Course | None = None) -> list[Path]:
     """Write the site into ``out`` (replaced if it exists); return the pages written."""
     course = metadata.load() if course is None else course
@@ -188,7 +200,7 @@ def build_site(out: Path, course: metadata.Course | None = None) -> list[Path]:
     pages: dict[str, str] = {}
     known = {page.lesson.name for page in lessons}
     for index, page in enumerate(lessons):
-        nb = nbformat.read(page.path, as_version=4)
+        nb = without_markers(nbformat.read(page.path, as_version=4))
         body, _ = exporter.from_notebook_node(nb, resources={
             "metadata": {"name": _label(page.lesson), "path": str(page.path.parent)},
             "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS,

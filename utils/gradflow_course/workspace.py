@@ -15,9 +15,11 @@ How learner work stays safe (CONTRIBUTING.md, "Nothing a learner writes is lost"
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import gradflow_course.paths as paths
@@ -27,6 +29,46 @@ MANIFEST = ".gradflow-manifest.json"
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _content(path: Path) -> str | None:
+    """A digest of what a learner writes (each cell's type and source), or None for a file that is no notebook.
+
+    JupyterLab's Ctrl+S on a lesson nobody edited rewrites its JSON (indent, metadata, outputs of a run):
+    by bytes it would count as the learner's and stop getting course updates; by content it does not.
+    """
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        written = [(c.get("cell_type"), "".join(c.get("source", "")) if isinstance(c.get("source"), list)
+                    else c.get("source", "")) if isinstance(c, dict) else c for c in cells]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
+        return None
+    return "cells:" + hashlib.sha256(json.dumps(written).encode()).hexdigest()
+
+
+def _same(recorded: str | None, path: Path) -> bool:
+    """Whether ``path`` still holds what the manifest recorded (a content digest, or the bytes' of older manifests)."""
+    return recorded is not None and recorded in (_content(path), _digest(path))
+
+
+#: errors that mean "this folder cannot be written", whoever the user is
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+@contextmanager
+def writing(folder: Path):
+    """Turn a refused write in ``folder`` into one line with the way out, instead of a traceback."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _NOT_WRITABLE:
+            raise
+        raise SystemExit(not_writable(folder, error.strerror or str(error))) from None
+
+
+def not_writable(folder: Path, why: str) -> str:
+    return (f"cannot write in {paths.shown(folder)}/ ({why.lower()}): choose a folder you can write for your "
+            f"copies, e.g. {paths.WORKSPACE_VARIABLE}=~/gradflow-work make lab (the lessons are copied there)")
 
 
 def _aside(path: Path, tag: str) -> Path:
@@ -86,21 +128,27 @@ def _save(workspace: Path, manifest: dict[str, str]) -> None:
 
 def sync(lessons: Path, workspace: Path) -> list[str]:
     """Bring new and untouched lessons into the workspace; return one line per notebook."""
+    with writing(workspace):
+        return _sync(lessons, workspace)
+
+
+def _sync(lessons: Path, workspace: Path) -> list[str]:
     _workspace_folder(workspace)
     lines: list[str] = []
     manifest = _load(workspace, lines)
+    before = dict(manifest)
     for source in sorted(lessons.glob("*.ipynb")):
         target = workspace / source.name
-        course = _digest(source)
+        course = _content(source) or _digest(source)
         if not target.exists():
             if source.name in manifest:
                 lines.append(f"kept deleted   {source.name} (you removed it; `make reset LESSON={source.stem}` brings it back)")
                 continue
             shutil.copy2(source, target)
             lines.append(f"added          {source.name}")
-        elif _digest(target) == course:
+        elif _same(course, target):
             lines.append(f"up to date     {source.name}")
-        elif manifest.get(source.name) == _digest(target):  # untouched by the learner: safe to refresh
+        elif _same(manifest.get(source.name), target):  # untouched by the learner: safe to refresh
             shutil.copy2(source, target)
             lines.append(f"updated        {source.name}")
         elif (problem := readable(target)) is not None:  # JupyterLab would refuse it: say so, keep it
@@ -110,10 +158,11 @@ def sync(lessons: Path, workspace: Path) -> list[str]:
         else:
             lines.append(f"yours, kept    {source.name}"
                          + (f" (the course has a newer version: `make reset LESSON={source.stem}` keeps yours beside it)"
-                            if manifest.get(source.name) != course else ""))
+                            if manifest.get(source.name) not in (course, _digest(source)) else ""))
             continue
         manifest[source.name] = course
-    _save(workspace, manifest)
+    if manifest != before or not (workspace / MANIFEST).exists():  # a read-only workspace in step stays unwritten
+        _save(workspace, manifest)
     return lines
 
 
@@ -124,6 +173,12 @@ def reset(name: str, lessons: Path, workspace: Path) -> str:
     if "/" in name or "\\" in name or stem.startswith(".") or not source.exists():
         known = ", ".join(p.stem for p in sorted(lessons.glob("*.ipynb")))
         raise SystemExit(f"no lesson called {name!r}; LESSON must name a lesson: {known}")
+    with writing(workspace):
+        return _reset(source, workspace)
+
+
+def _reset(source: Path, workspace: Path) -> str:
+    stem = source.stem
     _workspace_folder(workspace)
     target = workspace / source.name
     kept = ""
@@ -137,7 +192,7 @@ def reset(name: str, lessons: Path, workspace: Path) -> str:
     shutil.copy2(source, target)
     notes: list[str] = []
     manifest = _load(workspace, notes)
-    manifest[source.name] = _digest(source)
+    manifest[source.name] = _content(source) or _digest(source)
     _save(workspace, manifest)
     return "\n".join(notes + [f"reset {source.name} to the course's version{kept}"])
 
