@@ -466,6 +466,8 @@ def _section_start(cells, index: int) -> int:
 
 @rule("spoiler", "the text of a section before its Predict prompt does not state what the reveal asserts")
 def spoiler(f: LessonFiles) -> list[Problem]:
+    """Numbers a reveal asserts (not one-digit integers: "2 layers" is prose) and strings it asserts (unless a
+    Predict prompt of the section offers them as options) must not appear in the section's text above the prompt."""
     from .prediction_rules import _gives_away
 
     nb, out = f.solution, []
@@ -479,10 +481,12 @@ def spoiler(f: LessonFiles) -> list[Problem]:
         if reveal is None:
             continue
         numbers, strings = answer_values(visible_source(reveal.source))
-        numbers = {n for n in numbers if not (n == int(n) and n < 10)}  # "2 layers", "step 3": too common in prose
+        numbers = {n for n in numbers if not (n == int(n) and n < 10)}
+        section = [c for c in cells[_section_start(cells, k):k + 1] if c.cell_type == "markdown"]
+        offered = " ".join(c.source[PROMPT.search(c.source).start():] for c in section if PROMPT.search(c.source))
+        strings = {s for s in strings if not _gives_away(offered, set(), {s})}  # options a prompt lists
         before_prompt = cell.source[:PROMPT.search(cell.source).start()]
-        texts = [(c, c.source) for c in cells[_section_start(cells, k):k] if c.cell_type == "markdown"]
-        for source_cell, text in texts + [(cell, before_prompt)]:
+        for source_cell, text in [(c, c.source) for c in section[:-1]] + [(cell, before_prompt)]:
             found = _gives_away(text, numbers, strings)
             if found:
                 out.append(Problem("spoiler", f.where(cell=source_cell), f"the text before the Predict prompt in cell "
@@ -677,8 +681,9 @@ def rerun(f: LessonFiles) -> list[Problem]:
             continue
         if cell.cell_type != "code":
             continue
-        loads, _ = _names(cell.source)
-        inherited = sorted(n for n in loads - section_defined if n in exercise_stores)
+        loads, stores = _names(cell.source)
+        own = stores  # what the cell assigns itself, loop and comprehension names included (read after, in practice)
+        inherited = sorted(n for n in loads - section_defined - own if n in exercise_stores)
         kind = "reveal" if REVEAL_TAG in _tags(cell) else "prediction" if re.search(r"^my_\w+\s*=", cell.source,
                                                                                      re.M) else None
         if inherited and kind:
