@@ -34,8 +34,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import status_line
-from .status_line import EXERCISE_WORDS, OPEN, PASSED, WRONG
+from .status_line import EXERCISE_WORDS, OPEN, PASSED, WRONG, write, write_hint
 
 #: CheckResult.status of each outcome (what the printed line's symbol says)
 _STATUS = {"passed": PASSED, "wrong": WRONG, "not attempted": OPEN}
@@ -119,9 +118,9 @@ def report(label: str, status: str, detail: str = "", hint: str | None = None) -
         text = f"{EXERCISE_WORDS[PASSED]} ({detail})" if detail else EXERCISE_WORDS[PASSED]
     else:
         text = f"{EXERCISE_WORDS[OPEN]} ({detail or 'replace the ... with your answer and run the cell again'})"
-    status_line.write(label, state, text)
+    write(label, state, text)
     if hint:
-        status_line.write_hint(hint)
+        write_hint(hint)
 
 
 def exercise(lesson: str, number: int, title: str):

@@ -36,14 +36,16 @@ from typing import Any, Iterable, Mapping
 
 import torch
 
-from . import status_line
 from .checking import is_placeholder
-from .status_line import PREDICTION_WORDS
+from .status_line import OPEN as _OPEN
+from .status_line import PASSED as _PASSED
+from .status_line import PREDICTION_WORDS, write
+from .status_line import WRONG as _WRONG
 
 __all__ = ["Revealed", "Results", "reveal", "Choice", "Recap"]
 
 #: the verdicts a reveal prints, by the state of its line
-RIGHT, WRONG, OPEN = (PREDICTION_WORDS[state] for state in (status_line.PASSED, status_line.WRONG, status_line.OPEN))
+RIGHT, WRONG, OPEN = (PREDICTION_WORDS[state] for state in (_PASSED, _WRONG, _OPEN))
 _STATE = {word: state for state, word in PREDICTION_WORDS.items()}
 
 _LABEL = re.compile(r"^\d\d\.[pq]\d+ [^:\n]+$")
@@ -74,7 +76,7 @@ def _check_label(label: str) -> str:
 
 def _emit(label: str, status: str, detail: str) -> Revealed:
     text = " ".join(f"{status}: {detail}".split())  # one line, whatever the texts held
-    return Revealed(status, status_line.write(" ".join(label.split()), _STATE[status], text))
+    return Revealed(status, write(" ".join(label.split()), _STATE[status], text))
 
 
 # --- comparing a guess with the truth ----------------------------------------------------------

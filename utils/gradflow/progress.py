@@ -50,7 +50,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import status_line
+from .status_line import OPEN as _LINE_OPEN
+from .status_line import PASSED as _LINE_PASSED
+from .status_line import WRONG as _LINE_WRONG
+from .status_line import hint_of, parse_line, prediction_text
 
 __all__ = ["PASSED", "WRONG", "NOT_ATTEMPTED", "NOT_RUN", "STATES",
            "CourseItem", "Item", "LessonProgress", "LearnerProgress", "ClassProgress", "Unreadable", "progress",
@@ -62,7 +65,7 @@ _MARK = {PASSED: "✔", WRONG: "✘", NOT_ATTEMPTED: "…", NOT_RUN: "↻"}
 _LEGEND = "↻ not run = changed since its check last ran, or the check never ran on the answer"
 
 #: a status line's state (gradflow.status_line) as this view names it
-_STATE_OF_LINE = {status_line.PASSED: PASSED, status_line.WRONG: WRONG, status_line.OPEN: NOT_ATTEMPTED}
+_STATE_OF_LINE = {_LINE_PASSED: PASSED, _LINE_WRONG: WRONG, _LINE_OPEN: NOT_ATTEMPTED}
 
 _LESSON_FILE = re.compile(r"^(?P<stem>\d\d_[A-Za-z0-9_]+)\.ipynb$")  # not NN_x.mine-1.ipynb, not checkpoints
 #: a lesson the learner renamed or duplicated in JupyterLab (``01_detach-Copy1.ipynb``); never a reset's backup
@@ -182,12 +185,12 @@ class _Line:
 
 
 def _parse(line: str) -> _Line | None:
-    found = status_line.parse_line(line)
+    found = parse_line(line)
     if found is None:
         return None
     if found.is_exercise:
         return _Line(found.id, found.title, "exercise", _STATE_OF_LINE[found.state], found.text)
-    detail = status_line.prediction_text(found.state, found.text)  # the verdict stays in the note
+    detail = prediction_text(found.state, found.text)  # the verdict stays in the note
     return _Line(found.id, found.title, "prediction", _STATE_OF_LINE[found.state], detail)
 
 
@@ -203,7 +206,7 @@ def _lines_of(cell: dict) -> list[_Line]:
             data = output.get("data")
             text = _text(data.get("text/plain")) if isinstance(data, dict) else ""
         for raw in text.splitlines():
-            hint = status_line.hint_of(raw)
+            hint = hint_of(raw)
             if hint is not None and found and not found[-1].hint:
                 last = found[-1]
                 found[-1] = _Line(last.id, last.title, last.kind, last.state, last.detail, hint)

@@ -32,7 +32,7 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from . import facts
+from .facts import write_facts
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -226,6 +226,6 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(f"built lessons/{path.name}")
     # the instructor kit's copies of course.toml's facts (schedule table, notes' minutes) follow in the same step
-    for path in facts.write_facts(metadata.load(), paths.root()):
+    for path in write_facts(metadata.load(), paths.root()):
         print(f"wrote {paths.shown(path)} (from course.toml)")
     return 0

@@ -35,7 +35,7 @@ import nbformat
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
 from .build import BEGIN, END, REVEAL_TAG, SOLUTION_TAG, STUB, lesson_from_solution, render
-from .prediction_rules import PROMPT, answer_values, check_predictions, visible_source
+from .prediction_rules import PROMPT, answer_values, check_predictions, gives_away, visible_source
 
 SECTIONS = ["You will learn", "Prerequisites", "Pitfalls", "Exercises", "Key points", "Further reading"]
 SETUP_CELL = "from gradflow import setup\n\nsetup()"
@@ -468,8 +468,6 @@ def _section_start(cells, index: int) -> int:
 def spoiler(f: LessonFiles) -> list[Problem]:
     """Numbers a reveal asserts (not one-digit integers: "2 layers" is prose) and strings it asserts (unless a
     Predict prompt of the section offers them as options) must not appear in the section's text above the prompt."""
-    from .prediction_rules import _gives_away
-
     nb, out = f.solution, []
     if nb is None:
         return out
@@ -484,10 +482,10 @@ def spoiler(f: LessonFiles) -> list[Problem]:
         numbers = {n for n in numbers if not (n == int(n) and n < 10)}
         section = [c for c in cells[_section_start(cells, k):k + 1] if c.cell_type == "markdown"]
         offered = " ".join(c.source[PROMPT.search(c.source).start():] for c in section if PROMPT.search(c.source))
-        strings = {s for s in strings if not _gives_away(offered, set(), {s})}  # options a prompt lists
+        strings = {s for s in strings if not gives_away(offered, set(), {s})}  # options a prompt lists
         before_prompt = cell.source[:PROMPT.search(cell.source).start()]
         for source_cell, text in [(c, c.source) for c in section[:-1]] + [(cell, before_prompt)]:
-            found = _gives_away(text, numbers, strings)
+            found = gives_away(text, numbers, strings)
             if found:
                 out.append(Problem("spoiler", f.where(cell=source_cell), f"the text before the Predict prompt in cell "
                                    f"{cell.get('id')} states what its reveal asserts: {', '.join(found)}",

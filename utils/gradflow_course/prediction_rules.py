@@ -87,7 +87,7 @@ def answer_values(source: str) -> tuple[set[float], set[str]]:
     return numbers - _TRIVIAL, strings
 
 
-def _gives_away(text: str, numbers: set[float], strings: set[str]) -> list[str]:
+def gives_away(text: str, numbers: set[float], strings: set[str]) -> list[str]:
     """The answer values that appear in ``text`` (numbers by value, strings as whole words, any case)."""
     found = []
     for token in _NUMBER.findall(text):
@@ -145,12 +145,12 @@ def check_predictions(nb, name: str = "notebook") -> list[str]:
         if not first_line.startswith("#"):
             problems.append(f"{where}: the reveal cell {rid} must start with a neutral comment "
                             f"such as '# run to reveal' (its first line stays visible), not {first_line!r}")
-        elif _gives_away(first_line, numbers, strings):
+        elif gives_away(first_line, numbers, strings):
             problems.append(f"{where}: the first line of the reveal cell {rid} names the answer: {first_line!r}")
         reveal_at = next(pos for pos, (i, c) in enumerate(window) if i == r_index)
         for i, c in [cells[k]] + window[:reveal_at]:
             if c.cell_type == "markdown":
-                found = _gives_away(c.source, numbers, strings)
+                found = gives_away(c.source, numbers, strings)
                 if found:
                     problems.append(f"{where}: markdown cell {_cid(c, i)} states the answer that the reveal "
                                     f"{rid} asserts: {', '.join(found)}")
@@ -158,7 +158,7 @@ def check_predictions(nb, name: str = "notebook") -> list[str]:
                 shown = visible_source(c.source)
                 if re.search(r"^\s*assert\b", shown, re.M):
                     problems.append(f"{where}: visible cell {_cid(c, i)} before the reveal holds an assert")
-                found = [v for comment in _comments(shown) for v in _gives_away(comment, numbers, strings)]
+                found = [v for comment in _comments(shown) for v in gives_away(comment, numbers, strings)]
                 if found:
                     problems.append(f"{where}: a comment in visible cell {_cid(c, i)} gives the answer away: "
                                     f"{', '.join(dict.fromkeys(found))}")

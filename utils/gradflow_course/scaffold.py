@@ -26,8 +26,8 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from . import facts
 from .build import build, render
+from .facts import write_facts
 from .lint import SETUP_CELL
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -144,7 +144,7 @@ def new_lesson(name: str, title: str | None = None) -> list[Path]:
     run_in_place(solution)  # the stored outputs nbval compares
     written = list(texts) + [paths.course_file()]
     written += build([solution], paths.lessons())
-    written += facts.write_facts(course, root)
+    written += write_facts(course, root)
     return written
 
 
