@@ -74,6 +74,7 @@ def test_without_setup_ipython_is_unchanged(shell, capsys):
     assert "Traceback" in shown and "this section" not in shown
 
 
+@pytest.mark.slow  # starts a kernel, a server or a pytest of its own
 def test_nbval_still_fails_on_a_calmed_error(tmp_path):
     # the one-line error must stay an error: nbval (make test), Run All and make bench stop on it
     cells = [nbformat.v4.new_code_cell("from gradflow import setup\nsetup()"),

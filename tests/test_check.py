@@ -2,6 +2,8 @@
 
 import socket
 
+import pytest
+
 from gradflow_course import check
 from gradflow_course.check import Result
 
@@ -57,6 +59,7 @@ def test_all_passing_exits_0(monkeypatch, capsys):
     assert "all 2 checks passed" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # starts a kernel, a server or a pytest of its own
 def test_the_preflight_passes_with_the_network_cut_off(monkeypatch, capsys):
     """Any connection from this process to a non-loopback address fails the test.
 

@@ -595,6 +595,7 @@ def test_every_lesson_01_to_08_is_covered():
         assert f"lesson 0{n}" in lessons, f"no bug points to lesson 0{n}"
 
 
+@pytest.mark.slow  # starts a kernel, a server or a pytest of its own
 def test_bug_1_symptom_as_the_lesson_tells_it(lesson_cells, solution_cells, tmp_path):
     """Trained like section 2's GAN, the script as found collapses within 300 steps (std < 0.2); fixed, it does not."""
     from gradflow.gan import make_gan, noise, real_samples

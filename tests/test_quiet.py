@@ -59,6 +59,7 @@ def test_security_defaults_are_kept():
     assert "addFilter" in quiet.CONFIG and "c." not in quiet.CONFIG  # no setting of any app is changed
 
 
+@pytest.mark.slow  # starts a kernel, a server or a pytest of its own
 def test_a_real_kernel_start_is_quiet():
     from jupyter_client.manager import start_new_kernel
 
@@ -82,6 +83,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # starts a kernel, a server or a pytest of its own
 def test_jupyterlab_terminal_shows_the_url_not_the_noise(tmp_path):
     quiet.install()
     command = lab_command(tmp_path, ["--no-browser", f"--ServerApp.port={_free_port()}",
@@ -108,6 +110,7 @@ def test_jupyterlab_terminal_shows_the_url_not_the_noise(tmp_path):
     assert LSP not in text
 
 
+@pytest.mark.slow  # starts a kernel, a server or a pytest of its own
 def test_bench_and_outputs_kernels_are_quiet(tmp_path, capfd):
     """`make bench` and `make outputs` run notebooks through run_notebook: its kernels print no TCP warning."""
     import nbformat

@@ -39,6 +39,9 @@ class Page(HTMLParser):
             self.resources.append(attrs["src"])
 
 
+pytestmark = pytest.mark.slow  # the module builds the whole site once
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site") / "_site"

@@ -360,8 +360,10 @@ def counts_from_items(items, number: str) -> Counter:
     return _test_item_counts(mine, number)
 
 
-def collect_counts(files: list[Path], root: Path) -> dict[str, Counter]:
-    """Lesson number -> its counts, collecting the given checker test files in one pytest process of their own."""
+def collect_counts(files: list[Path], root: Path, run: bool = False) -> dict[str, Counter]:
+    """Lesson number -> its counts, collecting the given checker test files in one pytest process of their own.
+
+    With ``run``, the tests also run in that process, and the pytest exit code is under the key ``"exit"``."""
     if not files:
         return {}
     script = ("import sys, json, pytest\n"
@@ -370,15 +372,23 @@ def collect_counts(files: list[Path], root: Path) -> dict[str, Counter]:
               "    def pytest_collection_finish(self, session):\n"
               "        self.items = list(session.items)\n"
               "keep = Keep()\n"
-              "pytest.main(['--collect-only', '-q', '-p', 'no:xdist', '-p', 'no:cacheprovider', *sys.argv[1:]],"
-              " plugins=[keep])\n"
-              "numbers = sorted({p.split('test_lesson')[1][:2] for p in sys.argv[1:]})\n"
+              "run, files = sys.argv[1] == 'run', sys.argv[2:]\n"
+              "code = pytest.main([*([] if run else ['--collect-only']), '-q', '-p', 'no:xdist', '-p', "
+              "'no:cacheprovider', *files], plugins=[keep])\n"
+              "numbers = sorted({p.split('test_lesson')[1][:2] for p in files})\n"
               "out = {n: [[k[0], k[1], v] for k, v in counts_from_items(getattr(keep, 'items', []), n).items()]"
               " for n in numbers}\n"
+              "out['exit'] = int(code)\n"
               "print('COUNTS=' + json.dumps(out))\n")
-    run = subprocess.run([sys.executable, "-c", script, *map(str, files)], cwd=root, capture_output=True, text=True)
-    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("COUNTS=")), "COUNTS={}")
-    return {n: Counter({(e, side): k for e, side, k in rows}) for n, rows in json.loads(line[len("COUNTS="):]).items()}
+    result = subprocess.run([sys.executable, "-c", script, "run" if run else "collect", *map(str, files)], cwd=root,
+                            capture_output=True, text=True)
+    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("COUNTS=")), "COUNTS={}")
+    found = json.loads(line[len("COUNTS="):])
+    counts = {n: Counter({(e, side): k for e, side, k in rows}) for n, rows in found.items() if n != "exit"}
+    if run:
+        counts["exit"] = found.get("exit", -1)
+        counts["output"] = result.stdout[-3000:]
+    return counts
 
 
 @rule("checker-tests", "every checker is tested from both sides: wrong answers (and declared mutants) rejected, "

@@ -35,6 +35,7 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
+import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
 from .build import course_solutions
 
@@ -252,18 +253,36 @@ def measure(notebooks: list[Path], repeat: int = 3, log=print) -> dict:
     return sizing
 
 
+def merge_lessons(sizing: dict, measured: dict) -> dict:
+    """``sizing`` with ``measured``'s lesson rows added or replaced, and the per-learner figures recomputed.
+
+    The bare kernel and the server stay as measured before: a row measured alone is compared with them."""
+    merged = json.loads(json.dumps(sizing))
+    merged["lessons"].update(measured["lessons"])
+    merged["lessons"] = dict(sorted(merged["lessons"].items()))
+    merged["per_learner"] = per_learner(merged)
+    return merged
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solution notebook")
+    parser.add_argument("--lesson", action="append", default=[],
+                        help="measure only this lesson (repeatable) and merge its row into the existing file")
     parser.add_argument("--repeat", type=int, default=3, help="runs per notebook (memory: max, CPU: median)")
     parser.add_argument("--output", default=None,
                         help="JSON file to write ('-' to write nothing); default instructors/sizing.json")
 
 
 def run(args: argparse.Namespace) -> int:
-    notebooks = [p.resolve() for p in args.notebooks] or course_solutions()
+    out = Path(args.output) if args.output and args.output != "-" else paths.root() / "instructors" / "sizing.json"
+    if args.lesson:  # one new lesson, measured alone and merged: numbers are never mixed by hand
+        notebooks = [paths.solution(metadata.load().lesson(name).name) for name in args.lesson]
+    else:
+        notebooks = [p.resolve() for p in args.notebooks] or course_solutions()
     sizing = measure(notebooks, repeat=max(1, args.repeat), log=lambda line: print(line, flush=True))
+    if args.lesson:
+        sizing = merge_lessons(json.loads(out.read_text(encoding="utf-8")), sizing)
     if args.output != "-":
-        out = Path(args.output) if args.output else paths.root() / "instructors" / "sizing.json"
         out.write_text(json.dumps(sizing, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {paths.shown(out)}")
     return 0
