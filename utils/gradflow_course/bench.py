@@ -1,12 +1,14 @@
 """Benchmark: seconds, kernel memory and CPU per notebook, against a bare notebook measured in the same run.
 
-    python -m gradflow_course bench            # every solution notebook (what `make bench` runs)
-    python -m gradflow_course bench --suite    # also time the whole `make test` suite
+    python -m gradflow_course bench            # every notebook the suite runs (what `make bench` runs)
+    python -m gradflow_course bench --suite    # also time the whole `make test` suite, against its floor
     python -m gradflow_course bench solutions/01_detach.ipynb
 
-The bare notebook only starts a kernel and imports torch and matplotlib, so the ratio says how
-much a lesson costs beyond the fixed price of any notebook. Goals (issue 3): each lesson <= 10 s
-on a 2-core machine (20 s for the capstone); the whole suite <= 1.5 x (notebooks x bare / cores).
+The bare notebook only starts a kernel and imports torch and matplotlib, so "x bare" says how much a
+notebook costs beyond the fixed price of any notebook. The suite's floor is what any suite that re-runs
+every notebook once must spend: the sum of their Run All times (kernel start included) spread over the
+cores; the goal is `make test` <= 1.5 x that floor, i.e. the unit tests, nbval's own work and uneven
+scheduling together add at most half. Each notebook's goal is a Run All <= 15 s on a 2-core machine.
 This is a measurement, not a test: nothing fails because a machine is slow.
 
 Each notebook runs through sizing.measure_notebook, the measurement instructors/sizing.md sizes a
@@ -24,12 +26,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import gradflow_course.paths as paths
-from .build import course_solutions
+from .suite import suite_notebooks
 from .sizing import bare_notebook, measure_notebook, per_learner
 
 
 #: the goals of issue 3, on a 2-core machine: seconds per lesson, per capstone, and the suite's factor
-LESSON_GOAL_S, CAPSTONE_GOAL_S, SUITE_FACTOR = 10.0, 20.0, 1.5
+NOTEBOOK_GOAL_S, SUITE_FACTOR = 15.0, 1.5
 
 
 def _measure(path: Path) -> dict:
@@ -57,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    notebooks = [p.resolve() for p in args.notebooks] or course_solutions()
+    notebooks = [p.resolve() for p in args.notebooks] or suite_notebooks()
 
     import tempfile
 
@@ -68,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     bare_row = bare_runs[len(bare_runs) // 2]
     bare = bare_row["seconds"]
     cores = os.cpu_count() or 1
-    print(f"Goals: each lesson runs in <= {LESSON_GOAL_S:.0f} s (the capstone {CAPSTONE_GOAL_S:.0f} s) on a 2-core machine.")
+    print(f"Goals: each notebook runs in <= {NOTEBOOK_GOAL_S:.0f} s on a 2-core machine; make test <= {SUITE_FACTOR} x the "
+          "suite's floor (below).")
     print("They are targets for the course's authors, not a test: on a slower or busier machine a row over its")
     print(f"goal is not a failure. 'x bare' compares each notebook with a bare one (kernel, torch, matplotlib).\n")
     print(f"{'notebook':<40} {'seconds':>8} {'x bare':>7} {'kernel MiB':>10} {'CPU s':>6}  goal")
@@ -89,15 +92,16 @@ def run(args: argparse.Namespace) -> int:
         seconds = row["seconds"]
         total += seconds
         lessons[path.stem] = {"rss_mib": round(row["rss_mib"]), "peak_rss_mib": None, "cpu_s": round(row["cpu_s"], 1)}
-        limit = CAPSTONE_GOAL_S if "capstone" in path.stem else LESSON_GOAL_S
+        limit = NOTEBOOK_GOAL_S
         verdict = f"within {limit:.0f} s" if seconds <= limit else f"over {limit:.0f} s"
         print(f"{name:<40} {seconds:>8.1f} {seconds / bare:>7.2f} {row['rss_mib']:>10.0f} {row['cpu_s']:>6.1f}  {verdict}",
               flush=True)
-    n_notebooks = 2 * len(notebooks)  # the suite runs every solution and every lesson
-    budget = SUITE_FACTOR * n_notebooks * bare / cores
-    print(f"\nsum of solution notebooks: {total:.1f} s on {cores} cores")
-    print(f"make test target: {SUITE_FACTOR} x ({n_notebooks} notebooks x {bare:.1f} s bare / {cores} cores) = {budget:.1f} s "
-          f"(what a lean suite would take here; --suite measures it)")
+    floor = total / cores
+    budget = SUITE_FACTOR * floor
+    print(f"\nsuite floor: {len(notebooks) - len(failed)} notebooks run once, {total:.1f} s in all, over {cores} cores = "
+          f"{floor:.1f} s (kernel starts alone: {len(notebooks)} x {bare:.1f} s bare / {cores} = "
+          f"{len(notebooks) * bare / cores:.1f} s)")
+    print(f"make test target: {SUITE_FACTOR} x the floor = {budget:.1f} s (--suite measures it)")
     if lessons:
         # the kernel a learner holds: what instructors/sizing.md reserves, with the JupyterLab server added
         need = per_learner({"jupyterlab_server": {"rss_mib": 0}, "lessons": lessons})
@@ -111,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         code = subprocess.call(pytest_command(), cwd=paths.root(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         suite = time.perf_counter() - start
-        print(f"make test took {suite:.1f} s, {suite / budget:.2f} x the target (a measurement, not a failure); "
-              f"its exit code: {code}")
+        print(f"make test took {suite:.1f} s = {suite / floor:.2f} x the floor (target {SUITE_FACTOR}; a measurement, "
+              f"not a failure); its exit code: {code}")
     if failed:
         print(f"\n{len(failed)} notebook(s) failed and are left out of the sum: {', '.join(failed)}")
         return 1

@@ -219,6 +219,11 @@ def run(args: argparse.Namespace) -> int:
                 return 1
             print(f"lessons/ is up to date ({len(solutions)} notebooks)")
             return 0
+        from .guide import write_index  # the guide renders notebooks with this module: imported here, not above
+
+        if not args.notebooks:  # the guide's index, and the "In the wild" cells it adds to solutions, come first
+            for path in write_index(paths.root(), metadata.load()):
+                print(f"wrote {paths.shown(path)} (from the field guide)")
         written = build(solutions, lessons_dir)
     except (BuildError, metadata.MetadataError) as error:
         print(f"build stopped, nothing written: {error}", file=sys.stderr)

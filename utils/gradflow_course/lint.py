@@ -791,5 +791,14 @@ def run(args: argparse.Namespace) -> int:
         warnings += len(problems) - n_errors
         if not problems:
             print(f"{name}: ok")
+    if not args.lessons and not args.rule:  # the field guide's entries, when the course has a guide
+        from .guide import notebooks, read_entries
+
+        if notebooks(root):
+            entries, problems = read_entries(root)
+            for problem in problems:
+                print(f"{problem.replace(': ', ': error [guide] ', 1)}")
+            errors += len(problems)
+            print(f"guide: {len(entries)} entries" + ("" if problems else ", ok"))
     print(f"\n{len(chosen)} lesson(s), {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0

@@ -17,19 +17,29 @@ from pathlib import Path
 
 import gradflow_course.paths as paths
 
-#: what the suite covers when no path is named
-TARGETS = ["tests", "solutions", "lessons"]
+#: the folders of notebooks the suite runs (those that exist), after tests/
+NOTEBOOK_FOLDERS = ["solutions", "lessons", "guide"]
 #: the options of every run: parallel, one worker per file (nbval needs a notebook's cells in order),
 #: notebooks in this environment's kernel, sanitized as tests/sanitize.cfg says
 OPTIONS = ["-n", "auto", "--dist", "loadscope", "--nbval-current-env", "--nbval",
            "--nbval-sanitize-with", str(Path("tests") / "sanitize.cfg")]
 
 
+def suite_notebooks() -> list[Path]:
+    """Every notebook the suite runs, folder by folder."""
+    return [p for folder in NOTEBOOK_FOLDERS for p in sorted((paths.root() / folder).glob("*.ipynb"))]
+
+
+def targets() -> list[str]:
+    """tests/ and every folder of notebooks this course has."""
+    return ["tests", *[f for f in NOTEBOOK_FOLDERS if (paths.root() / f).is_dir()]]
+
+
 def pytest_command(extra: list[str] | None = None) -> list[str]:
     """The pytest command line, run from the course folder: named paths replace the default targets."""
     extra = list(extra or [])
     named = [a for a in extra if not a.startswith("-") and (paths.root() / a.split("::")[0]).exists()]
-    return [sys.executable, "-m", "pytest", *OPTIONS, *(extra if named else TARGETS + extra)]
+    return [sys.executable, "-m", "pytest", *OPTIONS, *(extra if named else targets() + extra)]
 
 
 def add_arguments(parser) -> None:

@@ -1,0 +1,83 @@
+"""Find the field guide's entry for an error message or a symptom, in a kernel::
+
+    from gradflow.guide import find
+    find("one of the variables needed for gradient computation has been modified by an inplace operation")
+    find("frozen layer still changes")
+
+Paste the error's text as it is (tensor shapes, version numbers and names may differ from the entry's):
+words count, their order does not. The entries come from ``guide_index.json`` beside this module, which
+``make lessons`` writes from the guide's notebooks; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from importlib.resources import files
+
+__all__ = ["find", "entries", "Match"]
+
+_WORD = re.compile(r"[a-z_][a-z0-9_]+")
+_COMMON = {"the", "of", "a", "an", "to", "is", "in", "and", "or", "for", "be", "has", "have", "not", "but", "at",
+           "by", "on", "it", "its", "this", "that", "with", "was", "are", "your", "you", "no", "one"}
+
+
+def entries() -> list[dict]:
+    """Every entry of the guide, as the index holds it (an empty list when the index is missing)."""
+    try:
+        return json.loads(files(__package__).joinpath("guide_index.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, OSError, ValueError):
+        return []
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _COMMON}
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float
+    entry: dict
+
+    @property
+    def link(self) -> str:
+        return f"guide/{self.entry['notebook']}#{self.entry['anchor']}"
+
+    def line(self) -> str:
+        e = self.entry
+        return f"{e['id']} · {e['title']} ({e['family']}): {self.link} (lesson {e['lesson']})"
+
+
+class Matches(list):
+    """What :func:`find` returns: the best entries first; shows as lines in a terminal, links in JupyterLab."""
+
+    def __repr__(self) -> str:
+        if not self:
+            return "no entry of the field guide matches; try fewer words, the error's first line, or guide/00_index.ipynb"
+        return "\n".join(m.line() for m in self)
+
+    def _repr_html_(self) -> str:
+        if not self:
+            return f"<p>{html.escape(repr(self))}</p>"
+        items = "".join(f'<li><a href="../{html.escape(m.link)}">{html.escape(m.entry["id"])} · '
+                        f'{html.escape(m.entry["title"])}</a> ({html.escape(m.entry["family"])}): '
+                        f'{html.escape(m.entry["symptom"])}</li>' for m in self)
+        return f"<ol>{items}</ol>"
+
+
+def find(text: str, limit: int = 3) -> Matches:
+    """The entries whose error message or symptom share the most words with ``text`` (best first)."""
+    query = _words(str(text))
+    if not query:
+        return Matches()
+    found = []
+    for entry in entries():
+        error, about = _words(entry["error"]), _words(f"{entry['title']} {entry['symptom']}")
+        # the share of the entry's error words the text holds counts most: a pasted message holds nearly all
+        score = (2 * len(query & error) / len(error) if error else 0.0) + len(query & about) / max(len(query), 1)
+        if score >= 0.5:
+            found.append(Match(round(score, 3), entry))
+    found.sort(key=lambda m: (-m.score, m.entry["id"]))
+    return Matches(found[:limit])
