@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from gradflow_course.lab import lab_command
@@ -241,3 +242,21 @@ def test_reset_of_an_open_notebook_says_save_and_close_first(monkeypatch, tmp_pa
     fake_lab.clear()  # closed and shut down: the reset goes ahead
     assert cli.main(["reset", "00_a"]) == 0
     assert (tmp_path / "workspace" / "00_a.ipynb").read_text() == _nb("A1")
+
+
+def test_the_guide_comes_into_the_workspace_with_links_to_the_lessons_beside_it(tmp_path):
+    from gradflow_course.workspace import sync_guide
+
+    guide = tmp_path / "course" / "guide"
+    guide.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "**Lesson:** [04 · .data](../lessons/04_data_vs_detach.ipynb)")])
+    nbformat.write(nb, guide / "03_inplace_and_views.ipynb")
+    workspace = tmp_path / "workspace"
+    assert sync_guide(guide, workspace) == ["added          guide/03_inplace_and_views.ipynb"]
+    copy = nbformat.read(workspace / "guide" / "03_inplace_and_views.ipynb", as_version=4)
+    assert copy.cells[0].source == "**Lesson:** [04 · .data](../04_data_vs_detach.ipynb)"
+    assert sync_guide(guide, workspace) == ["up to date     guide/03_inplace_and_views.ipynb"]
+    copy.cells.append(nbformat.v4.new_markdown_cell("my note"))  # the learner's own note is kept
+    nbformat.write(copy, workspace / "guide" / "03_inplace_and_views.ipynb")
+    assert sync_guide(guide, workspace)[0].startswith("yours, kept    guide/")

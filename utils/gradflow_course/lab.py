@@ -15,7 +15,7 @@ from pathlib import Path
 import gradflow_course.paths as paths
 import gradflow_course.quiet as quiet
 import gradflow_course.servers as servers
-from .workspace import sync
+from .workspace import sync, sync_guide
 
 # JupyterLab settings for this environment: no news or update checks (they would reach the network)
 OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
@@ -68,7 +68,7 @@ def run(args) -> int:
     for info in servers.running(workspace):  # a second server on one folder: two tabs save over each other
         raise SystemExit(f"JupyterLab already runs on {paths.shown(workspace)}/ (process {info.get('pid')}): open "
                          f"{servers.link(info)} , or stop it with Ctrl+C in its terminal first")
-    for line in sync(paths.lessons(), workspace):
+    for line in sync(paths.lessons(), workspace) + sync_guide(paths.root() / "guide", workspace):
         print(line)
     try:  # niceties written into .venv; a read-only course folder goes on without them
         write_overrides()

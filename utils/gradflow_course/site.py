@@ -82,6 +82,7 @@ answers to the exercises: to work through a lesson yourself, open it in JupyterL
 </tbody>
 </table>
 <p>Total: {teaching} min teaching, {exercises} min exercises.</p>
+{guide}
 </body>
 </html>
 """
@@ -140,6 +141,10 @@ def copy_mathjax(out: Path) -> Path:
 
 
 LESSON_LINK = re.compile(r'href="(?:\.\./(?:solutions|lessons)/|\./)?(\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
+#: a link to a field guide notebook: ../guide/NN.ipynb from a lesson, NN.ipynb from another guide page
+GUIDE_LINK = re.compile(r'href="\.\./guide/(\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
+GUIDE_SIBLING = re.compile(r'href="(?:\./)?(\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
+GUIDE_LESSON = re.compile(r'href="\.\./lessons/(\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
 
 
 @dataclass
@@ -210,8 +215,11 @@ def build_site(out: Path, course: metadata.Course | None = None) -> list[Path]:
             stem, anchor = match.group(1), match.group(2) or ""
             return f'href="{stem}.html{anchor}"' if stem in known else match.group(0)
 
+        body = GUIDE_LINK.sub(lambda m: f'href="guide-{m.group(1)}.html{m.group(2) or ""}"', body)
         pages[page.name] = _with_alts(LESSON_LINK.sub(relink, body), alt_texts(nb))
-    pages["index.html"] = _index(lessons, course)
+    guide_pages = _guide_pages(exporter, known)
+    pages.update(guide_pages)
+    pages["index.html"] = _index(lessons, course, sorted(guide_pages))
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -223,7 +231,26 @@ def build_site(out: Path, course: metadata.Course | None = None) -> list[Path]:
     return written
 
 
-def _index(pages: list[Page], course: metadata.Course) -> str:
+def _guide_pages(exporter: HTMLExporter, lessons: set[str]) -> dict[str, str]:
+    """guide-NN_family.html for each notebook of guide/ (its index first), links turned into the site's pages."""
+    folder = paths.root() / "guide"
+    pages = {}
+    nav = '<nav class="gradflow-nav"><a href="guide-00_index.html" rel="index">field guide</a>' \
+          '<a href="index.html" rel="index">all lessons</a></nav>'
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        title = nb.cells[0].source.splitlines()[0].lstrip("# ") if nb.cells else path.stem
+        body, _ = exporter.from_notebook_node(nb, resources={
+            "metadata": {"name": title, "path": str(path.parent)}, "gradflow_nav": nav, "gradflow_css": CSS,
+            "gradflow_mathjax": MATHJAX})
+        body = GUIDE_LESSON.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"'
+                                if m.group(1) in lessons else m.group(0), body)
+        body = GUIDE_SIBLING.sub(lambda m: f'href="guide-{m.group(1)}.html{m.group(2) or ""}"', body)
+        pages[f"guide-{path.stem}.html"] = _with_alts(body, alt_texts(nb))
+    return pages
+
+
+def _index(pages: list[Page], course: metadata.Course, guide: list[str] = ()) -> str:
     import torch
 
     rows = []
@@ -233,8 +260,11 @@ def _index(pages: list[Page], course: metadata.Course) -> str:
                     f"<td>{_inline(lesson.promise)}</td>"
                     f'<td class="min">{lesson.teaching_minutes} min</td>'
                     f'<td class="min">{lesson.exercise_minutes} min</td></tr>')
+    guide_line = ('<p>When something goes wrong in your own code: the <a href="guide-00_index.html">field guide</a>, '
+                  "bugs people met in the wild, each reproduced and fixed, searchable by error message.</p>"
+                  if "guide-00_index.html" in guide else "")
     return INDEX.format(rows="\n".join(rows), torch=torch.__version__.split("+")[0],
-                        teaching=course.teaching_minutes, exercises=course.exercise_minutes)
+                        teaching=course.teaching_minutes, exercises=course.exercise_minutes, guide=guide_line)
 
 
 def add_arguments(parser) -> None:

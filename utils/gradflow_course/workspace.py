@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -166,6 +167,27 @@ def _sync(lessons: Path, workspace: Path) -> list[str]:
     return lines
 
 
+#: a guide entry's link to its lesson, as the repository lays them out (guide/ beside lessons/)
+_LESSON_LINK = re.compile(r"\]\(\.\./lessons/")
+
+
+def sync_guide(guide: Path, workspace: Path) -> list[str]:
+    """Bring the field guide into ``workspace/guide/`` as :func:`sync` brings lessons (yours are kept).
+
+    In the workspace the lessons sit at the top, so each entry's link ``../lessons/NN.ipynb`` becomes
+    ``../NN.ipynb`` in the copy (and the lessons' ``../guide/...`` links find the copy)."""
+    import tempfile
+
+    notebooks = sorted(guide.glob("*.ipynb"))
+    if not notebooks:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in notebooks:
+            text = _LESSON_LINK.sub("](../", source.read_text(encoding="utf-8"))
+            (Path(tmp) / source.name).write_text(text, encoding="utf-8")
+        return [f"{line[:15]}guide/{line[15:]}" for line in sync(Path(tmp), workspace / "guide")]
+
+
 def reset(name: str, lessons: Path, workspace: Path) -> str:
     """Put the course's version of one lesson back; keep the learner's copy beside it."""
     stem = name.removesuffix(".ipynb")
@@ -209,6 +231,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    for line in sync(paths.lessons(), args.workspace or paths.workspace()):
+    workspace = args.workspace or paths.workspace()
+    for line in sync(paths.lessons(), workspace) + sync_guide(paths.root() / "guide", workspace):
         print(line)
     return 0
