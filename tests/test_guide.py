@@ -108,7 +108,9 @@ def test_the_index_the_search_data_and_the_wild_cells_are_current():
 
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e.error], ids=lambda e: e.id)
 def test_each_entry_is_found_by_its_own_error_message(entry):
-    assert learner_guide.find(f"RuntimeError: {entry.error}")[0].entry["id"] == entry.id
+    # entries that share a message (several causes of one error) are all shown: each is among the matches
+    found = learner_guide.find(f"RuntimeError: {entry.error}")
+    assert entry.id in [m.entry["id"] for m in found], [m.line() for m in found]
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)

@@ -158,3 +158,16 @@ def test_the_build_markers_do_not_show_on_the_site(site):
     assert pages
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "# STUB:"):
         assert not any(marker in page for page in pages), marker
+
+
+def test_the_field_guide_has_a_page_per_notebook_linked_from_the_front_page_and_the_lessons(site):
+    out, pages = site
+    guide = sorted((ROOT / "guide").glob("*.ipynb"))
+    assert guide, "the course has a field guide (guide/)"
+    assert {f"guide-{p.stem}.html" for p in guide} <= set(pages)
+    assert 'href="guide-00_index.html"' in (out / "index.html").read_text(encoding="utf-8")
+    lesson_pages = [(out / f"{name}.html").read_text(encoding="utf-8") for name in COURSE.names()]
+    assert any('href="guide-' in text for text in lesson_pages), "lessons link their entries' pages"
+    for p in guide:
+        text = (out / f"guide-{p.stem}.html").read_text(encoding="utf-8")
+        assert ".ipynb" not in "".join(re.findall(r'href="([^"]*)"', text)), f"{p.name}: a link still points at a notebook"

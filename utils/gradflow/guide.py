@@ -67,7 +67,7 @@ class Matches(list):
         return f"<ol>{items}</ol>"
 
 
-def find(text: str, limit: int = 3) -> Matches:
+def find(text: str, limit: int = 5) -> Matches:
     """The entries whose error message or symptom share the most words with ``text`` (best first)."""
     query = _words(str(text))
     if not query:

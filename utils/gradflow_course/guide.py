@@ -50,7 +50,8 @@ class Entry:
     @property
     def anchor(self) -> str:
         """JupyterLab's and nbconvert's anchor of the heading: its text, spaces as dashes."""
-        return re.sub(r"\s+", "-", f"{self.id} · {self.title}")
+        text = re.sub(r"[`*]", "", f"{self.id} · {self.title}")  # the heading's text, as rendered
+        return re.sub(r"\s+", "-", text)
 
 
 def notebooks(root: Path) -> list[Path]:
@@ -110,9 +111,25 @@ def read_entries(root: Path) -> tuple[list[Entry], list[str]]:
                 elif kind == "markdown" and not ("**Cause.**" in other.source and "**Fix.**" in other.source):
                     problems.append(f"guide/{path.name}, cell {other.get('id')}: needs '**Cause.**' and '**Fix.**'")
             entries.append(entry)
+        problems += _float_problems(path, nb, root)
     ids = [e.id for e in entries]
     problems += [f"guide: entry id {i} is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
     return entries, problems
+
+
+def _float_problems(path: Path, nb, root: Path) -> list[str]:
+    """Bitwise float comparisons not listed as exact by construction (the lessons' float-equality rule)."""
+    from .lint import EXACT_FILE, bitwise_comparisons, exact_cells
+
+    listed, out = exact_cells(root), []
+    for cell in nb.cells:
+        hits = bitwise_comparisons(cell.source) if cell.cell_type == "code" else []
+        entry = listed.get(cell.get("id"))
+        if hits and (entry is None or entry[0] != len(hits)):
+            out.append(f"guide/{path.name}, cell {cell.get('id')}: {len(hits)} bitwise float comparison(s) "
+                       f"({'; '.join(hits)}): use torch.testing.assert_close, or list the cell in {EXACT_FILE} with "
+                       "the reason it is exact by construction")
+    return out
 
 
 def _md_cell(source: str, cell_id: str):
@@ -187,12 +204,28 @@ def with_wild_cell(nb, lesson: metadata.Lesson, entries: list[Entry]) -> bool:
     return True
 
 
+_FIELD_AFTER_TEXT = re.compile(r"(?<=[^\n])\n(?=\*\*(?:Symptom|Error|Seen in|Lesson|Fix)[:.]\*\*)")
+
+
+def spaced(source: str) -> str:
+    """An entry's field lines each as a paragraph of their own (a single newline would join them in one line)."""
+    return _FIELD_AFTER_TEXT.sub("\n\n", source)
+
+
 def expected_files(root: Path, course: metadata.Course) -> dict[Path, str]:
     """Every file the guide's index writes, as it should read now ({} when the course has no guide)."""
     if not notebooks(root):
         return {}
+    out = {}
+    for path in notebooks(root):  # the entry cells' lines spaced as paragraphs (markdown cells only)
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = spaced(cell.source)
+        if render(nb) != path.read_text(encoding="utf-8"):
+            out[path] = render(nb)
     entries, _ = read_entries(root)
-    out = {root / "guide" / INDEX_NAME: render(index_notebook(entries, course)),
+    out |= {root / "guide" / INDEX_NAME: render(index_notebook(entries, course)),
            root / "utils" / "gradflow" / "guide_index.json": json.dumps(
                [asdict(e) | {"anchor": e.anchor} for e in entries], indent=1, ensure_ascii=False) + "\n"}
     for lesson in course.lessons:
