@@ -1,4 +1,4 @@
-"""The solutions under strict nbval once per CPU kernel this machine can run (`make test-kernels`).
+"""The solutions (and the field guide) under strict nbval once per CPU kernel this machine can run (`make test-kernels`).
 
     python -m gradflow_course test-kernels                      # every capability this CPU has
     python -m gradflow_course test-kernels --require avx2,avx512   # fail if one of these is missing here
@@ -59,9 +59,11 @@ class Run:
 
 
 def run_solutions(capability: str) -> int:
-    """Strict nbval of solutions/ with ATEN_CPU_CAPABILITY set; the pytest exit code."""
+    """Strict nbval of the notebooks with stored outputs (solutions/, guide/) with ATEN_CPU_CAPABILITY set; the
+    pytest exit code."""
     env = dict(os.environ, ATEN_CPU_CAPABILITY=capability)
-    return subprocess.call([sys.executable, "-m", "pytest", *suite.OPTIONS, "-q", "solutions"],
+    folders = [f for f in ("solutions", "guide") if (paths.root() / f).is_dir()]
+    return subprocess.call([sys.executable, "-m", "pytest", *suite.OPTIONS, "-q", *folders],
                            cwd=paths.root(), env=env)
 
 
