@@ -30,6 +30,7 @@ COMMANDS = {
     "hub-link": ("hub_link", "nbgitpuller links that open a lesson on a JupyterHub"),
     "repo2docker-check": ("repo2docker_check", "does the repository build with repo2docker (Binder, a hub image)?"),
     "new-lesson": ("scaffold", "start a lesson that passes lint: notebook, checkers, tests, quiz, course.toml entry (make new-lesson)"),
+    "minutes": ("minutes", "each lesson's minutes estimated from its content, against course.toml's"),
     "lint": ("lint", "every rule a lesson must follow, each broken one with its fix (make lint [LESSON=10])"),
     "diff": ("diff", "cell-level diff of changed notebooks with nbdime (make diff)"),
 }

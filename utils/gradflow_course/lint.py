@@ -732,6 +732,21 @@ def sizing(f: LessonFiles) -> list[Problem]:
     return []
 
 
+@rule("minutes", "the lesson's core, estimated from its content, fits its stated teaching minutes")
+def minutes(f: LessonFiles) -> list[Problem]:
+    from .minutes import lesson_minutes
+
+    if f.meta is None or f.solution is None:
+        return []
+    core = lesson_minutes(f.name, f.root)["core"]
+    if core <= f.meta.teaching_minutes:
+        return []
+    return [Problem("minutes", f.where(), f"its core is estimated at {core} min, course.toml states "
+                    f"{f.meta.teaching_minutes} (gradflow-course minutes shows the count)",
+                    "move what not every learner needs into a '## Going further' section at the end, or into the "
+                    "field guide", warning=True)]
+
+
 # --- running the rules --------------------------------------------------------------------------------
 
 
