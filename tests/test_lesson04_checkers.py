@@ -32,17 +32,16 @@ def test_ex1_accepts_the_right_answers(answer, capsys):
     assert "passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("answer, cause, hint", [
-    ({**RIGHT, "A": False}, "snippet A raises", "exp saves its output"),          # only inputs thought saved
-    ({**RIGHT, "B": True}, "snippet B runs without error", "version counter of its own"),  # .data thought seen
-    ({**RIGHT, "C": True}, "snippet C runs without error", "never saved"),        # every edit thought fatal
-    ({**RIGHT, "D": False}, "snippet D raises", "ordinary in-place operation"),   # no_grad thought invisible
-    ({"A": True, "B": False}, "no answer for C, D", "give True or False for each"),
-    ({**RIGHT, "B": "yes"}, "should be True or False", "True if backward raises"),
-    ([True, False, False, True], "should be a dict", "one entry per snippet"),
-])
-def test_ex1_rejects_plausible_mistakes(answer, cause, hint, capsys):
-    rejected(ex.which_raises, answer, "04.1", cause, hint, capsys=capsys)
+wrong.case(1, {**RIGHT, "A": False}, "snippet A raises", "exp saves its output", kind="other")  # only inputs saved
+wrong.case(1, {**RIGHT, "B": True}, "snippet B runs without error", "version counter of its own", kind="data")
+wrong.case(1, {**RIGHT, "C": True}, "snippet C runs without error", "never saved", kind="narrow")  # every edit fatal
+wrong.case(1, {**RIGHT, "D": False}, "snippet D raises", "ordinary in-place operation", kind="other")
+wrong.case(1, {"A": True, "B": False}, "no answer for C, D", "give True or False for each", kind="narrow")
+wrong.case(1, {**RIGHT, "B": "yes"}, "should be True or False", "True if backward raises", kind="return")
+wrong.case(1, [True, False, False, True], "should be a dict", "one entry per snippet", kind="return")
+wrong.case(1, {k: int(v) for k, v in RIGHT.items()}, "should be True or False, got int", "True if backward raises",
+           kind="return")
+test_ex1_rejects_plausible_mistakes = wrong.rejects(1, ex.which_raises)
 
 
 def test_ex1_not_attempted(capsys):
@@ -65,10 +64,58 @@ def _sgd_add_alpha(params, lr):
             p.add_(p.grad, alpha=-lr)
 
 
-test_ex2_accepts_in_place_updates_written_differently = accepts(ex.manual_sgd, "04.2", [_sgd_sub, _sgd_add_alpha])
+@torch.no_grad()
+def _sgd_foreach(params, lr):
+    torch._foreach_add_(params, [p.grad for p in params], alpha=-lr)
 
 
-@wrong(2, "autograd did not see the update", "did you write through .data")
+test_ex2_accepts_in_place_updates_written_differently = accepts(ex.manual_sgd, "04.2",
+                                                                [_sgd_sub, _sgd_add_alpha, _sgd_foreach])
+
+#: what a notebook holds when a learner's function reads its globals (the notebook's lr and model)
+lr = 0.1
+model = nn.Linear(3, 1)
+
+
+@wrong(2, "moved each parameter by 0.1 * p.grad instead of 0.05 * p.grad", "the lr argument, whatever its value",
+       kind="hard-coded")
+def _sgd_lr_written_in(params, lr):
+    with torch.no_grad():
+        for p in params:
+            p -= 0.1 * p.grad
+
+
+@wrong(2, "reads the notebook's `lr`, not its lr argument", "check the parameter's spelling", kind="hard-coded")
+def _sgd_lr_typo(params, learning_rate):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+
+
+@wrong(2, "did not change: your function reads the notebook's `model`", "update the tensors of the params argument",
+       kind="ignored")
+def _sgd_notebook_model(params, lr):
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad if p.grad is not None else 0
+
+
+@wrong(2, "gradient recording was still off", "`with torch.no_grad():` switches it back on", kind="state")
+def _sgd_grad_mode_off(params, lr):
+    torch.set_grad_enabled(False)
+    for p in params:
+        p -= lr * p.grad
+
+
+@wrong(2, "no longer trainable leaves", "do not change requires_grad", kind="state")
+def _sgd_flags_off(params, lr):
+    for p in params:
+        p.requires_grad_(False)
+        p -= lr * p.grad
+
+
+
+@wrong(2, "autograd did not see the update", "did you write through .data", kind="data")
 def _sgd_data(params, lr):
     for p in params:
         p.data -= lr * p.grad
@@ -80,14 +127,14 @@ def _sgd_no_no_grad(params, lr):
         p -= lr * p.grad
 
 
-@wrong(2, "did not change", "only rebinds the loop variable")
+@wrong(2, "did not change", "only rebinds the loop variable", kind="other")
 def _sgd_rebind(params, lr):
     with torch.no_grad():
         for p in params:
             p = p - lr * p.grad  # noqa: F841  (the bug under test)
 
 
-@wrong(2, "differ from torch.optim.SGD", "minus: a step downhill")
+@wrong(2, "moved each parameter by -0.05 * p.grad", "its sign is minus", kind="other")
 def _sgd_wrong_sign(params, lr):
     with torch.no_grad():
         for p in params:
@@ -109,6 +156,14 @@ def _sgd_clears_first(params, lr):
     with torch.no_grad():
         for p in params:
             p -= lr * p.grad
+
+
+@wrong(2, "bias in params did not change, though others did", "every tensor in params", kind="narrow")
+def _sgd_matrices_only(params, lr):  # "weights only": right for a list of matrices, the notebook's case of mind
+    with torch.no_grad():
+        for p in params:
+            if p.dim() > 1:
+                p -= lr * p.grad
 
 
 test_ex2_rejects_plausible_mistakes = wrong.rejects(2, ex.manual_sgd)
@@ -133,25 +188,25 @@ test_ex3_accepts_in_place_clipping_written_differently = accepts(ex.weight_clipp
                                                                  [_clip_copy, _clip_min_max])
 
 
-@wrong(3, "autograd did not see the change", "did you write through .data")
+@wrong(3, "autograd did not see the change", "did you write through .data", kind="data")
 def _clip_data(model, c):
     for p in model.parameters():
         p.data.clamp_(-c, c)
 
 
-@wrong(3, "leaf Variable that requires grad", "torch.no_grad()")
+@wrong(3, "leaf Variable that requires grad", "torch.no_grad()", kind="other")
 def _clip_no_no_grad(model, c):
     for p in model.parameters():
         p.clamp_(-c, c)
 
 
-@wrong(3, "was not clipped", "only rebinds the name")
+@wrong(3, "was not clipped", "only rebinds the name", kind="other")
 def _clip_rebind(model, c):
     for p in model.parameters():
         p = p.clamp(-c, c)  # noqa: F841
 
 
-@wrong(3, "replaced by a new tensor", "optimizer built earlier still holds the old parameter")
+@wrong(3, "replaced by a new tensor", "optimizer built earlier still holds the old parameter", kind="state")
 def _clip_replace(model, c):
     for module in model.modules():
         if isinstance(module, nn.Linear):
@@ -159,17 +214,50 @@ def _clip_replace(model, c):
             module.bias = nn.Parameter(module.bias.detach().clamp(-c, c))
 
 
-@wrong(3, "was not clipped", "clip_grad_value_ clips gradients, not weights")
+@wrong(3, "was not clipped", "clip_grad_value_ clips gradients, not weights", kind="symptom")
 def _clip_gradients(model, c):  # the wrong tool: clips .grad (None here), not the weights
     nn.utils.clip_grad_value_(model.parameters(), c)
 
 
-@wrong(3, "0.bias was not clipped, though other parameters were", "each weight and each bias")
+@wrong(3, "0.bias was not clipped, though other parameters were", "each weight and each bias", kind="narrow")
 def _clip_weights_only(model, c):
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, nn.Linear):
                 module.weight.clamp_(-c, c)
+
+
+@wrong(3, "the largest weight after clipping is 0.3, not 0.05", "the c argument, whatever its value",
+       kind="hard-coded")
+def _clip_written_in(model, c):
+    with torch.no_grad():
+        for p in model.parameters():
+            p.clamp_(-0.3, 0.3)
+
+
+critic = nn.Linear(4, 6)  # the notebook's critic, as a learner's function might read it
+
+
+@wrong(3, "was not clipped: your function reads the notebook's `critic`", "the checker passes its own critic",
+       kind="ignored")
+def _clip_notebook_critic(model, c):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(-c, c)
+
+
+@wrong(3, "gradient recording was still off", "`with torch.no_grad():` switches it back on", kind="state")
+def _clip_grad_mode_off(model, c):
+    torch.set_grad_enabled(False)
+    for p in model.parameters():
+        p.clamp_(-c, c)
+
+
+@wrong(3, "no weight is negative after clipping", "both bounds", kind="other")
+def _clip_zero_to_c(model, c):
+    with torch.no_grad():
+        for p in model.parameters():
+            p.clamp_(0, c)
 
 
 test_ex3_rejects_plausible_mistakes = wrong.rejects(3, ex.weight_clipping)
@@ -178,25 +266,60 @@ test_ex3_rejects_plausible_mistakes = wrong.rejects(3, ex.weight_clipping)
 # --- 04.4 values for a log ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("right", [lambda t: t.detach().numpy().copy(), lambda t: np.array(t.tolist())])
-def test_ex4_accepts_arrays_made_differently(right, capsys):
-    assert ex.values_for_log(right)
-    assert "passed" in capsys.readouterr().out
+test_ex4_accepts_arrays_made_differently = accepts(ex.values_for_log, "04.4", {
+    "cpu-first": lambda t: t.cpu().detach().numpy(),
+    "copy": lambda t: t.detach().cpu().numpy().copy(),
+    "from-list": lambda t: np.array(t.tolist()),
+    "force": lambda t: t.numpy(force=True),
+    "to-cpu": lambda t: t.detach().to("cpu").numpy(),
+})
 
 
-@wrong(4, "left the graph", "detach() returns a new tensor")
+@wrong(4, "left the graph", "detach() returns a new tensor", kind="state")
 def _detach_in_place(t):
     return t.detach_().numpy()
 
 
-wrong.case(4, lambda t: t.numpy(), "Can't call numpy() on Tensor that requires grad", "detach first")
-wrong.case(4, lambda t: t.detach(), "returned a tensor", "finish with .numpy()")
-wrong.case(4, lambda t: t.detach().tolist(), "not a NumPy array", "t.detach().cpu().numpy()")
-wrong.case(4, lambda t: np.zeros(tuple(t.shape)), "other values", "do not change the values")
+@wrong(4, "the leaf it was given no longer requires grad", "requires_grad_(False) switch off the caller's tensor",
+       kind="state")
+def _switch_off(t):
+    if t.is_leaf:
+        t.requires_grad_(False)
+        return t.cpu().numpy()
+    return t.detach().cpu().numpy()
+
+
+@wrong(4, "the .grad of the leaf it was given changed", "leave t.grad alone", kind="state")
+def _tidy_grad(t):
+    t.grad = None
+    return t.detach().cpu().numpy()
+
+
+@wrong(4, "gradient recording was still off", "`with torch.no_grad():` switches it back on", kind="state")
+def _grad_mode_off(t):
+    torch.set_grad_enabled(False)
+    return t.detach().cpu().numpy()
+
+
+wrong.case(4, lambda t: t.detach().numpy(), "on a tensor on a GPU your function raised: can't convert cuda:0",
+           ".cpu() before .numpy()", kind="narrow")
+wrong.case(4, lambda t: t.numpy(), "Can't call numpy() on Tensor that requires grad", "detach first", kind="other")
+wrong.case(4, lambda t: t.detach(), "returned a tensor", "finish with .numpy()", kind="return")
+wrong.case(4, lambda t: t.detach().tolist(), "not a NumPy array", "t.detach().cpu().numpy()", kind="return")
+wrong.case(4, lambda t: np.zeros(tuple(t.shape)), "other values", "do not change the values", kind="other")
 wrong.case(4, lambda t: t.detach().to_numpy(), "your to_numpy raised AttributeError",
            "the error comes from inside your to_numpy")
 wrong.case(4, lambda t: t.detach().numpy().ravel()[:1], "the array's shape", "without reshaping or indexing")
+wrong.case(4, lambda t: t.detach().cpu().numpy().reshape(2, 2), "raised ValueError", kind="narrow")  # the notebook's shape
 test_ex4_rejects_plausible_mistakes = wrong.rejects(4, ex.values_for_log)
+
+
+def test_ex4_fake_gpu_tensor_behaves_as_a_gpu_tensor_where_it_matters():
+    t = torch.tensor([1.0, 2.0]).as_subclass(ex.OnGPU)
+    assert t.device.type == "cuda" and type(t.detach()) is ex.OnGPU
+    with pytest.raises(TypeError, match="Use Tensor.cpu"):
+        t.detach().numpy()
+    assert type(t.cpu()) is torch.Tensor and t.detach().cpu().numpy().tolist() == [1.0, 2.0]
 
 
 # --- 04.5 a soft target-network update (Make) ------------------------------------------------------
@@ -230,20 +353,20 @@ def test_ex5_accepts_soft_updates_written_differently(right, capsys):
     assert "passed" in capsys.readouterr().out
 
 
-@wrong(5, "autograd did not see the update", "did you write through .data")
+@wrong(5, "autograd did not see the update", "did you write through .data", kind="data")
 def _with_data(target, online, tau):  # the classic RL line
     for t, o in zip(target.parameters(), online.parameters()):
         t.data.copy_(tau * o.data + (1 - tau) * t.data)
 
 
-@wrong(5, "moved (1 - tau) of the way instead of tau", "tau is the online network's share")
+@wrong(5, "moved (1 - tau) of the way instead of tau", "tau is the online network's share", kind="other")
 def _swapped(target, online, tau):
     with torch.no_grad():
         for t, o in zip(target.parameters(), online.parameters()):
             t.copy_(tau * t + (1 - tau) * o)
 
 
-@wrong(5, "leaf Variable that requires grad", "torch.no_grad()")
+@wrong(5, "leaf Variable that requires grad", "torch.no_grad()", kind="other")
 def _no_no_grad(target, online, tau):
     for t, o in zip(target.parameters(), online.parameters()):
         t.mul_(1 - tau).add_(o, alpha=tau)
@@ -256,12 +379,12 @@ def _rebind(target, online, tau):
             t = (1 - tau) * t + tau * o  # noqa: F841
 
 
-@wrong(5, "a copy of the online network", "move only a share tau of the way")
+@wrong(5, "a copy of the online network", "move only a share tau of the way", kind="shortcut")
 def _hard_copy(target, online, tau):
     target.load_state_dict(online.state_dict())
 
 
-@wrong(5, "the online network changed", "only the target moves")
+@wrong(5, "the online network changed", "only the target moves", kind="state")
 def _moves_online(target, online, tau):  # the arguments read the other way round
     with torch.no_grad():
         for t, o in zip(target.parameters(), online.parameters()):
@@ -275,13 +398,13 @@ def _new_parameters(target, online, tau):
         setattr(target.get_submodule(module), attr, nn.Parameter((1 - tau) * t.detach() + tau * o.detach()))
 
 
-@wrong(5, "no longer require grad", "freezing is the caller's choice")
+@wrong(5, "no longer require grad", "freezing is the caller's choice", kind="state")
 def _freezes_target(target, online, tau):
     target.requires_grad_(False)
     _lerp(target, online, tau)
 
 
-@wrong(5, "are not (1 - tau) * target + tau * online", "update every one")
+@wrong(5, "are not (1 - tau) * target + tau * online", "update every one", kind="narrow")
 def _first_layer_only(target, online, tau):
     with torch.no_grad():
         target[0].weight.lerp_(online[0].weight, tau)
@@ -295,6 +418,29 @@ def _zips_the_modules(target, online, tau):
 
 
 wrong.case(5, lambda target, online: None, "raised TypeError", "takes the two modules and a number")
+
+
+@wrong(5, "(tau=0.3) the target moved 0.1 of the way to the online network, not tau", "the tau argument, whatever its value",
+       kind="hard-coded")
+def _tau_written_in(target, online, tau):
+    _lerp(target, online, 0.1)
+
+
+online_net = nn.Linear(3, 2)  # the notebook's networks, as a learner's function might read them
+target_net = nn.Linear(3, 2)
+
+
+@wrong(5, "did not move: your function reads the notebook's `online_net`", "the checker passes its own target",
+       kind="ignored")
+def _notebook_networks(target, online, tau):
+    _lerp(target_net, online_net, tau)
+
+
+@wrong(5, "gradient recording was still off", "`with torch.no_grad():` switches it back on", kind="state")
+def _grad_mode_off_5(target, online, tau):
+    torch.set_grad_enabled(False)
+    for t, o in zip(target.parameters(), online.parameters()):
+        t.lerp_(o, tau)
 test_ex5_rejects_plausible_mistakes = wrong.rejects(5, ex.soft_target_update)
 
 

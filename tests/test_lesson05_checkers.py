@@ -8,8 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from checker_helpers import accepts, rejected
+from checker_helpers import WrongAnswers, accepts, rejected
 from gradflow.exercises import clone as ex
+
+wrong = WrongAnswers("05")
 
 
 def verdict(capsys) -> str:
@@ -27,20 +29,22 @@ test_ex1_accepts_copies_outside_the_graph = accepts(ex.copy_out_of_graph, "05.1"
 })
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (lambda t: t.detach(), "shares storage", "add .clone()"),
-    (lambda t: t.data, "shares storage", "add .clone()"),
-    (lambda t: t.clone(), "still in the graph (grad_fn=CloneBackward0)", "detach() first, then clone()"),
-    (lambda t: torch.tensor(t), "To copy construct from a tensor", "torch.tensor(t) is for Python data"),
-    (lambda t: copy.deepcopy(t), "a new trainable leaf", "copy.deepcopy and requires_grad_()"),
-    (lambda t: t.detach().numpy(), "NumPy array", "stay with tensors"),
-    (lambda t: t.detach().clone().double(), "dtype torch.float64", "keep its dtype"),
-    (lambda t: t.detach().clone().requires_grad_(), "a new trainable leaf", "nothing more"),
-    (lambda t: None, "returned None", "return"),
-    (lambda t: t.copy(), "your function raised AttributeError", "inside your function"),
-], ids=["detach", "data", "clone", "torch-tensor", "deepcopy", "numpy", "double", "trainable", "none", "numpy-habit"])
-def test_ex1_rejects_views_graph_copies_and_warnings(wrong, message, hint, capsys):
-    rejected(ex.copy_out_of_graph, wrong, "05.1", message, hint=hint, capsys=capsys)
+wrong.case(1, lambda t: t.detach(), "shares storage", "add .clone()", id="detach", kind="other")
+wrong.case(1, lambda t: t.data, "shares storage", "add .clone()", id="data", kind="data")
+wrong.case(1, lambda t: t.clone(), "still in the graph (grad_fn=CloneBackward0)", "detach() first, then clone()",
+           id="clone", kind="other")
+wrong.case(1, lambda t: torch.tensor(t), "To copy construct from a tensor", "torch.tensor(t) is for Python data",
+           id="torch-tensor", kind="shortcut")
+wrong.case(1, lambda t: copy.deepcopy(t), "a new trainable leaf", "copy.deepcopy and requires_grad_()",
+           id="deepcopy", kind="narrow")
+wrong.case(1, lambda t: t.detach().numpy(), "NumPy array", "stay with tensors", id="numpy", kind="return")
+wrong.case(1, lambda t: t.detach().clone().double(), "dtype torch.float64", "keep its dtype", id="double",
+           kind="return")
+wrong.case(1, lambda t: t.detach().clone().requires_grad_(), "a new trainable leaf", "nothing more", id="trainable",
+           kind="other")
+wrong.case(1, lambda t: None, "returned None", "return", id="none", kind="return")
+wrong.case(1, lambda t: t.copy(), "your function raised AttributeError", "inside your function", id="numpy-habit")
+test_ex1_rejects_views_graph_copies_and_warnings = wrong.rejects(1, ex.copy_out_of_graph)
 
 
 def test_ex1_not_attempted_and_not_a_function(capsys):
@@ -51,28 +55,86 @@ def test_ex1_not_attempted_and_not_a_function(capsys):
     assert "pass your function copy_value itself" in verdict(capsys)
 
 
-# --- 05.2 an independent trainable copy (Modify) ----------------------------------------------------
+# --- 05.2 edit a copy, keep the graph (Modify) ------------------------------------------------------
 
 
-test_ex2_accepts_new_trainable_leaves = accepts(ex.trainable_copy, "05.2", {
-    "detach-clone-requires": lambda t: t.detach().clone().requires_grad_(True),
-    "from-list": lambda t: torch.tensor(t.tolist(), requires_grad=True),  # from Python numbers: no warning
-    "clone-detach": lambda t: t.clone().detach().requires_grad_(),
-    "parameter": lambda t: nn.Parameter(t.detach().clone()),
+def _with_row(h, i, row):
+    out = h.clone()
+    out[i] = row
+    return out
+
+
+test_ex2_accepts_edited_copies_written_differently = accepts(ex.edited_copy, "05.2", {
+    "solution": _with_row,
+    "index-copy": lambda h, i, row: h.index_copy(0, torch.tensor([i % len(h)]), row.unsqueeze(0)),
+    "where": lambda h, i, row: torch.where((torch.arange(len(h)) == i % len(h)).unsqueeze(1), row, h),
+    "cat": lambda h, i, row: torch.cat([h[:i % len(h)], row.unsqueeze(0), h[i % len(h) + 1:]]),
 })
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (lambda t: t.clone(), "not a leaf", "then requires_grad_(True)"),
-    (lambda t: t.detach().requires_grad_(), "shares storage", "add .clone()"),
-    (lambda t: nn.Parameter(t.detach()), "shares storage", "add .clone()"),
-    (lambda t: t.detach().clone(), "does not require grad", "add .requires_grad_(True)"),
-    (lambda t: copy.deepcopy(t), "only leaf tensors support copy.deepcopy", "start from t.detach()"),
-    (lambda t: torch.tensor(t, requires_grad=True), "To copy construct from a tensor", "detach().clone()"),
-    (lambda t: t, "shares storage", "add .clone()"),
-], ids=["clone", "detach-requires", "parameter-view", "no-grad", "deepcopy", "torch-tensor", "itself"])
-def test_ex2_rejects_copies_that_are_not_independent_leaves(wrong, message, hint, capsys):
-    rejected(ex.trainable_copy, wrong, "05.2", message, hint=hint, capsys=capsys)
+@wrong(2, "your function changed h, the caller's tensor", "edit a copy that stays in the graph", kind="state")
+def _edit_h_itself(h, i, row):
+    h[i] = row
+    return h
+
+
+@wrong(2, "does not reach h's inputs", "clone(), not detach().clone()", kind="other")
+def _detached_copy(h, i, row):
+    out = h.detach().clone()
+    out[i] = row
+    return out
+
+
+@wrong(2, "does not reach row", "not row.detach() or row.data", kind="data")
+def _row_data(h, i, row):
+    out = h.clone()
+    out[i] = row.data
+    return out
+
+
+@wrong(2, "your copy has row 0 replaced, not row 2", "use the i argument, whatever its value", kind="hard-coded")
+def _first_row(h, i, row):
+    out = h.clone()
+    out[0] = row
+    return out
+
+
+@wrong(2, "returned list, not a tensor", "stay with tensors", kind="return")
+def _as_list(h, i, row):
+    return _with_row(h, i, row).tolist()
+
+
+@wrong(2, "not in the graph (grad_fn is None), so no gradient reaches a leaf of its own", "requires_grad_() makes a new leaf",
+       kind="shortcut")
+def _new_leaf(h, i, row):
+    out = h.detach().clone().requires_grad_()
+    with torch.no_grad():
+        out[i] = row
+    return out
+
+
+@wrong(2, "gradient recording was still off", "`with torch.no_grad():` switches it back on", kind="state")
+def _grad_off(h, i, row):
+    torch.set_grad_enabled(False)
+    return _with_row(h, i, row)
+
+
+@wrong(2, "with i=-1, your result is not h with row i replaced by row", "compare your result with h row by row",
+       kind="narrow")
+def _slices_for_positive_i(h, i, row):  # right for the i >= 0 the notebook tries
+    return torch.cat([h[:i], row.unsqueeze(0), h[i + 1:]])
+
+
+@wrong(2, "not in the graph (grad_fn is None)", "detach() (and torch.no_grad()) cut the graph", kind="symptom")
+def _silence_with_no_grad(h, i, row):  # the in-place error silenced by leaving the graph
+    with torch.no_grad():
+        out = h.clone()
+        out[i] = row
+    return out
+
+
+wrong.case(2, None, "pass your function with_row itself", "def with_row")
+test_ex2_rejects_edits_that_break_or_leave_the_graph = wrong.rejects(2, ex.edited_copy)
 
 
 # --- 05.3 a snapshot that detects change (Modify) ---------------------------------------------------
@@ -87,22 +149,18 @@ test_ex3_accepts_real_snapshots = accepts(ex.real_snapshot, "05.3", {
 })
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (lambda m: {n: p.detach() for n, p in m.named_parameters()}, "changed during training", "share storage"),
-    (lambda m: {n: p.data for n, p in m.named_parameters()}, "changed during training", "detach().clone()"),
-    (lambda m: m.state_dict(), "changed during training", "state_dict() share storage"),
-    (lambda m: {n: p.detach().numpy() for n, p in m.named_parameters()}, "changed during training", ".numpy()"),
-    (lambda m: {n: p.clone() for n, p in m.named_parameters()}, "grad_fn=CloneBackward0", "detach() first"),
-    (lambda m: copy.deepcopy(dict(m.named_parameters())), "requires grad", "copy.deepcopy of a parameter"),
-    (lambda m: {n: p.tolist() for n, p in m.named_parameters()}, "should be a tensor", ".tolist() does copy"),
-    (lambda m: [p.detach().clone() for p in m.parameters()], "should return a dict", "named_parameters()"),
-    (lambda m: {"weight": m.layer1.weight.detach().clone()}, "no entry for 'layer1.weight'", "names"),
-    (lambda m: dict(m.named_parameters()), "is the parameter itself", "holds the live parameters"),
-    (lambda m: {n: p.copy() for n, p in m.named_parameters()}, "your snapshot raised AttributeError", "inside"),
-], ids=["detach", "data", "state-dict", "numpy-view", "clone", "deepcopy-params", "tolist", "list", "names",
-        "live-params", "numpy-habit"])
-def test_ex3_rejects_snapshots_that_follow_training(wrong, message, hint, capsys):
-    rejected(ex.real_snapshot, wrong, "05.3", message, hint=hint, capsys=capsys)
+wrong.case(3, lambda m: {n: p.detach() for n, p in m.named_parameters()}, "changed during training", "share storage", id="detach", kind="other")
+wrong.case(3, lambda m: {n: p.data for n, p in m.named_parameters()}, "changed during training", "detach().clone()", id="data", kind="data")
+wrong.case(3, lambda m: m.state_dict(), "changed during training", "state_dict() share storage", id="state-dict", kind="shortcut")
+wrong.case(3, lambda m: {n: p.detach().numpy() for n, p in m.named_parameters()}, "changed during training", ".numpy()", id="numpy-view", kind="other")
+wrong.case(3, lambda m: {n: p.clone() for n, p in m.named_parameters()}, "grad_fn=CloneBackward0", "detach() first", id="clone", kind="other")
+wrong.case(3, lambda m: copy.deepcopy(dict(m.named_parameters())), "requires grad", "copy.deepcopy of a parameter", id="deepcopy-params", kind="other")
+wrong.case(3, lambda m: {n: p.tolist() for n, p in m.named_parameters()}, "should be a tensor", ".tolist() does copy", id="tolist", kind="return")
+wrong.case(3, lambda m: [p.detach().clone() for p in m.parameters()], "should return a dict", "named_parameters()", id="list", kind="return")
+wrong.case(3, lambda m: {"weight": m.layer1.weight.detach().clone()}, "no entry for 'layer1.weight'", "names", id="names", kind="narrow")
+wrong.case(3, lambda m: dict(m.named_parameters()), "is the parameter itself", "holds the live parameters", id="live-params", kind="other")
+wrong.case(3, lambda m: {n: p.copy() for n, p in m.named_parameters()}, "your snapshot raised AttributeError", "inside", id="numpy-habit")
+test_ex3_rejects_snapshots_that_follow_training = wrong.rejects(3, ex.real_snapshot)
 
 
 # --- 05.4 lookahead (Make) --------------------------------------------------------------------------
@@ -172,21 +230,36 @@ test_ex4_accepts_lookahead_written_in_several_ways = accepts(ex.lookahead_slow_w
 })
 
 
-@pytest.mark.parametrize("wrong, message, hint", [
-    (_lookahead(lambda m: m.state_dict()), "ends where plain SGD ends", "state_dict() share memory"),
-    (_lookahead(lambda m: {n: p.detach() for n, p in m.named_parameters()}), "ends where plain SGD ends",
-     "take p.detach().clone()"),
-    (_lookahead(lambda m: {n: p.data for n, p in m.named_parameters()}, in_place=False), "first sync changed nothing",
-     "the optimizer moved your 'slow' copy too"),
-    (_lookahead(lambda m: m.state_dict(), in_place=False), "first sync changed nothing", "state_dict()"),
-    (_lookahead(deepcopy_state, reset=False), "ends where plain SGD ends", "p.copy_(slow)"),
-    (_lookahead(cloned_params, no_grad=False), "in-place operation", "torch.no_grad()"),
-    (_lookahead(cloned_params, sync=lambda step, k: True), "synced after every step", "step % k == 0"),
-    (_lookahead(cloned_params, sync=lambda step, k: step % 3 == 0), "differ from lookahead's", "every k-th step"),
-], ids=["state-dict-alias", "detach-views", "data-views-replaced", "state-dict-replaced", "no-reset", "no-no-grad",
-        "every-step", "hard-coded-k"])
-def test_ex4_rejects_slow_weights_that_do_not_survive(wrong, message, hint, capsys):
-    rejected(ex.lookahead_slow_weights, wrong, "05.4", message, hint=hint, capsys=capsys)
+wrong.case(4, _lookahead(lambda m: m.state_dict()), "ends where plain SGD ends", "state_dict() share memory",
+           id="state-dict-alias", kind="shortcut")
+wrong.case(4, _lookahead(lambda m: {n: p.detach() for n, p in m.named_parameters()}), "ends where plain SGD ends",
+           "take p.detach().clone()", id="detach-views", kind="other")
+wrong.case(4, _lookahead(lambda m: {n: p.data for n, p in m.named_parameters()}, in_place=False),
+           "first sync changed nothing", "the optimizer moved your 'slow' copy too", id="data-views-replaced", kind="data")
+wrong.case(4, _lookahead(lambda m: m.state_dict(), in_place=False), "first sync changed nothing", "state_dict()",
+           id="state-dict-replaced", kind="other")
+wrong.case(4, _lookahead(deepcopy_state, reset=False), "ends where plain SGD ends", "p.copy_(slow)", id="no-reset",
+           kind="symptom")
+wrong.case(4, _lookahead(cloned_params, no_grad=False), "in-place operation", "torch.no_grad()", id="no-no-grad",
+           kind="other")
+wrong.case(4, _lookahead(cloned_params, sync=lambda step, k: True), "synced after every step", "step % k == 0",
+           id="every-step", kind="narrow")
+wrong.case(4, _lookahead(cloned_params, sync=lambda step, k: step % 3 == 0), "differ from lookahead's",
+           "every k-th step", id="hard-coded-k", kind="hard-coded")
+
+
+def _own_optimizer(model, opt, batches, k, alpha):  # the optimizer passed in ignored, a new one built inside
+    the_solution(model, torch.optim.SGD(model.parameters(), lr=0.2), batches, k, alpha)
+
+
+wrong.case(4, _own_optimizer, "called opt.step() 0 times", "one training step", kind="ignored")
+def _grad_mode_left_off(model, opt, batches, k, alpha):
+    the_solution(model, opt, batches, k, alpha)
+    torch.set_grad_enabled(False)  # "no more recording: we are done"
+
+
+wrong.case(4, _grad_mode_left_off, "gradient recording was still off", "`with torch.no_grad():`", kind="state")
+test_ex4_rejects_slow_weights_that_do_not_survive = wrong.rejects(4, ex.lookahead_slow_weights)
 
 
 def test_ex4_rejects_a_loop_that_skips_batches(capsys):
@@ -208,5 +281,5 @@ def test_ex4_reference_modes_really_differ():
 
 
 def test_numpy_answers_never_crash(capsys):
-    assert not ex.trainable_copy(lambda t: np.array(t.tolist()))
-    assert "NumPy array" in verdict(capsys)
+    assert not ex.edited_copy(lambda h, i, row: np.array(h.tolist()))
+    assert "returned ndarray, not a tensor" in verdict(capsys)

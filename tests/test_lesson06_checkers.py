@@ -27,14 +27,14 @@ test_ex1_accepts_the_number_in_any_numeric_form = accepts(ex.which_call_fails, "
 })
 
 
-wrong.case(1, 4, "call 4 is not the first to fail", "cannot bring back a graph")
-wrong.case(1, 2, "call 2 is not the first to fail", "call 1 kept the graph")
-wrong.case(1, 1, "call 1 is not the first to fail", "always runs")
-wrong.case(1, 0, "call 0 is not the first to fail", "one of them fails")
-wrong.case(1, 7, "no call number 7", "answer 1, 2, 3 or 4")
-wrong.case(1, "3", "got '3'", "without quotes")
-wrong.case(1, True, "got bool", "whole number")
-wrong.case(1, 2.5, "got 2.5", "whole number")
+wrong.case(1, 4, "call 4 is not the first to fail", "cannot bring back a graph", kind="other")
+wrong.case(1, 2, "call 2 is not the first to fail", "call 1 kept the graph", kind="other")
+wrong.case(1, 1, "call 1 is not the first to fail", "always runs", kind="other")
+wrong.case(1, 0, "call 0 is not the first to fail", "one of them fails", kind="other")
+wrong.case(1, 7, "no call number 7", "answer 1, 2, 3 or 4", kind="narrow")
+wrong.case(1, "3", "got '3'", "without quotes", kind="return")
+wrong.case(1, True, "got bool", "whole number", kind="return")
+wrong.case(1, 2.5, "got 2.5", "whole number", kind="return")
 test_ex1_rejects_wrong_calls_and_forms = wrong.rejects(1, ex.which_call_fails)
 
 
@@ -58,21 +58,21 @@ def _accumulate_sum_reduced(model, x, y, sizes):  # sum-reduced losses over the 
 
 
 @wrong(2, "every micro-batch weighed the same (loss / k): its 8 rows counted as much as its 16",
-       "scale it by len(x_part) / len(x)")
+       "scale it by len(x_part) / len(x)", kind="narrow")
 def _per_k(model, x, y, sizes):  # the lesson's 1/k, right only for equal sizes
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         (nn.functional.mse_loss(model(xp), yp) / len(sizes)).backward()
 
 
-@wrong(2, "the sum of the micro-batches' mean-loss gradients", "len(x_part) / len(x)")
+@wrong(2, "the sum of the micro-batches' mean-loss gradients", "len(x_part) / len(x)", kind="other")
 def _unscaled(model, x, y, sizes):
     model.zero_grad()
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         nn.functional.mse_loss(model(xp), yp).backward()
 
 
-@wrong(2, "the model saw batches of [12, 12] rows", "x.split(sizes)")
+@wrong(2, "the model saw batches of [12, 12] rows", "x.split(sizes)", kind="ignored")
 def _equal_chunks(model, x, y, sizes):  # ignores the sizes: the lesson's x.chunk(k)
     model.zero_grad()
     k = len(sizes)
@@ -80,26 +80,26 @@ def _equal_chunks(model, x, y, sizes):  # ignores the sizes: the lesson's x.chun
         (nn.functional.mse_loss(model(xp), yp) / k).backward()
 
 
-@wrong(2, "old gradients (all ones)", "clear the gradients once")
+@wrong(2, "old gradients (all ones)", "clear the gradients once", kind="state")
 def _no_zero_grad(model, x, y, sizes):
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
 
 
-@wrong(2, "differs from the full-batch gradient", "not inside it")
+@wrong(2, "differs from the full-batch gradient", "not inside it", kind="other")
 def _zero_inside_loop(model, x, y, sizes):
     for xp, yp in zip(x.split(sizes), y.split(sizes)):
         model.zero_grad()
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward()
 
 
-@wrong(2, "the model saw batches of [24] rows", "x.split(sizes)")
+@wrong(2, "the model saw batches of [24] rows", "x.split(sizes)", kind="shortcut")
 def _full_batch(model, x, y, sizes):
     model.zero_grad()
     nn.functional.mse_loss(model(x), y).backward()
 
 
-@wrong(2, "backward reached the model 1 times", "one backward() per micro-batch")
+@wrong(2, "backward reached the model 1 times", "one backward() per micro-batch", kind="shortcut")
 def _summed_then_one_backward(model, x, y, sizes):
     model.zero_grad()
     total = sum(nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)
@@ -114,7 +114,7 @@ def _old_keyword(model, x, y, sizes):  # the seeds' pre-0.4 spelling
         (nn.functional.mse_loss(model(xp), yp) * len(xp) / len(x)).backward(retain_variables=True)
 
 
-@wrong(2, "no .grad after your function", "do not clear .grad after the last one")
+@wrong(2, "no .grad after your function", "do not clear .grad after the last one", kind="state")
 def _zero_after_loop(model, x, y, sizes):
     _accumulate(model, x, y, sizes)
     model.zero_grad()
@@ -163,17 +163,17 @@ def _train_chunk_detach_at_end(cell, opt, xs, ys, h):
     return loss, h.detach()
 
 
-wrong.case(3, _mistake(cut=lambda h: h), "chunk 2 failed", "detach it before the chunk")
+wrong.case(3, _mistake(cut=lambda h: h), "chunk 2 failed", "detach it before the chunk", kind="other")
 wrong.case(3, _mistake(cut=lambda h: h, retain=True), "still holds its saved tensors",
-           "detach h at the start of the chunk")
-wrong.case(3, _mistake(cut=torch.zeros_like), "differ from truncated BPTT", "restarted from zeros")
-wrong.case(3, _mistake(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
-wrong.case(3, _mistake(number=False), "still attached", "return loss.item(), h")
-wrong.case(3, _mistake(step=False), "weights have not moved", "step must come after backward")
-wrong.case(3, lambda cell, opt, xs, ys, h: _train_chunk(cell, opt, xs, ys, h)[0], "should return a pair")
+           "detach h at the start of the chunk", kind="symptom")
+wrong.case(3, _mistake(cut=torch.zeros_like), "differ from truncated BPTT", "restarted from zeros", kind="other")
+wrong.case(3, _mistake(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk", kind="other")
+wrong.case(3, _mistake(number=False), "still attached", "return loss.item(), h", kind="return")
+wrong.case(3, _mistake(step=False), "weights have not moved", "step must come after backward", kind="other")
+wrong.case(3, lambda cell, opt, xs, ys, h: _train_chunk(cell, opt, xs, ys, h)[0], "should return a pair", kind="return")
 wrong.case(3, _mistake(retain=True), "still holds its saved tensors",  # right values, each chunk's graph kept
-           "retain_graph=True keeps every chunk's activations")
-wrong.case(3, _mistake(zero=False), "differ from truncated BPTT", "opt.zero_grad() before each backward")
+           "retain_graph=True keeps every chunk's activations", kind="symptom")
+wrong.case(3, _mistake(zero=False), "differ from truncated BPTT", "opt.zero_grad() before each backward", kind="state")
 
 
 def _train_chunk_autograd_grad(cell, opt, xs, ys, h):  # no .backward(): gradients set by hand
@@ -193,7 +193,7 @@ test_ex3_accepts_truncated_bptt_written_differently = accepts(ex.truncated_bptt,
 
 
 wrong.case(3, lambda cell, opt, xs, ys, h: (_train_chunk(cell, opt, xs, ys, h)[0], h), "the h you were given",
-           "the chunk's last step")
+           "the chunk's last step", kind="return")
 test_ex3_rejects_loops_that_are_not_truncated_bptt = wrong.rejects(3, ex.truncated_bptt)
 
 
@@ -229,26 +229,26 @@ test_ex4_accepts_truncated_bptt_of_both_states = accepts(ex.two_state_tbptt, "06
 })
 
 
-@wrong(4, "chunk 1 failed", "at the start of the chunk")
+@wrong(4, "chunk 1 failed", "at the start of the chunk", kind="other")
 def _detach_at_end(cell, opt, xs, ys, state):
     loss, state = _train_chunk(cell, opt, xs, ys, state, cut=lambda s: s)
     return loss, tuple(s.detach() for s in state)
 
 
-wrong.case(4, _mistake(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m")
-wrong.case(4, _mistake(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough")
-wrong.case(4, _mistake(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m")
-wrong.case(4, _mistake(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix")
-wrong.case(4, _mistake(zero=False), "differ from truncated BPTT", "opt.zero_grad()")
+wrong.case(4, _mistake(cut=lambda s: (s[0].detach(), s[1])), "chunk 1 failed", "detach both h and m", kind="narrow")
+wrong.case(4, _mistake(cut=lambda s: (s[0], s[1].detach())), "chunk 1 failed", "one is not enough", kind="narrow")
+wrong.case(4, _mistake(cut=lambda s: s, retain=True), "chunk 1 failed", "detach both h and m", kind="symptom")
+wrong.case(4, _mistake(retain=True), "still holds its saved tensors", "retain_graph=True is not the fix", kind="symptom")
+wrong.case(4, _mistake(zero=False), "differ from truncated BPTT", "opt.zero_grad()", kind="state")
 wrong.case(4, _mistake(cut=lambda s: tuple(torch.zeros_like(t) for t in s)), "differ from truncated BPTT",
-           "restarted from zeros")
-wrong.case(4, _mistake(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk")
+           "restarted from zeros", kind="other")
+wrong.case(4, _mistake(cut_every_step=True), "differ from truncated BPTT", "detach once per chunk", kind="other")
 wrong.case(4, lambda cell, opt, xs, ys, state: _train_chunk(cell, opt, xs, ys, state)[1][0],
-           "should return a pair", "return loss.item(), state")
+           "should return a pair", "return loss.item(), state", kind="return")
 wrong.case(4, lambda cell, opt, xs, ys, state: (_train_chunk(cell, opt, xs, ys, state)[0], None),
-           "a pair (h, m)", "both parts")
+           "a pair (h, m)", "both parts", kind="return")
 wrong.case(4, lambda cell, opt, xs, ys, state: (_train_chunk(cell, opt, xs, ys, state)[0], state),
-           "the state you were given", "the chunk's last step")
+           "the state you were given", "the chunk's last step", kind="return")
 test_ex4_rejects_states_that_carry_their_history = wrong.rejects(4, ex.two_state_tbptt)
 
 

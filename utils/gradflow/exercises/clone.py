@@ -1,7 +1,7 @@
 """Checkers for lesson 05, ``clone()``.
 
 1. warm-up: ``copy_value(t)``, a copy of a value out of the graph (own storage, no graph, no warning);
-2. Modify: ``trainable_copy(t)``, the same copy turned into a new trainable leaf;
+2. Modify: ``with_row(h, i, row)``, h with one row replaced, in a copy that stays in the graph (clone to edit);
 3. Modify: ``snapshot(model)``, section 4's snapshot as a function, checked across training;
 4. Make: ``lookahead(model, opt, batches, k, alpha)``, slow weights that must survive ``k`` optimizer steps.
 
@@ -18,6 +18,7 @@ from torch import nn
 
 from ..checking import Wrong, exercise, expect_function, run_learner
 from ..models import TwoLayerNet
+from .data_vs_detach import grad_mode_kept
 
 LESSON = "05_clone"
 
@@ -103,44 +104,85 @@ def copy_out_of_graph(copy_value):
     return "own storage, no graph, for a leaf, an activation and a parameter"
 
 
-@exercise(LESSON, 2, "an independent trainable copy")
-def trainable_copy(trainable_copy):
-    for name, copy, t in _copies(trainable_copy, "trainable_copy"):
-        if copy.grad_fn is not None:
-            raise Wrong(f"the copy of {name} is not a leaf: it has grad_fn={type(copy.grad_fn).__name__}, so its "
-                        "gradients flow back to the original and its own .grad stays None",
-                        "detach() first, then clone(), then requires_grad_(True)")
-        if not copy.requires_grad:
-            raise Wrong(f"the copy of {name} does not require grad, so it cannot be trained",
-                        "add .requires_grad_(True) to the detached copy")
-        leaves = [p for p in (t, *_leaves_of(t)) if p.is_leaf and p.requires_grad]
-        before = [p.detach().clone() for p in leaves]
-        grads_before = [None if p.grad is None else p.grad.clone() for p in leaves]
-        opt = torch.optim.SGD([copy], lr=0.5)
-        for _ in range(3):  # train the copy: the original must not move, and no gradient may reach it
-            opt.zero_grad()
-            ((copy - 1) ** 2).sum().backward()
-            opt.step()
-        if any(not torch.equal(p.detach(), b) for p, b in zip(leaves, before)):
-            raise Wrong(f"training the copy of {name} changed the original", "the copy needs its own storage: clone()")
-        if any((p.grad is None) != (g is None) or (g is not None and not torch.equal(p.grad, g))
-               for p, g in zip(leaves, grads_before)):
-            raise Wrong(f"training the copy of {name} sent gradients to the original", "detach() before clone()")
-    return "a leaf of its own that trains without touching the original"
+# --- exercise 2 (Modify): edit a copy, keep the graph ---------------------------------------------
 
 
-def _leaves_of(t: torch.Tensor) -> list[torch.Tensor]:
-    """The leaves that require grad behind a non-leaf (to see whether a gradient reached them)."""
-    found, seen, todo = [], set(), [t.grad_fn] if t.grad_fn is not None else []
-    while todo:
-        node = todo.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        if hasattr(node, "variable"):
-            found.append(node.variable)
-        todo.extend(n for n, _ in node.next_functions)
-    return found
+def _row_problem(seed: int, rows: int):
+    """h = sigmoid(w * x): sigmoid saves its output h for backward, so an in-place edit of h breaks that backward;
+    and a row that requires grad (a leaf, or a result inside a graph)."""
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(rows, 3, generator=g).requires_grad_()
+    h = torch.sigmoid(w * torch.randn(rows, 3, generator=g))
+    v = torch.randn(3, generator=g).requires_grad_()
+    return w, h, v
+
+
+#: (seed, rows of h, i, whether row is v itself or computed from it): i never only 0, and once counted from the end
+ROW_CASES = [(1, 4, 2, False), (2, 5, 0, True), (3, 3, -1, False)]
+
+
+@exercise(LESSON, 2, "edit a copy, keep the graph")
+def edited_copy(with_row):
+    expect_function(with_row, "with_row")
+    for seed, rows, i, computed in ROW_CASES:
+        w, h, v = _row_problem(seed, rows)
+        row = v * 2 if computed else v
+        where = f"with i={i}"
+        h_before, version = h.detach().clone(), h._version
+        expected = h_before.clone()
+        expected[i] = row.detach()
+        with grad_mode_kept("with_row"):
+            out = run_learner(with_row, h, i, row, name="with_row")
+        if out is None:
+            raise Wrong(f"{where}, your with_row returned None", "return the edited copy")
+        if not isinstance(out, torch.Tensor):
+            raise Wrong(f"{where}, your with_row returned {type(out).__name__}, not a tensor",
+                        "stay with tensors: autograd follows only them")
+        if h._version != version or not torch.equal(h.detach(), h_before):
+            raise Wrong(f"{where}, your function changed h, the caller's tensor (its version counter moved from "
+                        f"{version} to {h._version})",
+                        "sigmoid saved h for its backward, so an edit of h breaks that backward: edit a copy that "
+                        "stays in the graph, out = h.clone(), then out[i] = row")
+        if out.shape != h.shape or not torch.allclose(out.detach(), expected):
+            other = next((j for j in range(rows) if j != i % rows and torch.equal(out.detach()[j], row.detach())),
+                         None) if out.shape == h.shape else None
+            if other is not None:
+                raise Wrong(f"{where}, your copy has row {other} replaced, not row {i}",
+                            "measure: which row of your result equals row; use the i argument, whatever its value")
+            raise Wrong(f"{where}, your result is not h with row i replaced by row",
+                        "measure: compare your result with h row by row; out = h.clone(), then out[i] = row")
+        if out.grad_fn is None:
+            raise Wrong(f"{where}, your result is not in the graph (grad_fn is None), so no gradient reaches "
+                        f"{'a leaf of its own' if out.requires_grad else 'h or row'}",
+                        "detach() (and torch.no_grad()) cut the graph, requires_grad_() makes a new leaf: "
+                        "clone() copies the memory and keeps the graph")
+        weights = torch.arange(1.0, out.numel() + 1).reshape(out.shape)
+        try:
+            grad_w, grad_v = torch.autograd.grad((out * weights).sum(), (w, v), allow_unused=True,
+                                                 retain_graph=True)
+        except RuntimeError as error:
+            raise Wrong(f"{where}, backward through your result failed: {str(error).splitlines()[0]}",
+                        "edit a copy that has memory of its own: out = h.clone(), then out[i] = row") from None
+        w2, h2, v2 = _row_problem(seed, rows)
+        ref = h2.clone()
+        ref[i] = v2 * 2 if computed else v2
+        ref_w, ref_v = torch.autograd.grad((ref * weights).sum(), (w2, v2))
+        if grad_w is None or not torch.allclose(grad_w, ref_w, atol=1e-6):
+            raise Wrong(f"{where}, the gradient of your result does not reach h's inputs (w.grad is "
+                        f"{'None' if grad_w is None else 'wrong'})",
+                        "measure: torch.autograd.grad(out.sum(), w); the copy must stay in h's graph: clone(), not "
+                        "detach().clone()")
+        if grad_v is None or not torch.allclose(grad_v, ref_v, atol=1e-6):
+            raise Wrong(f"{where}, the gradient of your result does not reach row (its gradient is "
+                        f"{'None' if grad_v is None else 'wrong'})",
+                        "measure: torch.autograd.grad(out.sum(), row); write row itself into the copy, not "
+                        "row.detach() or row.data")
+        try:
+            h.sum().backward()  # the caller's own graph still works
+        except RuntimeError as error:
+            raise Wrong(f"{where}, after your function h's own backward fails: {str(error).splitlines()[0]}",
+                        "an edit of h (or of a view of it) breaks what sigmoid saved: edit h.clone()") from None
+    return "h kept intact; the copy's gradients reach both h's inputs and row, for i = 2, 0 and -1"
 
 
 @exercise(LESSON, 3, "a snapshot that detects change")
@@ -240,7 +282,10 @@ def lookahead_slow_weights(lookahead):
         steps = []
         handle = opt.register_step_post_hook(lambda *_: steps.append(1))
         try:
-            run_learner(lookahead, model, opt, batches, k, alpha, name="lookahead")
+            with grad_mode_kept("lookahead"):
+                run_learner(lookahead, model, opt, batches, k, alpha, name="lookahead", hints={
+                    "does not require grad and does not have a grad_fn": "the loss has no graph: gradient recording "
+                    "was off when it was computed; keep torch.no_grad() around the sync only"})
         finally:
             handle.remove()
         weights = [p.detach().clone() for p in model.parameters()]

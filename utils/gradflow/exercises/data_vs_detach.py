@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import math
+import types
 
 import numpy as np
 import torch
@@ -13,6 +16,52 @@ from ..checking import Wrong, differing, exercise, expect_function, expect_value
 LESSON = "04_data_vs_detach"
 
 _IN_PLACE_ERROR = "modified by an inplace operation"
+
+
+# --- shared by lessons 04 to 06: what an answer read from the notebook, and the grad mode it left -------
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):  # a nested function, lambda or comprehension
+            names |= _code_names(const)
+    return names
+
+
+def globals_read(fn, kinds) -> list[str]:
+    """The global names that ``fn`` (or a function nested in it) reads and whose values are instances of ``kinds``:
+    a notebook's ``lr``, ``model`` or ``opt`` used in place of an argument. Modules (``torch``) and functions are
+    never instances of the kinds a checker asks about."""
+    code, space = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if not isinstance(code, types.CodeType) or not isinstance(space, dict):
+        return []
+    return sorted(n for n in _code_names(code) if n in space and isinstance(space[n], kinds)
+                  and not isinstance(space[n], bool))
+
+
+@contextlib.contextmanager
+def grad_mode_kept(name: str):
+    """Run the learner's call; afterwards gradient recording is back as it was, and a call that left it switched
+    off is wrong (``torch.set_grad_enabled(False)`` with no way back, where ``with torch.no_grad():`` restores it)."""
+    before = torch.is_grad_enabled()
+    try:
+        yield
+    finally:
+        after = torch.is_grad_enabled()
+        torch.set_grad_enabled(before)
+    if after != before:
+        raise Wrong(f"after your {name} ran, gradient recording was still off (torch.is_grad_enabled() was False)",
+                    "switch it off only for the update: `with torch.no_grad():` switches it back on at the end, "
+                    "torch.set_grad_enabled(False) and the decorator-less torch.no_grad() call do not")
+
+
+def _share(moved: list[torch.Tensor], towards: list[torch.Tensor]) -> float | None:
+    """The one number r with moved ~= r * towards (least squares over every element), or None."""
+    m = torch.cat([t.flatten().double() for t in moved]) if moved else torch.zeros(0)
+    d = torch.cat([t.flatten().double() for t in towards]) if towards else torch.zeros(0)
+    norm = float((d * d).sum())
+    return None if norm == 0 else float((m * d).sum()) / norm
 
 
 #: a .grad that is None, used as a tensor -> what that means in an update
@@ -130,59 +179,126 @@ def _model(seed: int = 1) -> nn.Module:
     return nn.Linear(3, 1)
 
 
+#: (lr, which parameters are passed) per round: never the notebook's lr = 0.1, and once a subset of the model
+SGD_ROUNDS = [(0.05, "all"), (0.3, "weight")]
+
+
 @exercise(LESSON, 2, "a manual SGD step")
 def manual_sgd(sgd_step):
     expect_function(sgd_step, "sgd_step")
-    lr = 0.1
     x, y = _data()
+    for lr, which in SGD_ROUNDS:
+        _sgd_round(sgd_step, lr, which, x, y)
+    return ("three steps match torch.optim.SGD at lr=0.05 (every parameter) and lr=0.3 (the weight only), and "
+            "autograd saw every update")
+
+
+def _sgd_round(sgd_step, lr: float, which: str, x, y) -> None:
+    where = f"with lr={lr}" + (" and only the weight passed" if which == "weight" else "")
     reference = _model()
-    train(reference, torch.optim.SGD(reference.parameters(), lr=lr), [(x, y)] * 3, nn.functional.mse_loss)
+    chosen = list(reference.parameters()) if which == "all" else [reference.weight]
+    train(reference, torch.optim.SGD(chosen, lr=lr), [(x, y)] * 3, nn.functional.mse_loss)
     model = _model()
     start = [p.detach().clone() for p in model.parameters()]
-    params = list(model.parameters())
-    versions_moved = True
-    for _ in range(3):
-        for p in params:
+    params = list(model.parameters()) if which == "all" else [model.weight]
+    given = list(params)
+    versions_moved, first_share = True, None
+    for step in range(3):
+        for p in model.parameters():
             p.grad = None
         nn.functional.mse_loss(model(x), y).backward()
         before = [p._version for p in params]
-        run_learner(sgd_step, params, lr, name="sgd_step", hints=_NONE_GRAD)
+        values = [p.detach().clone() for p in params]
+        grads = [p.grad.clone() for p in params]
+        with grad_mode_kept("sgd_step"):
+            run_learner(sgd_step, params, lr, name="sgd_step", hints=_NONE_GRAD)
+        _expect_trainable(list(model.parameters()), "your step", "update in place")
+        if step == 0:
+            first_share = _share([v - p.detach() for p, v in zip(params, values)], grads)
         versions_moved &= all(p._version > v for p, v in zip(params, before))
-    if any(p is not q for p, q in zip(params, model.parameters())):
+    if len(params) != len(given) or any(p is not q for p, q in zip(params, given)):
+        raise Wrong(f"{where}, your sgd_step changed the list it was given",
+                    "only the tensors in params change, not the list: loop over it and update each in place")
+    if any(p is not q for p, q in zip(params, [m for m in model.parameters() if any(m is g for g in given)])):
         raise Wrong("the model's parameters were replaced", "update each tensor in place (p -= ...), do not rebind it")
-    _expect_trainable(params, "your step", "update in place")
-    if all(torch.equal(p, s) for p, s in zip(params, start)):
+    _expect_trainable(list(model.parameters()), "your step", "update in place")
+    read = globals_read(sgd_step, (nn.Module, torch.optim.Optimizer, torch.Tensor, list, tuple, float, int))
+    if all(torch.equal(p, s) for p, s in zip(model.parameters(), start)):
+        if read:
+            raise Wrong(f"{where}, the parameters passed to sgd_step did not change: your function reads the "
+                        f"notebook's `{read[0]}`", "update the tensors of the params argument; the checker passes "
+                        "its own model's parameters, not the notebook's")
         if all(p.grad is not None and not p.grad.any() for p in params):
-            raise Wrong("the parameters did not change, and their gradients are zero",
+            raise Wrong(f"{where}, the parameters did not change, and their gradients are zero",
                         "the gradients were cleared before the update used them: clear them before the next "
                         "backward, never between backward and the update")
-        raise Wrong("the parameters did not change",
+        raise Wrong(f"{where}, the parameters did not change",
                     "`p = p - lr * p.grad` only rebinds the loop variable; write into the tensor: `p -= lr * p.grad`")
     if differing(model, reference):
-        raise Wrong("after 3 steps the parameters differ from torch.optim.SGD",
-                    "the SGD update is p -= lr * p.grad (minus: a step downhill), for every parameter")
+        names = {id(p): n for n, p in model.named_parameters()}
+        still = [names[id(p)] for p, s0 in zip(params, [s0 for (_, q), s0 in zip(model.named_parameters(), start)
+                                                         if any(q is g for g in params)]) if torch.equal(p.detach(), s0)]
+        if still and len(still) < len(params):
+            raise Wrong(f"{where}, the {still[0]} in params did not change, though others did",
+                        "update every tensor in params, whatever its shape: a bias is a parameter too")
+        moved_outside = [n for (n, p), s0 in zip(model.named_parameters(), start)
+                         if which == "weight" and n != "weight" and not torch.equal(p.detach(), s0)]
+        if moved_outside:
+            raise Wrong(f"{where}, the {moved_outside[0]} moved too, though it was not in params",
+                        "update exactly the tensors in params: the caller chooses them (the model may have others "
+                        "that must stay)" + (f"; your function reads the notebook's `{read[0]}`" if read else ""))
+        if first_share is not None and not math.isclose(first_share, lr, rel_tol=1e-3):
+            if read and any(isinstance(sgd_step.__globals__[n], (int, float)) for n in read):
+                number = next(n for n in read if isinstance(sgd_step.__globals__[n], (int, float)))
+                raise Wrong(f"{where}, a step moved each parameter by {first_share:.3g} * p.grad: your function reads "
+                            f"the notebook's `{number}`, not its lr argument",
+                            "measure: compare (p_before - p_after) / p.grad with lr; then use the argument "
+                            "(check the parameter's spelling in the def line)")
+            raise Wrong(f"{where}, a step moved each parameter by {first_share:.3g} * p.grad instead of "
+                        f"{lr} * p.grad",
+                        "measure: (p_before - p_after) / p.grad is the step size your function used; it must be "
+                        "the lr argument, whatever its value (no number written in the function), and its sign "
+                        "is minus: a step downhill, p -= lr * p.grad")
+        raise Wrong(f"{where}, after 3 steps the parameters differ from torch.optim.SGD",
+                    "the SGD update is p -= lr * p.grad (minus: a step downhill), for every parameter in params")
     _expect_seen(versions_moved, "update", "p -= lr * p.grad")
-    return "three steps match torch.optim.SGD, and autograd saw every update"
 
 
 # --- exercise 3: weight clipping without .data ------------------------------------------------
 
 
-@exercise(LESSON, 3, "weight clipping without .data")
-def weight_clipping(clip_weights_):
-    expect_function(clip_weights_, "clip_weights_")
-    c = 0.3
-    torch.manual_seed(2)
-    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+#: the bounds the checker clips to (never one value only: a number written into the function must show)
+CLIP_BOUNDS = (0.3, 0.05)
+
+
+def _critic(seed: int, widths: tuple[int, ...]) -> nn.Module:
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    for a, b in zip(widths, widths[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(3)  # make sure plenty of values lie outside [-c, c]
+    return model
+
+
+@exercise(LESSON, 3, "weight clipping without .data")
+def weight_clipping(clip_weights_):
+    expect_function(clip_weights_, "clip_weights_")
+    for c, seed, widths in zip(CLIP_BOUNDS, (2, 7), ((4, 6, 2), (3, 5, 5, 1))):
+        _clip_round(clip_weights_, c, _critic(seed, widths))
+    return f"clipped in place to c = {CLIP_BOUNDS[0]} and {CLIP_BOUNDS[1]}, visible to autograd"
+
+
+def _clip_round(clip_weights_, c: float, model: nn.Module) -> None:
     originals = dict(model.named_parameters())
     expected = {n: p.detach().clamp(-c, c) for n, p in originals.items()}
-    model(torch.randn(5, 4)).pow(2).sum().backward()  # as after a training step: gradients are present
+    model(torch.randn(5, model[0].in_features)).pow(2).sum().backward()  # as after a training step: gradients are present
     before = {n: p.detach().clone() for n, p in originals.items()}
     versions = {n: p._version for n, p in originals.items()}
-    run_learner(clip_weights_, model, c, name="clip_weights_", hints=_NONE_GRAD)
+    with grad_mode_kept("clip_weights_"):
+        run_learner(clip_weights_, model, c, name="clip_weights_", hints=_NONE_GRAD)
     now = dict(model.named_parameters())
     replaced = [n for n in originals if now.get(n) is not originals[n]]
     if replaced:
@@ -190,34 +306,91 @@ def weight_clipping(clip_weights_):
                     "an optimizer built earlier still holds the old parameter: clamp in place with p.clamp_(-c, c)")
     _expect_trainable(now.values(), "clipping", "clamp in place")
     untouched = [n for n, p in now.items() if torch.equal(p.detach(), before[n]) and not torch.equal(p.detach(), expected[n])]
+    if all(torch.equal(p.detach(), before[n]) for n, p in now.items()):
+        read = globals_read(clip_weights_, (nn.Module, torch.Tensor, list, tuple))
+        if read:
+            raise Wrong(f"with c={c}, the model passed to clip_weights_ was not clipped: your function reads the "
+                        f"notebook's `{read[0]}`", "clip the parameters of the model argument: the checker passes its "
+                        "own critic")
     if untouched and len(untouched) < len(now):
         raise Wrong(f"{untouched[0]} was not clipped, though other parameters were",
                     "clip every parameter: loop over model.parameters(), which yields each weight and each bias")
     for name, p in now.items():
-        if torch.equal(p.detach(), originals[name].detach()) and not torch.equal(p.detach(), expected[name]):
+        if torch.equal(p.detach(), before[name]) and not torch.equal(p.detach(), expected[name]):
             raise Wrong(f"{name} was not clipped",
                         "`p = p.clamp(...)` only rebinds the name, and clip_grad_value_ clips gradients, not "
                         "weights; clamp each parameter in place: p.clamp_(-c, c)")
-        if not torch.allclose(p.detach(), expected[name]):
-            raise Wrong(f"{name} is not clamped to [-c, c]", "use p.clamp_(-c, c) on every parameter")
+    if not all(torch.allclose(p.detach(), expected[n]) for n, p in now.items()):
+        bound = max(p.detach().abs().max().item() for p in now.values())
+        low = min(p.detach().min().item() for p in now.values())
+        if not math.isclose(bound, c, rel_tol=1e-4) and bound < max(b.abs().max().item() for b in before.values()):
+            raise Wrong(f"with c={c}, the largest weight after clipping is {bound:.3g}, not {c}",
+                        "measure: the largest |weight| after clipping must be the c argument, whatever its value; "
+                        "clamp to (-c, c), with no number written in the function")
+        if low > -c + 1e-6 and any(b.min().item() < -c for b in before.values()) and low >= 0:
+            raise Wrong(f"with c={c}, no weight is negative after clipping",
+                        "clamp to both bounds, -c below and c above: p.clamp_(-c, c)")
+        raise Wrong(f"with c={c}, the parameters are not clamped to [-c, c]",
+                    "measure: compare each parameter with p.clamp(-c, c); then clamp in place, p.clamp_(-c, c), "
+                    "on every parameter")
     _expect_seen(all(now[n]._version > v for n, v in versions.items()), "change", "p.clamp_(-c, c)")
-    return "clipped in place, visible to autograd"
 
 
 # --- exercise 4: values for a log -------------------------------------------------------------
 
 
+#: what torch says when .numpy() meets a tensor on a GPU (torch/csrc/utils/tensor_numpy.cpp)
+GPU_NUMPY_ERROR = ("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host "
+                   "memory first.")
+
+
+class OnGPU(torch.Tensor):
+    """A CPU tensor that answers like one on a GPU where this exercise looks: ``.numpy()`` refuses it with torch's
+    GPU message, ``.device`` says ``cuda:0``, and ``.cpu()`` (or ``.to('cpu')``) brings back a plain tensor. So a
+    checker without a GPU can tell whether an answer moves the tensor to the host first."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.Tensor.numpy and not kwargs.get("force", False):
+            raise TypeError(GPU_NUMPY_ERROR)
+        if getattr(func, "__self__", None) is torch.Tensor.device:  # the getter of the .device property
+            return torch.device("cuda", 0)
+        plain = func in (torch.Tensor.cpu, torch.Tensor.numpy) or (
+            func is torch.Tensor.to and any(str(a) == "cpu" for a in (*args[1:], *kwargs.values())))
+        with torch._C.DisableTorchFunctionSubclass():
+            result = func(*args, **kwargs)
+        if plain or not isinstance(result, torch.Tensor):
+            return result.as_subclass(torch.Tensor) if isinstance(result, torch.Tensor) else result
+        return result.as_subclass(cls)
+
+
+def _log_inputs():
+    leaf = torch.tensor([[1.0, -2.0], [0.5, 4.0]], requires_grad=True)
+    leaf.grad = torch.full_like(leaf, 0.5)  # as after a backward: must stay as it is
+    attached = leaf * 3
+    plain = torch.tensor([0.25, 0.75])
+    on_gpu = (torch.tensor([2.0, -1.0, 3.5]) * 1).as_subclass(OnGPU)
+    return leaf, {"a tensor that requires grad": attached, "a leaf that requires grad": leaf, "a plain tensor": plain,
+                  "a tensor on a GPU": on_gpu}
+
+
 @exercise(LESSON, 4, "values for a log")
 def values_for_log(to_numpy):
     expect_function(to_numpy, "to_numpy")
-    leaf = torch.tensor([[1.0, -2.0], [0.5, 4.0]], requires_grad=True)
-    attached = leaf * 3
-    plain = torch.tensor([0.25, 0.75])
-    for name, t in (("a tensor that requires grad", attached), ("a plain tensor", plain)):
-        expected = t.detach().clone()
-        result = run_learner(to_numpy, t, name="to_numpy", errors={"requires grad": (
-            f"on {name} your function raised: Can't call numpy() on Tensor that requires grad",
-            "detach first: t.detach().cpu().numpy()")})
+    leaf, inputs = _log_inputs()
+    grad_before = leaf.grad.clone()
+    attached = inputs["a tensor that requires grad"]
+    for name, t in inputs.items():
+        with torch._C.DisableTorchFunctionSubclass():
+            expected = t.detach().clone().as_subclass(torch.Tensor)
+        with grad_mode_kept("to_numpy"):
+            result = run_learner(to_numpy, t, name="to_numpy", errors={
+                "requires grad": (f"on {name} your function raised: Can't call numpy() on Tensor that requires grad",
+                                  "detach first: t.detach().cpu().numpy()"),
+                "device type tensor to numpy": (f"on {name} your function raised: {GPU_NUMPY_ERROR}",
+                                                "NumPy arrays live in host memory: .cpu() before .numpy() "
+                                                "(t.detach().cpu().numpy(); on a CPU tensor .cpu() costs nothing)")})
         if isinstance(result, torch.Tensor):
             raise Wrong(f"on {name} your function returned a tensor, not a NumPy array", "finish with .numpy()")
         if not isinstance(result, np.ndarray):
@@ -227,18 +400,29 @@ def values_for_log(to_numpy):
                      "convert the whole tensor, without reshaping or indexing it")
         if not np.allclose(result, expected.numpy()):
             raise Wrong(f"on {name} the array holds other values than the tensor", "do not change the values")
-        if not torch.equal(t.detach(), expected):
+        with torch._C.DisableTorchFunctionSubclass():
+            changed = not torch.equal(t.detach().as_subclass(torch.Tensor), expected)
+        if changed:
             raise Wrong("your function changed the tensor it was given", "only read: detach() and convert")
-    if not (attached.requires_grad and attached.grad_fn is not None):
-        raise Wrong("the tensor given to your function left the graph", "detach() returns a new tensor; "
-                    "do not call detach_() or requires_grad_(False) on the original")
-    return "works with and without requires_grad"
+        if t is attached and not (attached.requires_grad and attached.grad_fn is not None):
+            raise Wrong("the tensor given to your function left the graph", "detach() returns a new tensor; "
+                        "do not call detach_() or requires_grad_(False) on the original")
+    if not leaf.requires_grad:
+        raise Wrong("after your function, the leaf it was given no longer requires grad",
+                    "measure: t.requires_grad after the call; detach() returns a new tensor, while detach_() and "
+                    "requires_grad_(False) switch off the caller's tensor: read through t.detach()")
+    if leaf.grad is None or not torch.equal(leaf.grad, grad_before):
+        raise Wrong("after your function, the .grad of the leaf it was given changed",
+                    "a log only reads values: leave t.grad alone")
+    return "works with and without requires_grad, and on a GPU tensor"
 
 
 # --- exercise 5: a soft target-network update (Make) --------------------------------------------
 
 _TAU = 0.1  # not 0.5: a swapped (1 - tau) / tau would give the same numbers
-_STEPS = 5
+#: tau at each step: two values (never 0.5), so that a tau written into the function shows
+_TAUS = (0.1, 0.3, 0.1, 0.3, 0.1)
+_STEPS = len(_TAUS)
 #: float32 rounding of two ways to write one average (t.lerp_, t.mul_().add_(), copy_ of an expression):
 #: a few 1e-8 per step at these weights; a wrong tau or a skipped step is off by 1e-3 or more
 _ATOL = 1e-6
@@ -274,7 +458,7 @@ def soft_target_update(soft_update_):
     online, target, x, y = _online_and_target()
     params = list(target.parameters())
     reference = [p.detach().double().clone() for p in params]  # the average, kept in float64 by the checker
-    for step in range(1, _STEPS + 1):
+    for step, tau in enumerate(_TAUS, start=1):
         _online_step(online, x, y)
         before = [p.detach().clone() for p in params]
         online_before = [p.detach().clone() for p in online.parameters()]
@@ -282,10 +466,11 @@ def soft_target_update(soft_update_):
         versions = [p._version for p in params]
         hint = ("it takes the two modules and a number; walk their parameters in pairs with "
                 "zip(target.parameters(), online.parameters()) (a module's layers may have no weight)")
-        run_learner(soft_update_, target, online, _TAU, name="soft_update_",
-                    hints={"TypeError": hint, "AttributeError": hint})
+        with grad_mode_kept("soft_update_"):
+            run_learner(soft_update_, target, online, tau, name="soft_update_",
+                        hints={"TypeError": hint, "AttributeError": hint})
         now = list(target.parameters())
-        where = f"after step {step}"
+        where = f"after step {step} (tau={tau})"
         if not all(torch.equal(p.detach(), q) for p, q in zip(online.parameters(), online_before)) or \
                 [p._version for p in online.parameters()] != online_versions:
             raise Wrong(f"{where} the online network changed", "only the target moves; the arguments are "
@@ -299,8 +484,13 @@ def soft_target_update(soft_update_):
                         "freezing is the caller's choice; the update only needs `with torch.no_grad():`")
         online_now = [p.detach() for p in online.parameters()]
         values = [p.detach() for p in params]
-        expected = [(1 - _TAU) * b + _TAU * o for b, o in zip(before, online_now)]
+        expected = [(1 - tau) * b + tau * o for b, o in zip(before, online_now)]
         if all(torch.equal(v, b) for v, b in zip(values, before)):
+            read = globals_read(soft_update_, (nn.Module, torch.Tensor, list, tuple))
+            if read:
+                raise Wrong(f"{where} the target passed to soft_update_ did not move: your function reads the "
+                            f"notebook's `{read[0]}`", "update the modules of the arguments: the checker passes its "
+                            "own target and online networks")
             raise Wrong(f"{where} the target did not move",
                         "`t = (1 - tau) * t + tau * o` only rebinds the loop variable; write into the tensor: "
                         "t.mul_(1 - tau).add_(o, alpha=tau), or t.lerp_(o, tau)")
@@ -308,9 +498,15 @@ def soft_target_update(soft_update_):
             if _close(values, online_now):
                 raise Wrong(f"{where} the target is a copy of the online network (a hard update)",
                             "move only a share tau of the way: (1 - tau) * target + tau * online")
-            if _close(values, [_TAU * b + (1 - _TAU) * o for b, o in zip(before, online_now)]):
+            if _close(values, [tau * b + (1 - tau) * o for b, o in zip(before, online_now)]):
                 raise Wrong(f"{where} the target moved (1 - tau) of the way instead of tau",
                             "tau is the online network's share: (1 - tau) * target + tau * online")
+            share = _share([v - b for v, b in zip(values, before)], [o - b for o, b in zip(online_now, before)])
+            if share is not None and _close(values, [b + share * (o - b) for b, o in zip(before, online_now)]):
+                raise Wrong(f"{where} the target moved {share:.3g} of the way to the online network, not tau",
+                            "measure: (target_after - target_before) / (online - target_before) is the share your "
+                            "function used; it must be the tau argument, whatever its value (no number written "
+                            "in the function)")
             raise Wrong(f"{where} the target's parameters are not (1 - tau) * target + tau * online",
                         "pair each target parameter with the online one of the same name, e.g. "
                         "zip(target.parameters(), online.parameters()), and update every one")
@@ -319,7 +515,8 @@ def soft_target_update(soft_update_):
                         "did not move)", "did you write through .data? Then a graph that saved the target's "
                         "weights would silently use the new values (section 5); use `with torch.no_grad():` "
                         "and in-place operations on the parameters themselves")
-        reference = [(1 - _TAU) * r + _TAU * o.double() for r, o in zip(reference, online_now)]
+        reference = [(1 - tau) * r + tau * o.double() for r, o in zip(reference, online_now)]
     if not all(torch.allclose(p.detach().double(), r, rtol=0, atol=_ATOL) for p, r in zip(params, reference)):
         raise Wrong(f"after {_STEPS} steps the target drifted from the average", "update every parameter once per call")
-    return f"{_STEPS} steps match the average within {_ATOL:g}, in place, and autograd saw every update"
+    return (f"{_STEPS} steps with tau = {_TAUS[0]} and {_TAUS[1]} match the average within {_ATOL:g}, in place, "
+            "and autograd saw every update")
