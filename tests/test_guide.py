@@ -75,11 +75,11 @@ def test_the_index_lists_each_entry_by_error_and_lesson_and_the_lesson_gets_its_
     index = guide.index_notebook(entries, COURSE)
     text = "\n".join(c.source for c in index.cells)
     assert "`one of the variables needed for gradient computation has been modified by an inplace operation`" in text
-    assert "(03_inplace_and_views.ipynb#03.01-·-Backward-fails-after-an-in-place-edit)" in text
+    assert "[03.01 · Backward fails after an in-place edit](03_inplace_and_views.ipynb)" in text
     lesson = COURSE.lesson("04")
     nb = new_notebook(cells=[new_markdown_cell("## Further reading")])
     assert guide.with_wild_cell(nb, lesson, entries) and nb.cells[-1].id == "04-wild"
-    assert "../guide/03_inplace_and_views.ipynb#03.01" in nb.cells[-1].source
+    assert "[03.01 · Backward fails after an in-place edit](../guide/03_inplace_and_views.ipynb)" in nb.cells[-1].source
     assert not guide.with_wild_cell(nb, lesson, entries), "a second run changes nothing"
     assert not guide.with_wild_cell(nb, COURSE.lesson("00"), entries), "a lesson no entry names gets no cell"
 
@@ -87,7 +87,7 @@ def test_the_index_lists_each_entry_by_error_and_lesson_and_the_lesson_gets_its_
 def test_find_takes_a_pasted_message_with_other_numbers_and_words_in_any_order(monkeypatch, tmp_path):
     _family(tmp_path)
     entries, _ = guide.read_entries(tmp_path)
-    data = [e.__dict__ | {"anchor": e.anchor} for e in entries]
+    data = [dict(e.__dict__) for e in entries]
     monkeypatch.setattr(learner_guide, "entries", lambda: data)
     pasted = ("RuntimeError: one of the variables needed for gradient computation has been modified by an inplace "
               "operation: [torch.FloatTensor [3]], which is output 0 of ExpBackward0, is at version 1; expected 0")

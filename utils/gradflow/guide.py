@@ -43,11 +43,11 @@ class Match:
 
     @property
     def link(self) -> str:
-        return f"guide/{self.entry['notebook']}#{self.entry['anchor']}"
+        return f"guide/{self.entry['notebook']}"
 
     def line(self) -> str:
         e = self.entry
-        return f"{e['id']} · {e['title']} ({e['family']}): {self.link} (lesson {e['lesson']})"
+        return f"{e['id']} · {e['title']} ({e['family']}): entry {e['id']} of {self.link} (lesson {e['lesson']})"
 
 
 class Matches(list):

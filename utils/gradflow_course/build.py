@@ -33,6 +33,7 @@ import nbformat
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
 from .facts import write_facts
+from .nbtext import render
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -151,11 +152,6 @@ def clean_metadata(metadata) -> nbformat.NotebookNode:
     if "language_info" in metadata:
         keep["language_info"] = nbformat.NotebookNode(name=metadata["language_info"].get("name", "python"))
     return keep
-
-
-def render(nb: nbformat.NotebookNode) -> str:
-    """The exact text a notebook is committed as."""
-    return nbformat.writes(nb) + "\n"
 
 
 def build(solutions: list[Path], out_dir: Path) -> list[Path]:

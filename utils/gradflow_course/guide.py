@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 import gradflow_course.metadata as metadata
-from .build import render
+from .nbtext import render
 
 NOTEBOOK = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 INDEX_NAME = "00_index.ipynb"
@@ -46,12 +46,6 @@ class Entry:
     family: str        # the family's title
     notebook: str      # the family notebook's file name
     cell: str          # the heading cell's id (an anchor for links)
-
-    @property
-    def anchor(self) -> str:
-        """JupyterLab's and nbconvert's anchor of the heading: its text, spaces as dashes."""
-        text = re.sub(r"[`*]", "", f"{self.id} · {self.title}")  # the heading's text, as rendered
-        return re.sub(r"\s+", "-", text)
 
 
 def notebooks(root: Path) -> list[Path]:
@@ -142,7 +136,9 @@ def _cell_text(text: str) -> str:
 
 
 def _link(entry: Entry, prefix: str = "") -> str:
-    return f"[{entry.id} · {entry.title}]({prefix}{entry.notebook}#{entry.anchor})"
+    # to the family's notebook, not to the heading: JupyterLab and nbconvert make different anchors of a heading
+    # with "·" or code in it; the entry's number leads its heading, and JupyterLab's table of contents lists them
+    return f"[{entry.id} · {entry.title}]({prefix}{entry.notebook})"
 
 
 def index_notebook(entries: list[Entry], course: metadata.Course) -> nbformat.NotebookNode:
@@ -227,7 +223,7 @@ def expected_files(root: Path, course: metadata.Course) -> dict[Path, str]:
     entries, _ = read_entries(root)
     out |= {root / "guide" / INDEX_NAME: render(index_notebook(entries, course)),
            root / "utils" / "gradflow" / "guide_index.json": json.dumps(
-               [asdict(e) | {"anchor": e.anchor} for e in entries], indent=1, ensure_ascii=False) + "\n"}
+               [asdict(e) for e in entries], indent=1, ensure_ascii=False) + "\n"}
     for lesson in course.lessons:
         path = root / "solutions" / f"{lesson.name}.ipynb"
         if path.exists():

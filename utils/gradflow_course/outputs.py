@@ -18,7 +18,8 @@ from nbclient import NotebookClient
 
 import gradflow_course.paths as paths
 import gradflow_course.quiet as quiet
-from .build import clean_metadata, course_solutions, render
+from .build import clean_metadata, course_solutions
+from .nbtext import render
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -26,7 +26,8 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from .build import build, render
+from .build import build
+from .nbtext import render
 from .facts import write_facts
 from .lint import SETUP_CELL
 
