@@ -1,116 +1,218 @@
-"""Lesson 00's checkers from both sides: plausible wrong answers are rejected with a hint naming the
-real cause, and right answers written differently from the solution pass."""
+"""Lesson 00's checkers from both sides: plausible wrong answers (and the declared mutants of each reference
+answer) are rejected with a hint naming the real cause, and right answers written differently pass."""
 
 import warnings
 
-import pytest
 import torch
 
+from checker_helpers import WrongAnswers, accepts
 from gradflow.exercises import autograd_refresher as ex
 
-
-def last_line(capsys) -> str:
-    return capsys.readouterr().out
-
-
-def fresh_a():
-    return torch.tensor([2.0, 3.0], requires_grad=True)
+wrong = WrongAnswers("00")
 
 
 # --- 00.1 grad after two backward calls (the warm-up) ---------------------------------------------
 
 
-def test_ex1_accepts_the_solution_and_a_differently_built_answer(capsys):
-    a = fresh_a()
+def two_backwards(a):  # the reference answer
     for _ in range(2):
         ((a + 3) * (a + 3) * 3).mean().backward()
-    assert ex.grad_after_two_backwards(a.grad)
-    b = fresh_a()  # one backward of the doubled output, written with ** and sum
-    (2 * (3 * (b + 3) ** 2).sum() / 2).backward()
-    assert ex.grad_after_two_backwards(b.grad)
-    assert ex.grad_after_two_backwards(torch.tensor([30, 36]))  # integers typed by hand
-    assert "passed" in capsys.readouterr().out
+    return a.grad
 
 
-@pytest.mark.parametrize("answer, cause", [
-    (torch.tensor([15.0, 18.0]), "after 1 backward call"),
-    (torch.tensor([45.0, 54.0]), "after 3 backward calls"),
-    (fresh_a(), "a itself, not its gradient"),
-    (None, "no backward reached a"),
-    (torch.tensor([30.0, 36.0, 0.0]), "shape (3,)"),
-    ("[30, 36]", "should be a tensor"),
-])
-def test_ex1_rejects_plausible_mistakes(answer, cause, capsys):
-    assert not ex.grad_after_two_backwards(answer)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 00.1") and cause in out, out
+def two_backwards_pow_and_torch_mean(a):
+    for _ in range(2):
+        out = torch.mean(3 * (a + 3) ** 2)
+        out.backward()
+    return a.grad
 
 
-def test_grad_after_two_backwards_not_attempted(capsys):
-    assert not ex.grad_after_two_backwards(...)
-    assert "not attempted yet" in capsys.readouterr().out
+def two_backwards_unrolled_with_clone(a):
+    out = (3 * (a + 3).pow(2)).mean()
+    out.backward()
+    out = (3 * (a + 3).pow(2)).mean()
+    out.backward()
+    return a.grad.clone()
 
 
-# --- 00.2 keep the gradient of c (Modify) -----------------------------------------------------------
+test_ex1_accepts_right_answers = accepts(ex.grad_after_two_backwards, "00.1", [
+    two_backwards, two_backwards_pow_and_torch_mean, two_backwards_unrolled_with_clone])
 
 
-def build(retain=True, retain_after=False, reduce="mean", backwards=1):
-    a = fresh_a()
-    b = a + 3
-    c = 3 * b * b
-    if retain:
-        c.retain_grad()
-    for _ in range(backwards):
-        (c.mean() if reduce == "mean" else c.sum()).backward(retain_graph=True)
-    if retain_after:
-        c.retain_grad()
-    return a, b, c
+@wrong(1, "your function worked on a tensor of its own", "use the argument a", kind="hard-coded")
+def _builds_its_own_a(a):
+    a1 = torch.tensor([2.0, 3.0], requires_grad=True)
+    for _ in range(2):
+        ((a1 + 3) * (a1 + 3) * 3).mean().backward()
+    return a1.grad
 
 
-def test_ex2_accepts_right_answers(capsys):
-    assert ex.non_leaf_grad(build()[2])
-    a = fresh_a()  # written differently: pow, and torch.mean
-    c = (a + 3).pow(2).mul(3)
-    c.retain_grad()
-    torch.mean(c).backward()
-    assert ex.non_leaf_grad(c)
-    assert capsys.readouterr().out.count("passed") == 2
+@wrong(1, "the gradient of 3 (a + 3)^2 summed, once", "out is the mean", kind="narrow")
+def _one_backward_of_the_sum(a):  # equals two backwards of the mean for a of length 2 only
+    (3 * (a + 3) ** 2).sum().backward()
+    return a.grad
 
 
-@pytest.mark.parametrize("kwargs, cause", [
-    (dict(retain=False), "call c.retain_grad() before backward"),
-    (dict(retain=False, retain_after=True), "call it before out.backward()"),
-    (dict(reduce="sum"), "mean of c, not the sum"),
-    (dict(backwards=2), "twice the expected value"),
-])
-def test_ex2_rejects_plausible_mistakes(kwargs, cause, capsys):
+@wrong(1, "summed, twice", "out is the mean over the elements of a, not the sum", kind="other")
+def _two_backwards_of_the_sum(a):  # the issue: it was told "after 4 backward calls"
+    for _ in range(2):
+        (3 * (a + 3) ** 2).sum().backward()
+    return a.grad
+
+
+@wrong(1, "after 1 backward call of the mean", "count the backward calls", kind="other")
+def _one_backward(a):
+    ((a + 3) * (a + 3) * 3).mean().backward()
+    return a.grad
+
+
+@wrong(1, "after 3 backward calls", "added to", kind="other")
+def _three_backwards(a):
+    for _ in range(3):
+        ((a + 3) * (a + 3) * 3).mean().backward()
+    return a.grad
+
+
+@wrong(1, "returned a itself", "return that", kind="return")
+def _returns_a(a):
+    two_backwards(a)
+    return a
+
+
+@wrong(1, "should return a tensor, got list", "not a list", kind="return")
+def _returns_a_list(a):
+    return two_backwards(a).tolist()
+
+
+@wrong(1, "returned None", "return a.grad", kind="return")
+def _returns_nothing(a):
+    two_backwards(a)
+
+
+@wrong(1, "after 1 backward call", "added to", kind="state")
+def _clears_between_calls(a):  # a zero_grad between the calls: the first gradient is lost
+    for _ in range(2):
+        a.grad = None
+        ((a + 3) * (a + 3) * 3).mean().backward()
+    return a.grad
+
+
+wrong.case(1, torch.tensor([30.0, 36.0]), "pass your function two_backwards itself", "def two_backwards")
+test_ex1_rejects_mutants = wrong.rejects(1, ex.grad_after_two_backwards)
+
+
+# --- 00.2 the gradient of a hidden activation (Modify) -------------------------------------------
+
+
+def hidden_grad(first, second, x):  # the reference answer
+    h = first(x)
+    second(h).sum().backward(inputs=[h])
+    return h.grad
+
+
+def hidden_grad_with_autograd_grad(first, second, x):
+    h = first(x)
+    (grad,) = torch.autograd.grad(second(h).sum(), h)
+    return grad
+
+
+def hidden_grad_from_a_detached_leaf(first, second, x):  # no graph through first at all
+    h = first(x).detach().requires_grad_()
+    second(h).sum().backward(inputs=[h])
+    return h.grad
+
+
+def hidden_grad_saving_and_restoring(first, second, x):  # a full backward, the parameters' .grad put back
+    params = [*first.parameters(), *second.parameters(), *([x] if x.requires_grad else [])]
+    saved = [None if p.grad is None else p.grad.clone() for p in params]  # backward adds into .grad in place
+    h = first(x)
+    h.retain_grad()
+    second(h).sum().backward()
+    for p, g in zip(params, saved):
+        p.grad = g
+    return h.grad
+
+
+test_ex2_accepts_right_answers = accepts(ex.non_leaf_grad, "00.2", [
+    hidden_grad, hidden_grad_with_autograd_grad, hidden_grad_from_a_detached_leaf, hidden_grad_saving_and_restoring])
+
+
+@wrong(2, "your backward filled the parameters too", "loss.backward(inputs=[h])", kind="state")
+def _retain_grad_and_full_backward(first, second, x):  # section 2's cell, retyped
+    h = first(x)
+    h.retain_grad()
+    second(h).sum().backward()
+    return h.grad
+
+
+@wrong(2, "was cleared", "leave the parameters' .grad as you found it", kind="state")
+def _full_backward_then_zero_grad(first, second, x):  # hides the filled .grad by erasing the caller's too
+    h = first(x)
+    h.retain_grad()
+    second(h).sum().backward()
+    first.zero_grad()
+    second.zero_grad()
+    return h.grad
+
+
+@wrong(2, "returned None", "h is not a leaf", kind="other")
+def _no_retain_grad(first, second, x):
+    h = first(x)
+    second(h).sum().backward(inputs=list(first.parameters()))
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the checker itself must not trigger the non-leaf .grad warning
-        assert not ex.non_leaf_grad(build(**kwargs)[2])
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 00.2") and cause in out, out
+        warnings.simplefilter("ignore")
+        return h.grad
 
 
-def test_non_leaf_grad_names_b_and_leaves(capsys):
-    _, b, _ = build()
-    assert not ex.non_leaf_grad(b)
-    assert "you passed b" in capsys.readouterr().out
-    assert not ex.non_leaf_grad(torch.tensor([75.0, 108.0]))
-    assert "c is a leaf" in capsys.readouterr().out
-    assert not ex.non_leaf_grad([75.0, 108.0])
-    assert "should be a Tensor" in capsys.readouterr().out
+@wrong(2, "gradient of the mean", "not .mean()", kind="other")
+def _mean_not_sum(first, second, x):
+    h = first(x)
+    second(h).mean().backward(inputs=[h])
+    return h.grad
+
+
+@wrong(2, "still attached to the autograd graph", "hand over the value only", kind="return")
+def _returns_with_a_graph(first, second, x):
+    h = first(x)
+    (grad,) = torch.autograd.grad(second(h).sum(), h, create_graph=True)
+    return grad
+
+
+@wrong(2, "not of h's", "return the gradient of h = first(x)", kind="return")
+def _returns_the_gradient_of_x(first, second, x):
+    leaf = x.detach().requires_grad_()
+    second(first(leaf)).sum().backward(inputs=[leaf])
+    return leaf.grad
+
+
+@wrong(2, "hidden_grad for x of shape", "compare with the gradient of h", kind="narrow")
+def _read_off_the_last_weight(first, second, x):  # exact only if second were a single Linear
+    h = first(x)
+    return second[-1].weight.detach().sum(0).expand_as(h).clone()
+
+
+@wrong(2, "the caller's x.grad changed", "stop the backward at h", kind="ignored")
+def _backward_into_x(first, second, x):  # inputs=[h, x]: also writes into the caller's x
+    h = first(x)
+    h.retain_grad()
+    second(h).sum().backward(inputs=[h, *([x] if x.requires_grad else [])])
+    return h.grad
+
+
+wrong.case(2, torch.tensor([0.5, 0.5]), "pass your function hidden_grad itself", "def hidden_grad")
+test_ex2_rejects_mutants = wrong.rejects(2, ex.non_leaf_grad)
 
 
 # --- 00.3 a derivative function (Make) ------------------------------------------------------------
 
 
-def derivative(f, x):
+def derivative(f, x):  # the reference answer
     x = x.detach().clone().requires_grad_()
     f(x).sum().backward()
     return x.grad
 
 
-def derivative_with_autograd_grad(f, x):  # a different right answer: torch.autograd.grad, no .grad at all
+def derivative_with_autograd_grad(f, x):  # torch.autograd.grad, no .grad at all
     leaf = torch.tensor(x.tolist(), requires_grad=True)
     (grad,) = torch.autograd.grad(f(leaf), leaf, grad_outputs=torch.ones_like(leaf))
     return grad
@@ -124,38 +226,50 @@ def derivative_with_gradient_argument(f, x):  # backward(v) with v = ones, and a
     return leaf.grad.clone()
 
 
-@pytest.mark.parametrize("right", [derivative, derivative_with_autograd_grad, derivative_with_gradient_argument])
-def test_ex3_accepts_right_answers(right, capsys):
-    assert ex.derivative_function(right)
-    assert "passed" in capsys.readouterr().out
+test_ex3_accepts_right_answers = accepts(ex.derivative_function, "00.3", [
+    derivative, derivative_with_autograd_grad, derivative_with_gradient_argument])
 
 
-def no_requires_grad(f, x):
+@wrong(3, "make a fresh leaf with x.detach().clone().requires_grad_()", kind="other")
+def _no_requires_grad(f, x):
     x = x.clone()
     f(x).sum().backward()
     return x.grad
 
 
-def on_the_callers_x(f, x):
+@wrong(3, "x.requires_grad was False, it is now True", "work on a copy", kind="state")
+def _on_the_callers_x(f, x):
     x.requires_grad_()
     f(x).sum().backward()
     return x.grad
 
 
-def on_the_callers_x_zeroing_first(f, x):  # never accumulates, but changes the caller's tensor
+@wrong(3, "x.requires_grad was False, it is now True", "work on a copy", kind="state")
+def _on_the_callers_x_zeroing_first(f, x):  # never accumulates, but changes the caller's tensor
     x.requires_grad_()
     x.grad = None
     f(x).sum().backward()
     return x.grad
 
 
-def no_sum(f, x):
+@wrong(3, "changed the caller's x.grad", "x.clone() stays in x's graph", kind="state")
+def _clone_without_detach(f, x):  # the issue: right while x does not require grad
+    leaf = x.clone().requires_grad_()
+    f(leaf).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return leaf.grad
+
+
+@wrong(3, "call backward on f(x).sum()", kind="other")
+def _no_sum(f, x):
     x = x.detach().clone().requires_grad_()
     f(x).backward()
     return x.grad
 
 
-def grad_of_a_non_leaf(f, x):
+@wrong(3, "a non-leaf's .grad stays None", kind="other")
+def _grad_of_a_non_leaf(f, x):
     leaf = x.detach().clone().requires_grad_()
     y = leaf * 1  # a copy inside the graph: not a leaf
     f(y).sum().backward()
@@ -164,37 +278,54 @@ def grad_of_a_non_leaf(f, x):
         return y.grad
 
 
-def returns_the_value(f, x):
+@wrong(3, "returned f(x) itself", kind="return")
+def _returns_the_value(f, x):
     x = x.detach().clone().requires_grad_()
     return f(x).detach()
 
 
-def returns_attached(f, x):
+@wrong(3, "still attached to the autograd graph", kind="return")
+def _returns_attached(f, x):
     x = x.detach().clone().requires_grad_()
     (grad,) = torch.autograd.grad(f(x).sum(), x, create_graph=True)
     return grad
 
 
-def not_implemented(f, x):
-    raise NotImplementedError
+@wrong(3, "has shape (6,), expected (2, 3)", "of x's shape", kind="narrow")
+def _flattens(f, x):  # right for the 1-D inputs a notebook tries first
+    leaf = x.detach().flatten().clone().requires_grad_()
+    f(leaf).sum().backward()
+    return leaf.grad
 
 
-@pytest.mark.parametrize("wrong, cause", [
-    (no_requires_grad, "make a fresh leaf with x.detach().clone().requires_grad_()"),
-    (on_the_callers_x, ".grad accumulates"),
-    (on_the_callers_x_zeroing_first, "changed the caller's x"),
-    (no_sum, "call backward on f(x).sum()"),
-    (grad_of_a_non_leaf, "a non-leaf's .grad stays None"),
-    (returns_the_value, "returned f(x) itself"),
-    (returns_attached, "still attached to the autograd graph"),
-    (derivative(lambda t: t, torch.ones(3)), "pass your function derivative itself"),
-])
-def test_ex3_rejects_plausible_mistakes(wrong, cause, capsys):
-    assert not ex.derivative_function(wrong)
-    out = capsys.readouterr().out
-    assert out.startswith("✘ 00.3") and cause in out, out
+@wrong(3, "derivative(_cube, x) for x of shape (3,) is", "of x's shape and values", kind="hard-coded")
+def _hard_coded_x(f, x):  # the lesson's a = [2, 3], whatever x is
+    leaf = torch.tensor([2.0, 3.0, 4.0], requires_grad=True)
+    f(leaf).sum().backward()
+    return leaf.grad
+
+
+@wrong(3, "derivative(_cube, x) for x of shape (3,) is", kind="ignored")
+def _ignores_f(f, x):  # sin, the lesson's example of an element-wise function, whatever f is
+    leaf = x.detach().clone().requires_grad_()
+    torch.sin(leaf).sum().backward()
+    return leaf.grad
+
+
+wrong.case(3, derivative(lambda t: t, torch.ones(3)), "pass your function derivative itself")
+test_ex3_rejects_mutants = wrong.rejects(3, ex.derivative_function)
 
 
 def test_derivative_not_attempted(capsys):
+    def not_implemented(f, x):
+        raise NotImplementedError
+
     assert not ex.derivative_function(not_implemented)
     assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_checkers_read_no_non_leaf_grad_warning(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a checker itself must not trigger the non-leaf .grad warning
+        assert ex.non_leaf_grad(hidden_grad)
+        assert not ex.non_leaf_grad(_retain_grad_and_full_backward)

@@ -27,14 +27,27 @@ def test_ex1_accepts_the_right_flags_in_any_form(capsys):
     assert capsys.readouterr().out.count("passed (6 of 6)") == 2
 
 
-@pytest.mark.parametrize("change, cause", [
-    (dict(c=False), "still has requires_grad=True"),      # "inside no_grad everything is off": c *is* w
-    (dict(e=True), "does not re-attach"),                 # "after the block, grads are back"
-    (dict(d=False, f=True), "enable_grad"),               # enable_grad ignored, inference_mode thought different
-    (dict(a="True"), "should be True or False"),          # a string, not a bool
-])
-def test_ex1_rejects_plausible_slips(change, cause, capsys):
-    rejected(lambda flags: ex.predict_requires_grad(**flags), {**RIGHT, **change}, "03.1", cause, capsys=capsys)
+def predict(flags):
+    return ex.predict_requires_grad(**flags)
+
+
+def test_ex1_accepts_numpy_bools(capsys):  # the issue: "should be True or False, got bool"
+    np = pytest.importorskip("numpy")
+    assert ex.predict_requires_grad(*(np.bool_(v) for v in RIGHT.values()))
+    assert "passed" in capsys.readouterr().out
+
+
+wrong.case(1, {**RIGHT, "c": False}, "look again at c", "still has requires_grad=True", id="c_off",
+           kind="other")  # "inside no_grad everything is off": c *is* w
+wrong.case(1, {**RIGHT, "e": True}, "look again at e", "does not re-attach", id="e_on", kind="other")
+wrong.case(1, {**RIGHT, "d": False, "f": True}, "look again at d, f", "enable_grad", id="d_off_f_on", kind="other")
+wrong.case(1, {**RIGHT, "d": False}, "5 of 6 right", "enable_grad", id="d_off", kind="narrow")  # the outer block wins
+wrong.case(1, dict.fromkeys("abcdef", False), "look again at a, c, d", "outside no_grad", id="all_off",
+           kind="hard-coded")  # "no_grad is in the snippet, so nothing requires grad"
+wrong.case(1, {**RIGHT, "a": "True"}, "should be True or False, got the string 'True'", "without quotes",
+           id="a_string", kind="return")
+wrong.case(1, {**RIGHT, "b": 0}, "should be True or False, got a int", "Python bool", id="b_zero", kind="return")
+test_ex1_rejects_mutants = wrong.rejects(1, predict)
 
 
 def test_ex1_not_attempted(capsys):
@@ -51,16 +64,14 @@ def test_ex2_accepts_the_letter_written_loosely(letter, capsys):
     assert "passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("letter, cause, hint", [
-    ("c", "'c' is not it", "still behave as in training"),        # no_grad thought to switch the layers
-    ("a", "'a' is not it", "nothing is recorded under no_grad"),  # no_grad thought to let gradients through
-    ("d", "'d' is not it", "no error is raised"),
-    ("z", "not an option", "read the four options"),
-    (2, "should be one of the letters", "one letter in quotes"),
-    (None, "got NoneType", "one letter in quotes"),
-])
-def test_ex2_rejects_misconceptions(letter, cause, hint, capsys):
-    rejected(ex.no_grad_without_eval, letter, "03.2", cause, hint, capsys=capsys)
+wrong.case(2, "c", "'c' is not it", "still behave as in training", kind="other")  # no_grad thought to switch the layers
+wrong.case(2, "a", "'a' is not it", "nothing is recorded under no_grad", kind="other")
+wrong.case(2, "d", "'d' is not it", "no error is raised", kind="other")
+wrong.case(2, "z", "not an option", "read the four options", kind="other")
+wrong.case(2, 2, "should be one of the letters", "one letter in quotes", kind="return")
+wrong.case(2, None, "got NoneType", "one letter in quotes", kind="return")
+wrong.case(2, ["b"], "got list", "one letter in quotes", kind="return")
+test_ex2_rejects_mutants = wrong.rejects(2, ex.no_grad_without_eval)
 
 
 # --- 03.3 an evaluation function (Make) -------------------------------------------------------
@@ -111,7 +122,7 @@ def _accuracy(model, batches):
     return torch.cat([(model(x).argmax(dim=1) == y).float() for x, y in batches]).mean().item()
 
 
-@wrong(3, "built an autograd graph", "torch.no_grad()")
+@wrong(3, "built an autograd graph", "torch.no_grad()", kind="other")
 def _without_no_grad(model, batches):
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -121,14 +132,14 @@ def _without_no_grad(model, batches):
     return accuracy
 
 
-@wrong(3, "running statistics changed", "call model.eval()")
+@wrong(3, "running statistics changed", "call model.eval()", kind="other")
 def _without_eval(model, batches):
     with torch.no_grad():
         return _accuracy(model, batches)
 
 
 @wrong(3, "module 1 (BatchNorm1d) was in eval mode before evaluate and is in training mode",
-       "model.train(...) switches every submodule")
+       "model.train(...) switches every submodule", kind="state")
 def _train_was_training(model, batches):  # the recipe for a model in one mode; breaks the fine-tuned one
     was_training = model.training
     model.eval()
@@ -139,7 +150,7 @@ def _train_was_training(model, batches):  # the recipe for a model in one mode; 
 
 
 @wrong(3, "was in training mode before evaluate and is in eval mode",
-       "setting model.training changes only the top module's flag")
+       "setting model.training changes only the top module's flag", kind="state")
 def _top_flag_only(model, batches):
     was_training = model.training
     model.eval()
@@ -150,21 +161,21 @@ def _top_flag_only(model, batches):
 
 
 @wrong(3, "the model itself was in training mode before evaluate and is in eval mode",
-       "leave the model in the mode it found it")
+       "leave the model in the mode it found it", kind="state")
 def _never_restores(model, batches):
     model.eval()
     with torch.no_grad():
         return _accuracy(model, batches)
 
 
-@wrong(3, "module 1 (BatchNorm1d) was in eval mode", "model.train(...) switches every submodule")
+@wrong(3, "module 1 (BatchNorm1d) was in eval mode", "model.train(...) switches every submodule", kind="state")
 def _always_train_after(model, batches):
     accuracy = _never_restores(model, batches)
     model.train()
     return accuracy
 
 
-@wrong(3, "the mean of the per-batch accuracies", "the last batch is smaller")
+@wrong(3, "the mean of the per-batch accuracies", "the last batch is smaller", kind="narrow")
 def _mean_of_batch_accuracies(model, batches):
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -175,17 +186,17 @@ def _mean_of_batch_accuracies(model, batches):
     return sum(per_batch) / len(per_batch)
 
 
-@wrong(3, "the number of correct predictions", "divide by the number of rows")
+@wrong(3, "the number of correct predictions", "divide by the number of rows", kind="return")
 def _count(model, batches):
     return _solution(model, batches) * sum(len(y) for _, y in batches)
 
 
-@wrong(3, "which is a percentage", "a fraction between 0 and 1")
+@wrong(3, "which is a percentage", "a fraction between 0 and 1", kind="return")
 def _percentage(model, batches):
     return 100 * _solution(model, batches)
 
 
-@wrong(3, "requires_grad=False", "do not freeze the model")
+@wrong(3, "requires_grad=False", "do not freeze the model", kind="state")
 def _freezes(model, batches):
     model.requires_grad_(False)
     return _solution(model, batches)
@@ -203,7 +214,18 @@ def _loops_over_the_model(model, batches):
     return sum(1 for _ in zip(*model))  # TypeError inside the learner's code
 
 
-wrong.case(3, lambda model, batches: None, "evaluate's result is None", "return the accuracy")
+wrong.case(3, lambda model, batches: None, "evaluate's result is None", "return the accuracy", kind="return")
+
+
+@wrong(3, "gradient recording is still off for the whole program", "use `with torch.no_grad():`", kind="state")
+def _set_grad_enabled_never_restored(model, batches):
+    torch.set_grad_enabled(False)
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    accuracy = _accuracy(model, batches)
+    for m, training in modes:
+        m.training = training
+    return accuracy
 wrong.case(3, lambda model, batches: 0.5, "expected an accuracy of", "dropout off")
 wrong.case(3, None, "pass your function evaluate itself", "define `def evaluate")
 test_ex3_rejects_plausible_mistakes = wrong.rejects(3, ex.evaluate_function)
@@ -248,22 +270,42 @@ def test_ex4_accepts_features_made_without_inference_tensors(right, capsys):
     assert "passed" in capsys.readouterr().out
 
 
-@wrong(4, "still an inference tensor", "torch.no_grad()")
+@wrong(4, "still an inference tensor", "torch.no_grad()", kind="other")
 def _cache_inference(backbone, x):
     with torch.inference_mode():
         return backbone(x)
 
 
-@wrong(4, "still an inference tensor", "made outside inference mode")
+@wrong(4, "still an inference tensor", "made outside inference mode", kind="other")
 def _cache_clone_inside(backbone, x):
     with torch.inference_mode():
         return backbone(x).clone()
 
 
-wrong.case(4, lambda backbone, x: backbone(x), "attached to the backbone's graph", "compute them under torch.no_grad()")
-wrong.case(4, lambda backbone, x: backbone(x).detach(), "threw it away", "run the backbone under torch.no_grad()")
-wrong.case(4, lambda backbone, x: _cache_no_grad(backbone, x[:3]), "shape", "return backbone(x)")
-wrong.case(4, lambda backbone, x: _cache_no_grad(backbone, x).numpy(), "should return a tensor", "backbone's output")
+wrong.case(4, lambda backbone, x: backbone(x), "attached to the backbone's graph", "compute them under torch.no_grad()",
+           kind="other")
+wrong.case(4, lambda backbone, x: backbone(x).detach(), "threw it away", "run the backbone under torch.no_grad()",
+           kind="symptom")
+wrong.case(4, lambda backbone, x: backbone(x).data, "threw it away", "run the backbone under torch.no_grad()",
+           kind="data")
+wrong.case(4, lambda backbone, x: _cache_no_grad(backbone, x[:3]), "shape", "return backbone(x)", kind="narrow")
+wrong.case(4, lambda backbone, x: _cache_no_grad(backbone, x).numpy(), "should return a tensor", "backbone's output",
+           kind="return")
+wrong.case(4, lambda backbone, x: _cache_no_grad(backbone, x).requires_grad_(), "you switched it on after the forward",
+           "without requires_grad_()", id="features_switched_on", kind="other")  # the issue: told to use no_grad
+
+
+@wrong(4, "gradient recording is still off for the whole program", "use `with torch.no_grad():`", kind="state")
+def _cache_grad_mode_left_off(backbone, x):
+    torch.set_grad_enabled(False)
+    return backbone(x)
+
+
+@wrong(4, "no longer requires grad: your function changed the caller's model", "a cache must leave the model",
+       kind="state")
+def _cache_by_freezing(backbone, x):  # no graph, but the caller's backbone stays frozen
+    backbone.requires_grad_(False)
+    return backbone(x)
 wrong.case(4, lambda backbone: backbone, "raised TypeError", "it takes the backbone and a batch")
 test_ex4_rejects_plausible_mistakes = wrong.rejects(4, ex.cached_features)
 

@@ -14,9 +14,19 @@ from ..models import LinearChain
 LESSON = "01_detach"
 
 
+def _one_number(value, name: str, hint: str) -> float | None:
+    """``value`` as a float when it is a one-element tensor or a plain number, else None."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.requires_grad:
+        return float(value.detach().sum())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 @exercise(LESSON, 1, "cut the side branch")
-def cut_branch(x_grad):
-    # w = (2 x^2)^3 = 8 x^6: dw/dx = 48 at x = 1; the branch p*q adds 4 x q = 8 unless p is detached
+def cut_branch(x_grad, q_grad=None):
+    # w = (2 x^2)^3 = 8 x^6: dw/dx = 48 at x = 1; the branch p*q adds 4 x q = 8 unless p is detached;
+    # d(p q)/dq = p = z = 2: q.grad proves the branch's backward ran (dropping it also gives x.grad = 48)
     if isinstance(x_grad, torch.Tensor) and x_grad.requires_grad:
         # a gradient read from .grad never requires grad: this is one of the tensors of the computation
         what = "x itself" if x_grad.is_leaf else "a result of the computation (it has a grad_fn)"
@@ -25,14 +35,31 @@ def cut_branch(x_grad):
     if x_grad is None:
         raise Wrong("x_grad is None: no backward reached this x",
                     "call backward on both outputs (the branch and w), then read x.grad of the same x")
-    if isinstance(x_grad, torch.Tensor) and x_grad.numel() == 1 and abs(float(x_grad.detach().sum()) - 56) < 1e-4:
+    grad = _one_number(x_grad, "x.grad", "")
+    if grad is not None and abs(grad - 56) < 1e-4:
         raise Wrong("x.grad is 56: the side branch p * q still sends its gradient to x",
-                    "use p = z.detach(), so that p has no path back to x")
-    if isinstance(x_grad, torch.Tensor) and x_grad.numel() == 1 and abs(float(x_grad.detach().sum()) - 8) < 1e-4:
+                    "48 of it comes from w, 8 from the branch: use p = z.detach(), so that p has no path back to x")
+    if grad is not None and abs(grad - 8) < 1e-4:
         raise Wrong("x.grad is 8: only the side branch reached x, the main path w did not",
                     "detach the branch's input p, not z itself: w = z**3 must keep its path to x")
+    if grad is not None and abs(grad - 96) < 1e-4:
+        raise Wrong("x.grad is 96, twice 48: w's backward ran twice into the same x",
+                    ".grad adds up: call each output's backward once, on a fresh x")
     expect_tensor(x_grad, torch.tensor([48.0]), "x.grad",
                   "only w = z**3 should reach x: dw/dx = 48 x^5 = 48 at x = 1")
+    if q_grad is None:
+        raise Wrong("q.grad is None: the branch's backward never ran, so x.grad = 48 proves nothing about the cut",
+                    "look at q.grad: it is filled only by (p * q).backward(); call it as well as w.backward(), with "
+                    "p = z.detach(), and pass q_grad = q.grad")
+    if isinstance(q_grad, torch.Tensor) and q_grad.requires_grad:
+        raise Wrong("q_grad requires grad: you passed q (or a result), not its gradient", "pass q_grad = q.grad")
+    value = _one_number(q_grad, "q.grad", "")
+    if value is not None and abs(value - 4) < 1e-4:
+        raise Wrong("q.grad is 4, twice p = 2: the branch's backward ran twice",
+                    "call (p * q).backward() once; .grad adds up over calls")
+    expect_tensor(q_grad, torch.tensor([2.0]), "q.grad",
+                  "d(p q)/dq = p = z = 2 x^2 = 2 at x = 1: pass q.grad after one (p * q).backward()")
+    return "x.grad = 48 with the branch's backward run (q.grad = 2)"
 
 
 def _names(answer) -> list[str]:
@@ -74,6 +101,12 @@ def _stale_gradients(D):
     D(torch.linspace(-2, 2, 8).unsqueeze(1)).pow(2).mean().backward()
 
 
+def _optimizer(D):
+    """The opt_D the checker passes: lr and momentum unlike a notebook's, so an optimizer rebuilt inside the
+    answer (SGD(D.parameters(), lr=0.1)) moves D elsewhere, and leaves the passed one without momentum state."""
+    return torch.optim.SGD(D.parameters(), lr=0.05, momentum=0.5)
+
+
 def _reference_run(zero: str, calls, seed_state):
     """D and its losses after the calls ``(real, noise, k)``, from the same stale gradients: ``zero`` is "each"
     (the right steps), "once" (zero_grad only before the k steps), "never" or "last" (after each step)."""
@@ -81,7 +114,7 @@ def _reference_run(zero: str, calls, seed_state):
     D.load_state_dict(seed_state[0])
     G.load_state_dict(seed_state[1])
     _stale_gradients(D)
-    opt = torch.optim.SGD(D.parameters(), lr=0.1)
+    opt = _optimizer(D)
     losses = []
     for real, noise, k in calls:
         fake = G(noise).detach()
@@ -132,7 +165,9 @@ def discriminator_steps(d_steps):
     start = tuple({k: v.clone() for k, v in sd.items()} for sd in start)
     calls = [(torch.randn(16, 1) + 3.0, torch.randn(16, 2), k) for k in (2, 3)]
     _stale_gradients(discriminator)  # D's .grad holds gradients of an earlier step: every step must clear them
-    opt_d = torch.optim.SGD(discriminator.parameters(), lr=0.1)
+    opt_d = _optimizer(discriminator)
+    g_flags = {n: p.requires_grad for n, p in generator.named_parameters()}
+    g_modes = [m.training for m in generator.modules()]
     reached = []  # every gradient computed for G, even one the learner's code clears again afterwards
     hooks = [p.register_hook(lambda grad, name=n: reached.append(name)) for n, p in generator.named_parameters()]
     losses = []
@@ -145,6 +180,16 @@ def discriminator_steps(d_steps):
                 raise Wrong(f"the discriminator loss reached the generator: a gradient was computed for G.{reached[0]}",
                             "feed the discriminator fake.detach() (or make the fakes under torch.no_grad()), "
                             "so D's loss has no path back into G")
+            frozen = [n for n, p in generator.named_parameters() if p.requires_grad != g_flags[n]]
+            if frozen:
+                raise Wrong(f"after d_steps, G.{frozen[0]} no longer requires grad: your function froze G and left "
+                            "it frozen, so the next G step cannot learn",
+                            "look at G's requires_grad after your call; what must stay out of G is the D loss's "
+                            "gradient, not G's ability to learn: cut the fakes with G(noise).detach() and leave "
+                            "G's flags alone")
+            if [m.training for m in generator.modules()] != g_modes:
+                raise Wrong("after d_steps, G is in another train/eval mode than before",
+                            "leave G's mode as you found it: d_steps only reads G(noise)")
             losses += _losses(returned, k)
             if all(torch.equal(before[n], p) for n, p in discriminator.named_parameters()):
                 grads = [p.grad for p in discriminator.parameters()]
@@ -157,6 +202,11 @@ def discriminator_steps(d_steps):
     finally:
         for hook in hooks:
             hook.remove()
+    if not opt_d.state:
+        raise Wrong("D changed, but the opt_D you were given holds no state after your steps: your function "
+                    "stepped another optimizer",
+                    "look at opt_D.state (its momentum buffers): it stays empty unless opt_D.step() runs; use the "
+                    "opt_D argument instead of building an optimizer inside d_steps")
     right, right_losses = _reference_run("each", calls, start)
     if not differing(discriminator, right):
         if not all(abs(a - b) <= 1e-5 * (1 + abs(b)) for a, b in zip(losses, right_losses)):
@@ -175,12 +225,15 @@ def discriminator_steps(d_steps):
 
 # --- exercise 4: a straight-through estimator ----------------------------------------------------
 
-#: quantisers the lesson never shows: (name, function); each has a zero (or no) gradient almost everywhere
+#: quantisers the lesson never shows: (name, function); the first four have a zero (or no) gradient almost
+#: everywhere; the last has a gradient of its own (1/2), so an answer that adds q's gradient to the identity
+#: (q(x) + x - x.detach()) shows
 QUANTISERS = [
     ("rounding to quarters", lambda t: torch.round(t * 4) / 4),
     ("sign", torch.sign),
     ("three levels -1, 0, 1", lambda t: torch.clamp(torch.round(t), -1, 1)),
     ("floor", torch.floor),
+    ("half rounded, half kept", lambda t: (torch.round(t) + t) / 2),
 ]
 
 
@@ -199,6 +252,9 @@ def straight_through(ste):
                             "return the tensor itself (no .tolist(), .item() or .numpy()): backward needs it")
             if not torch.equal(x.detach(), x_before):
                 raise Wrong("ste changed its input x in place", "build a new tensor from x; do not modify x")
+            if not x.requires_grad or not x.is_leaf:
+                raise Wrong("ste changed x's requires_grad: the caller's x no longer requires grad",
+                            "leave x as it was: build the result from x, without requires_grad_() or detach_() on x")
             expect_tensor(out.detach(), q(x_before), f"the forward value for {name}",
                           "the forward value must be q(x) exactly: x + (q(x) - x), where the correction "
                           "q(x) - x is detached as a whole", atol=1e-5)
@@ -212,10 +268,19 @@ def straight_through(ste):
             if torch.allclose(grad, -weights):
                 raise Wrong(f"for {name}, the gradient is minus the incoming one: the x outside the detach was detached",
                             "keep x itself attached, and detach the whole correction (q(x) - x)")
-            if torch.allclose(grad, torch.zeros_like(grad)):
-                raise Wrong(f"for {name}, the gradient with respect to x is zero: it is the gradient of q itself",
+            leaf = x_before.clone().requires_grad_()
+            (own,) = torch.autograd.grad((q(leaf) * weights).sum(), leaf, allow_unused=True)
+            own = torch.zeros_like(grad) if own is None else own
+            if torch.allclose(grad, own):
+                zero = "zero: " if torch.allclose(own, torch.zeros_like(own)) else ""
+                raise Wrong(f"for {name}, the gradient with respect to x is {zero}the gradient of q itself",
                             "the detach is missing or misplaced: (q(x) - x) must be detached as a whole, so "
                             "backward sees only the term x")
+            if not torch.allclose(own, torch.zeros_like(own)) and torch.allclose(grad, own + weights):
+                raise Wrong(f"for {name}, a quantiser with a gradient of its own, the gradient is q's gradient plus "
+                            "the identity: q(x) is still attached",
+                            "with the other quantisers it looked right, because their gradient is zero; detach the "
+                            "whole correction, x + (q(x) - x).detach(), so that backward sees the term x alone")
             expect_tensor(grad, weights, f"the gradient for {name}",
                           "the gradient must pass straight through: d out / d x = 1, so x.grad equals "
                           "the incoming gradient")

@@ -47,9 +47,14 @@ def _snippet_truth() -> dict[str, bool]:
 def predict_requires_grad(a, b, c, d, e, f):
     answers = dict(zip("abcdef", (a, b, c, d, e, f)))
     for name, value in answers.items():
+        if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+            answers[name] = value = bool(value)  # a NumPy bool is a truth value too (04.1 and 07.2 take it)
         if not isinstance(value, bool):
-            raise Wrong(f"pred_{name} should be True or False, got {type(value).__name__}",
-                        "write your prediction as a Python bool, without running the snippet")
+            kind = f"the string {value!r}" if isinstance(value, str) else f"a {type(value).__module__}." \
+                f"{type(value).__name__}" if type(value).__module__ != "builtins" else f"a {type(value).__name__}"
+            raise Wrong(f"pred_{name} should be True or False, got {kind}",
+                        "write your prediction as a Python bool (True or False, without quotes), without running "
+                        "the snippet")
     truth = _snippet_truth()
     wrong = [name for name in "abcdef" if answers[name] != truth[name]]
     if wrong:
@@ -133,10 +138,19 @@ def evaluate_function(evaluate):
         modes = _modes(model)
         stats_before = [b.clone() for b in model[1].buffers()]
         torch.manual_seed(5)
-        with SavedTensors(exclude=model) as saved:
-            value = run_learner(evaluate, model, list(batches), name="evaluate", hints={"TypeError": (
-                "evaluate takes two arguments, the model and a list of (x, y) batches, and loops "
-                "`for x, y in batches` inside")})
+        try:
+            with SavedTensors(exclude=model) as saved:
+                value = run_learner(evaluate, model, list(batches), name="evaluate", hints={"TypeError": (
+                    "evaluate takes two arguments, the model and a list of (x, y) batches, and loops "
+                    "`for x, y in batches` inside")})
+        finally:
+            grad_mode_left_off = not torch.is_grad_enabled()
+            torch.set_grad_enabled(True)  # put back what the answer broke, for the learner's next cells
+        if grad_mode_left_off:
+            raise Wrong("after evaluate, gradient recording is still off for the whole program "
+                        "(torch.is_grad_enabled() is False)",
+                        "look at torch.is_grad_enabled() after your call: torch.set_grad_enabled(False) lasts until "
+                        "it is switched back; use `with torch.no_grad():`, which restores the mode when it ends")
         accuracy = expect_number(value, "evaluate's result",
                                  "return the accuracy as a Python float, for example correct / total")
         if not all(p.requires_grad for p in model.parameters()):
@@ -197,10 +211,27 @@ def cached_features(cache_features):
     x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
     with torch.no_grad():
         expected = backbone(x)
-    with SavedTensors(exclude=backbone) as saved:
-        hint = "it takes the backbone and a batch and returns backbone(x); the message names what failed"
-        features = run_learner(cache_features, backbone, x, name="cache_features",
-                               hints={"TypeError": hint, "AttributeError": hint, "ValueError": hint})
+    try:
+        with SavedTensors(exclude=backbone) as saved:
+            hint = "it takes the backbone and a batch and returns backbone(x); the message names what failed"
+            features = run_learner(cache_features, backbone, x, name="cache_features",
+                                   hints={"TypeError": hint, "AttributeError": hint, "ValueError": hint})
+    finally:
+        grad_mode_left_off = not torch.is_grad_enabled()
+        torch.set_grad_enabled(True)  # put back what the answer broke, for the learner's next cells
+    if grad_mode_left_off:
+        raise Wrong("after cache_features, gradient recording is still off for the whole program "
+                    "(torch.is_grad_enabled() is False)",
+                    "look at torch.is_grad_enabled() after your call: torch.set_grad_enabled(False) lasts until it "
+                    "is switched back; use `with torch.no_grad():`, which restores the mode when it ends")
+    frozen = [n for n, p in backbone.named_parameters() if not p.requires_grad]
+    if frozen:
+        for p in backbone.parameters():
+            p.requires_grad_(True)
+        raise Wrong(f"after cache_features, the backbone's {frozen[0]} no longer requires grad: your function "
+                    "changed the caller's model", "look at the backbone's requires_grad after your call: a cache "
+                    "must leave the model as it found it; torch.no_grad() around the forward builds no graph and "
+                    "changes no flag")
     torch.manual_seed(8)
     head = nn.Linear(8, 3)
     if not isinstance(features, torch.Tensor):
@@ -209,6 +240,10 @@ def cached_features(cache_features):
     if features.is_inference():
         raise Wrong("the features are still an inference tensor (features.is_inference() is True)",
                     "compute them under torch.no_grad() instead, or return a .clone() made outside inference mode")
+    if features.requires_grad and features.grad_fn is None:
+        raise Wrong("the features require grad (requires_grad=True, no grad_fn): you switched it on after the "
+                    "forward pass", "the head needs no gradient for its inputs: return the features as they come "
+                    "out of torch.no_grad(), without requires_grad_()")
     if features.requires_grad:
         raise Wrong("the features are attached to the backbone's graph (requires_grad=True)",
                     "compute them under torch.no_grad(): the backbone is frozen, it needs no graph")

@@ -104,19 +104,25 @@ def _seeded_backbone_net() -> BackboneNet:
 
 
 def _reference_head(x, y, steps):
+    """The head after ``steps`` right steps, and the loss of the last step."""
     model = _seeded_backbone_net()
     model.backbone.requires_grad_(False)
     model.eval()
-    train(model, torch.optim.SGD(model.head.parameters(), lr=0.1), [(x, y)] * steps)
-    return model.head
+    losses = train(model, torch.optim.SGD(model.head.parameters(), lr=0.1), [(x, y)] * steps)
+    return model.head, losses[-1]
 
 
 @exercise(LESSON, 3, "a backbone that stays frozen")
 def frozen_backbone(fine_tune_head):
     expect_function(fine_tune_head, "fine_tune_head")
-    steps = 4
     x, y = make_blobs(n_per_class=20, seed=3)
-    reference = _reference_head(x, y, steps)
+    for steps in (4, 2):  # neither is the notebook's default of 5
+        _fine_tune_once(fine_tune_head, x, y, steps)
+    return "backbone untouched (parameters and BatchNorm statistics), head trained, for 4 and 2 steps"
+
+
+def _fine_tune_once(fine_tune_head, x, y, steps):
+    reference, last_loss = _reference_head(x, y, steps)
     model = _seeded_backbone_net()
     model.train()
     backbone_tracker, head_tracker = ParamTracker(model.backbone), ParamTracker(model.head)
@@ -134,7 +140,7 @@ def frozen_backbone(fine_tune_head):
     finally:
         for hook in hooks:
             hook.remove()
-    expect_number(result, "fine_tune_head's result (the last loss)", "return loss.item()")
+    result = expect_number(result, "fine_tune_head's result (the last loss)", "return loss.item()")
     changed = backbone_tracker.changed()
     parameter_names = dict(model.backbone.named_parameters())
     moved_params = [n for n in changed if n in parameter_names]  # buffers (BatchNorm statistics) come later
@@ -151,10 +157,14 @@ def frozen_backbone(fine_tune_head):
     if not head_tracker.changed():
         raise Wrong("the head did not change", "call opt.step() after loss.backward(), for the head's parameters")
     if differing(model.head, reference, atol=1e-5):
-        raise Wrong(f"after {steps} steps the head differs from a reference fine-tuning",
-                    "use torch.optim.SGD(model.head.parameters(), lr=0.1), F.cross_entropy on the full batch, "
-                    "zero_grad in every step, and exactly `steps` steps")
-    return "backbone untouched (parameters and BatchNorm statistics), head trained"
+        raise Wrong(f"after {steps} steps (fine_tune_head(model, x, y, {steps})) the head differs from a reference "
+                    "fine-tuning", "count the steps your loop takes and the statistics the backbone normalised "
+                    "with: exactly `steps` steps, the backbone in eval mode during all of them, "
+                    "torch.optim.SGD(model.head.parameters(), lr=0.1), F.cross_entropy on the full batch, "
+                    "zero_grad in every step")
+    if abs(result - last_loss) > 1e-4 * (1 + abs(last_loss)):
+        raise Wrong(f"the head is right, but the loss you returned ({result:.4g}) is not the last step's loss "
+                    f"({last_loss:.4g})", "return loss.item() of the loss your last step back-propagated")
 
 
 # --- exercise 4 ------------------------------------------------------------------------------
@@ -185,8 +195,21 @@ def memory_choice(answer):
 NORMS = (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d)
 
 
+class Gate(nn.Module):
+    """A learned per-feature gate: a 1-D parameter named ``weight`` that is neither a bias nor a norm's weight
+    (so "every 1-D parameter" or "every parameter called weight of a 1-D shape" picks it, and BitFit does not)."""
+
+    def __init__(self, features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(features))
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.weight)
+
+
 def bitfit_model(seed: int = 0) -> nn.Sequential:
-    """A model the lesson never showed: a bias-free layer, LayerNorm, GroupNorm and BatchNorm1d with plain names."""
+    """A model the lesson never showed: a bias-free layer, LayerNorm, GroupNorm and BatchNorm1d with plain names,
+    and a 1-D gate that is not a normalisation layer."""
     from collections import OrderedDict
 
     torch.manual_seed(seed)
@@ -195,6 +218,7 @@ def bitfit_model(seed: int = 0) -> nn.Sequential:
         ln_in=nn.LayerNorm(16),
         block=nn.Sequential(nn.Linear(16, 16, bias=False), nn.BatchNorm1d(16), nn.ReLU(),
                             nn.Linear(16, 16), nn.GroupNorm(4, 16), nn.ReLU()),
+        gate=Gate(16),
         out=nn.Linear(16, 3),
     ))
 
@@ -217,6 +241,9 @@ def bitfit(bitfit_fn):
     # the model has been fine-tuned before: every parameter holds a gradient and an optimizer state existed
     torch.nn.functional.cross_entropy(model(x), y).backward()
     want = bitfit_names(model)
+    # ... and an earlier recipe froze some of them: an answer that only freezes must also switch these on
+    model.ln_in.requires_grad_(False)
+    model.out.bias.requires_grad_(False)
     returned = run_learner(bitfit_fn, model, name="bitfit")
     if returned is None:
         raise Wrong("bitfit returned None", "return the list of the parameters that train")
@@ -240,6 +267,12 @@ def bitfit(bitfit_fn):
         raise Wrong(f"these should train but are not in your list: {', '.join(missing)}",
                     "every bias trains (name == 'bias' in module.named_parameters(recurse=False)), "
                     "and every parameter of a normalisation layer")
+    if extra and all(n in dict(model.named_parameters()) and dict(model.named_parameters())[n].dim() == 1
+                     for n in extra):
+        raise Wrong(f"your list holds 1-D parameters that are neither biases nor norm weights: {', '.join(extra)}",
+                    "look at the module each one belongs to (model.gate is a Gate, not a norm layer): being 1-D "
+                    "does not make a parameter a bias or a norm weight; pick biases by name == 'bias' and norm "
+                    "layers by isinstance(module, (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d))")
     if extra:
         raise Wrong(f"your list holds parameters that must stay frozen: {', '.join(extra)}",
                     "an optimizer given a frozen weight can still move it (weight decay, momentum): "
@@ -254,7 +287,8 @@ def bitfit(bitfit_fn):
     off = [n for n, p in model.named_parameters() if not p.requires_grad and n in want]
     if off:
         raise Wrong(f"these are in your list but do not require grad, so they never get a gradient: {', '.join(off)}",
-                    "call requires_grad_(True) on every parameter you return")
+                    "the model arrives with some of them frozen already: call requires_grad_(True) on every "
+                    "parameter you return")
     # several AdamW steps (weight decay!) from the stale gradients: exactly the BitFit tensors may move
     tracker = ParamTracker(model, buffers=False)
     opt = torch.optim.AdamW(returned, lr=1e-2, weight_decay=0.01)
