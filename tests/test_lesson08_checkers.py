@@ -6,8 +6,10 @@ import pytest
 import torch
 from torch.func import grad, jacrev, vmap
 
-from checker_helpers import rejected
+from checker_helpers import WrongAnswers, rejected
 from gradflow.exercises import jacobians as ex
+
+wrong = WrongAnswers("08")
 
 
 def _out(capsys):
@@ -33,17 +35,22 @@ def test_ex1_accepts_v_written_differently(right, capsys):
     assert "passed" in _out(capsys)
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    ([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], ["should be a tensor, got list", "torch.tensor"]),
-    (np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), ["should be a tensor, got ndarray", "torch.tensor"]),
-    (torch.tensor([0.0, 0.0, 1.0, 1.0, 0.0, 0.0]), ["shape (6,)", "exact shape"]),
-    (torch.ones(2, 3), ["Y.sum()", "weight 1 to the two outputs"]),
-    (torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
-     ["weight 1 on Y[0, 0] and weight 1 on Y[1, 2]", "row 0, column 2"]),
-    (torch.tensor([[0, 0, 1], [1, 0, 0]]).T, ["shape (3, 2)", "exact shape"]),
-])
-def test_ex1_rejects_misplaced_weights(answer, fragments, capsys):
-    rejected(ex.pick_outputs_gradient, answer, "08.1", *fragments, capsys=capsys)
+for _id, _answer, _cause, _hint, _kind in [
+    ("list", [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], "should be a tensor, got list", "torch.tensor", "return"),
+    ("ndarray", np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), "should be a tensor, got ndarray", "torch.tensor",
+     "return"),
+    ("flat", torch.tensor([0.0, 0.0, 1.0, 1.0, 0.0, 0.0]), "shape (6,)", "exact shape", "other"),
+    ("ones", torch.ones(2, 3), "Y.sum()", "weight 1 to the two outputs", "shortcut"),
+    ("swapped_indices", torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+     "weight 1 on Y[0, 0] and weight 1 on Y[1, 2]", "row 0, column 2", "other"),
+    ("one_based", torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]), "weight 1 on Y[0, 1]", "row 0, column 2", "other"),
+    ("transposed", torch.tensor([[0, 0, 1], [1, 0, 0]]).T, "shape (3, 2)", "exact shape", "other"),
+    ("one_output_only", torch.tensor([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]), "weight 1 on Y[0, 2]", "Y[1, 0]", "narrow"),
+    ("u_grad_instead", torch.tensor([3.0, 0.0, 6.0]), "v", None, "return"),
+]:
+    wrong.case(1, _answer, _cause, _hint, id=_id, kind=_kind)
+
+test_ex1_rejects_mutants = wrong.rejects(1, ex.pick_outputs_gradient)
 
 
 # --- 08.2 a Jacobian row by row (warm-up) ----------------------------------------------------------------
@@ -136,20 +143,38 @@ def test_ex2_accepts_row_loops_written_differently(right, capsys):
     assert "passed" in _out(capsys)
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (_columns, ["transpose", "stack the results as rows"]),
-    (_no_zeroing, ["sum of the rows before it", "x.grad = None"]),
-    (_forward_per_row, ["f ran", "retain_graph=True"]),
-    (_no_retain, ["already freed", "retain_graph=True to every backward but the last"]),
-    (_no_requires_grad, ["nothing that requires grad", "requires_grad_()"]),
-    (_whole_output, ["without a gradient", "one-hot"]),
-    (_jacrev, ["1 backward pass(es)", "one backward per output"]),
-    (_returns_list, ["returned a list", "torch.stack"]),
-    (lambda f, x: None, ["returned None"]),
-    (_typo, ["jacobian_by_rows raised TypeError", "retain_grpah", "the error comes from inside your jacobian_by_rows"]),
-])
-def test_ex2_rejects_row_loops_that_go_wrong(answer, fragments, capsys):
-    rejected(ex.jacobian_by_rows, answer, "08.2", *fragments, capsys=capsys)
+def _functional_jacobian(f, x):  # the ready-made builder: one backward per output too, so counts alone miss it
+    return torch.autograd.functional.jacobian(f, x)
+
+
+def _on_the_callers_x(f, x):  # no detach: the caller's x now requires grad
+    x.requires_grad_()
+    y = f(x)
+    return torch.stack([torch.autograd.grad(y, x, grad_outputs=e, retain_graph=True)[0] for e in torch.eye(y.numel())])
+
+
+def _first_function_only(f, x):  # the numbers of the seed's k at x = (2, 3), typed in
+    return torch.tensor([[4.0, 3.0], [2.0, 6.0]])
+
+
+for _answer, _cause, _hint, _kind in [
+    (_columns, "transpose", "stack the results as rows", "other"),
+    (_no_zeroing, "sum of the rows before it", "x.grad = None", "state"),
+    (_forward_per_row, "f ran", "retain_graph=True", "other"),
+    (_no_retain, "already freed", "retain_graph=True to every backward but the last", "other"),
+    (_no_requires_grad, "nothing that requires grad", "requires_grad_()", "other"),
+    (_whole_output, "without a gradient", "one-hot", "other"),
+    (_jacrev, "was built by torch.func", "rows by hand", "shortcut"),
+    (_functional_jacobian, "was built by torch.autograd.functional.jacobian", "rows by hand", "shortcut"),
+    (_on_the_callers_x, "changed the caller's x", "x = x.detach().requires_grad_()", "state"),
+    (_first_function_only, "never called f", "other functions than the notebook's", "hard-coded"),
+    (_returns_list, "returned a list", "torch.stack", "return"),
+    (lambda f, x: None, "returned None", None, "return"),
+    (_typo, "jacobian_by_rows raised TypeError", "the error comes from inside your jacobian_by_rows", "other"),
+]:
+    wrong.case(2, _answer, _cause, _hint, id=getattr(_answer, "__name__", "none").strip("_<>"), kind=_kind)
+
+test_ex2_rejects_mutants = wrong.rejects(2, ex.jacobian_by_rows)
 
 
 # --- 08.3 predict the Jacobian's shape -------------------------------------------------------------------
@@ -170,18 +195,20 @@ def test_ex3_accepts_the_shape_in_any_sequence(right, capsys):
     assert "passed" in _out(capsys)
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    ((8, 1, 5, 5, 8, 10), ["input's shape first"]),
-    ((8, 10, 1, 5, 5), ["per-image"]),
-    ((80, 200), ["flattened"]),
-    ((8, 10), ["output's shape"]),
-    ((8, 1, 5, 5), ["x.grad"]),
-    ((1, 2, 3), ["output's shape followed by the input's"]),
-    ("(8, 10, 8, 1, 5, 5)", ["tuple of ints"]),
-    ((8.0, 10, 8, 1, 5, 5), ["whole number"]),
-])
-def test_ex3_rejects_shapes_that_flatten_or_swap(answer, fragments, capsys):
-    rejected(ex.jacobian_shape, answer, "08.3", *fragments, capsys=capsys)
+for _id, _answer, _cause, _hint, _kind in [
+    ("input_first", (8, 1, 5, 5, 8, 10), "input's shape first", "output's shape comes first", "other"),
+    ("per_image", (8, 10, 1, 5, 5), "per-image", "across images too", "narrow"),
+    ("one_image", (10, 1, 5, 5), "per-image", "across images too", "narrow"),
+    ("flattened", (80, 200), "flattened", "all dims kept", "other"),
+    ("output", (8, 10), "output's shape", "AND per input", "other"),
+    ("grad_shape", (8, 1, 5, 5), "x.grad", "AND per input", "other"),
+    ("unrelated", (1, 2, 3), "the shape is not (1, 2, 3)", "output's shape followed by the input's", "other"),
+    ("text", "(8, 10, 8, 1, 5, 5)", "tuple of ints", None, "return"),
+    ("floats", (8.0, 10, 8, 1, 5, 5), "whole number", None, "return"),
+]:
+    wrong.case(3, _answer, _cause, _hint, id=_id, kind=_kind)
+
+test_ex3_rejects_mutants = wrong.rejects(3, ex.jacobian_shape)
 
 
 # --- 08.4 saliency for a batch (Make) -------------------------------------------------------------------
@@ -299,24 +326,48 @@ def _graph_attached(model, x, target):
     return g
 
 
-@pytest.mark.parametrize("answer, fragments", [
-    (_into_the_parameters, ["changed the model's parameter gradients", "torch.autograd.grad", "inputs=[x_leaf]"]),
-    (_zeroing_the_model, ["changed the model's parameter gradients", "must survive"]),
-    (_all_classes, ["every class score added up", "put 1 only at each sample's target class"]),
-    (_every_target, ["every sample's target", "scores.gather(1, target[:, None])"]),
-    (_predicted_class, ["predicted class (argmax)", "target[b]"]),
-    (_mean_over_batch, ["divided by the batch size", "use sum()"]),
-    (_loss_gradient, ["cross-entropy loss", "not the loss"]),
-    (_loop_over_samples, ["ran the model 6 times", "one forward of the whole batch"]),
-    (_on_the_callers_x, ["changed the caller's x", "x.detach().clone().requires_grad_()"]),
-    (_no_gradient_argument, ["without a gradient", "1 at each sample's target class"]),
-    (_flat_gradient, ["does not have the scores' shape", "(B, classes)"]),
-    (_every_class_jacobian, ["a gradient for every class", "shape (B, F)"]),
-    (_graph_attached, ["still attached to the autograd graph", ".detach()"]),
-    (lambda model, x, target: None, ["is None"]),
-])
-def test_ex4_rejects_saliency_mistakes(answer, fragments, capsys):
-    rejected(ex.batch_saliency, answer, "08.4", *fragments, capsys=capsys)
+def _one_forward_b_backwards(model, x, target):  # the issue's hole: one forward, then a backward per sample
+    x = _leaf(x)
+    scores = model(x)
+    for b in range(len(x)):
+        scores[b, target[b]].backward(retain_graph=True, inputs=[x])
+    return x.grad
+
+
+def _two_classes_assumed(model, x, target):  # a ones-and-zeros gradient built for the first scorer's 4 classes
+    x = _leaf(x)
+    picks = torch.nn.functional.one_hot(target, 4).float()
+    (g,) = torch.autograd.grad(model(x), x, grad_outputs=picks)
+    return g
+
+
+def _eval_left_on(model, x, target):  # eval() to "freeze" the model, never put back
+    model.eval()
+    return _saliency_grad_outputs(model, x, target)
+
+
+for _answer, _cause, _hint, _kind in [
+    (_into_the_parameters, "changed the model's parameter gradients", "inputs=[x_leaf]", "state"),
+    (_zeroing_the_model, "changed the model's parameter gradients", "must survive", "state"),
+    (_on_the_callers_x, "changed the caller's x", "x.detach().clone().requires_grad_()", "state"),
+    (_all_classes, "every class score added up", "put 1 only at each sample's target class", "other"),
+    (_every_target, "every sample's target", "scores.gather(1, target[:, None])", "other"),
+    (_predicted_class, "predicted class (argmax)", "target[b]", "narrow"),
+    (_mean_over_batch, "divided by the batch size", "use sum()", "other"),
+    (_loss_gradient, "cross-entropy loss", "not the loss", "other"),
+    (_loop_over_samples, "ran the model 6 times", "one forward of the whole batch", "shortcut"),
+    (_one_forward_b_backwards, "ran 6 backward passes", "one backward with gradient=", "shortcut"),
+    (_two_classes_assumed, "does not have the scores' shape", "(B, classes)", "hard-coded"),
+    (_eval_left_on, "left the model in eval mode", "model.training", "state"),
+    (_no_gradient_argument, "without a gradient", "1 at each sample's target class", "other"),
+    (_flat_gradient, "does not have the scores' shape", "(B, classes)", "other"),
+    (_every_class_jacobian, "a gradient for every class", "shape (B, F)", "return"),
+    (_graph_attached, "still attached to the autograd graph", ".detach()", "return"),
+    (lambda model, x, target: None, "is None", None, "return"),
+]:
+    wrong.case(4, _answer, _cause, _hint, id=getattr(_answer, "__name__", "none").strip("_<>"), kind=_kind)
+
+test_ex4_rejects_mutants = wrong.rejects(4, ex.batch_saliency)
 
 
 # --- the stubs as the lesson hands them out --------------------------------------------------------

@@ -20,6 +20,10 @@ from gradflow import hunt_models as hm
 from gradflow.exercises import capstone as hunt
 from gradflow.gan import bce
 
+from checker_helpers import WrongAnswers
+
+wrong = WrongAnswers("09")
+
 ROOT = Path(__file__).resolve().parents[1]
 BOUND = hm.BOUND
 BACKBONE_LR = 1e-3
@@ -482,14 +486,14 @@ WRONG = [
     (3, fine_tune_default_lr, "more than Adam at lr 0.001"),
     (3, fine_tune_new_optimizer, "starts the head's Adam moments from zero"),
     (3, fine_tune_never_frozen, "the backbone moved during the head-only stage"),
-    (4, bound_after_step_keeps_data, "not the gradient of the loss at the weights the forward pass used"),
+    (4, bound_after_step_keeps_data, "differently from one SGD step along the gradient of the loss at the weights"),
     (4, bound_no_grad_before_backward, "in-place error"),
     (4, bound_before_forward_only, "outside the bound"),
     (5, ema_data, "is the live parameter itself"),
     (5, ema_clone_with_graph, "still attached to the graph"),
     (5, ema_copied_each_step, "started at the initial weights"),
     (5, ema_deepcopy_still_trainable, "a deep copy keeps requires_grad=True"),
-    (6, distill_clone_inside, "a clone or a detach() of it made there"),
+    (6, distill_clone_inside, "a clone made inside inference mode"),
     (6, distill_with_graph, "backward reached the teacher"),
     (6, distill_all_inference, "does not require grad"),
     (7, solve_rows_add_up, "your iterates are not Newton's"),
@@ -510,7 +514,7 @@ def test_rejects_wrong_fixes_with_a_hint(number, fix, expected, capsys):
     assert "The cause" not in out and ".data" not in out
 
 
-RIGHT = [(1, gan_zero_g_grads_first), (1, gan_freeze_and_unfreeze), (2, stream_detach_after_step),
+RIGHT = [(1, gan_freeze_and_unfreeze), (2, stream_detach_after_step),
          (3, fine_tune_two_optimizers), (4, bound_before_and_after), (4, bound_after_only), (5, ema_deepcopy),
          (6, distill_clone_outside), (7, solve_jacrev), (8, two_tasks_grad_none)]
 
@@ -536,9 +540,275 @@ def test_a_deep_copy_that_still_requires_grad_is_not_called_attached_to_a_graph(
     assert "attached to the graph" not in out and "requires_grad_(False)" in out, out
 
 
-def test_a_gan_fix_that_still_reaches_g_passes_with_a_note(capsys):
-    assert hunt.gan(gan_zero_g_grads_first)
-    assert "still backpropagates into G" in _out(capsys)
+def test_a_gan_fix_that_still_reaches_g_is_rejected_for_its_work(capsys):
+    # the hunt promises the work per step is checked: clearing G's .grad late hides the D loss's backward into G
+    assert not hunt.gan(gan_zero_g_grads_first)
+    assert "backward reached G 6 times in 3 steps" in _out(capsys)
+
+
+# --- declared mutants of each bug's fix (DESIGN 3: checkers are tested by mutants) ------------------------
+
+
+def gan_new_adam_each_step(G, D, opt_G, opt_D, real, z):  # the passed optimizers ignored: Adam's moments restart
+    opt_G = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    fake = G(z)
+    opt_D.zero_grad()
+    (bce(D(real), 1.0) + bce(D(fake.detach()), 0.0)).backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    bce(D(fake), 1.0).backward()
+    opt_G.step()
+
+
+def gan_reuses_the_old_score(G, D, opt_G, opt_D, real, z):  # the G loss from D(fake) scored before opt_D.step()
+    fake = G(z)
+    score = D(fake)
+    opt_D.zero_grad()
+    (bce(D(real), 1.0) + bce(D(fake.detach()), 0.0)).backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    bce(score, 1.0).backward()
+    opt_G.step()
+
+
+def stream_own_lr(model, opt, chunks):  # the passed optimizer ignored, the lr typed in
+    _tbptt(model, torch.optim.SGD(model.parameters(), lr=0.01), chunks)
+
+
+def _tbptt(model, opt, chunks):
+    h = None
+    for xs, ys in chunks:
+        pred, h = model(xs, None if h is None else h.detach())
+        opt.zero_grad()
+        F.mse_loss(pred, ys).backward()
+        opt.step()
+
+
+def stream_skips_the_last_chunk(model, opt, chunks):
+    _tbptt(model, opt, list(chunks)[:-1])
+
+
+def stream_one_backward_at_the_end(model, opt, chunks):  # full BPTT: the work is flat, the training is not
+    h, losses = None, []
+    for xs, ys in chunks:
+        pred, h = model(xs, h)
+        losses.append(F.mse_loss(pred, ys))
+    opt.zero_grad()
+    sum(losses).backward()
+    opt.step()
+
+
+def stream_state_recomputed(model, opt, chunks):  # the carried state recomputed after the step, under no_grad
+    h = None
+    for xs, ys in chunks:
+        pred, _ = model(xs, h)
+        opt.zero_grad()
+        F.mse_loss(pred, ys).backward()
+        opt.step()
+        with torch.no_grad():
+            _, h = model(xs, h)
+
+
+def fine_tune_group_without_requires_grad(model, x, y, head_steps, full_steps):
+    model.backbone.requires_grad_(False)
+    opt = torch.optim.Adam(model.head.parameters(), lr=1e-2)
+    for step in range(head_steps + full_steps):
+        if step == head_steps:
+            opt.add_param_group({"params": model.backbone.parameters(), "lr": BACKBONE_LR})
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+def fine_tune_three_head_steps(model, x, y, head_steps, full_steps):  # the notebook's 3 typed in
+    model.backbone.requires_grad_(False)
+    opt = torch.optim.Adam(model.head.parameters(), lr=1e-2)
+    for step in range(head_steps + full_steps):
+        if step == 3:
+            model.backbone.requires_grad_(True)
+            opt.add_param_group({"params": model.backbone.parameters(), "lr": BACKBONE_LR})
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+def fine_tune_into_the_head_group(model, x, y, head_steps, full_steps):
+    model.backbone.requires_grad_(False)
+    opt = torch.optim.Adam(model.head.parameters(), lr=1e-2)
+    for step in range(head_steps + full_steps):
+        if step == head_steps:
+            model.backbone.requires_grad_(True)
+            opt.param_groups[0]["params"].extend(model.backbone.parameters())
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+def bound_clips_the_gradient(model, opt, x, y):  # clipping is another step, not the bound
+    _clamp_all(model)
+    opt.zero_grad()
+    F.mse_loss(model(x), y).backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+    opt.step()
+    _clamp_all(model)
+
+
+def bound_own_optimizer(model, opt, x, y):  # the passed optimizer ignored
+    _clamp_all(model)
+    _sgd_step(model, torch.optim.SGD(model.parameters(), lr=0.1), x, y)
+    _clamp_all(model)
+
+
+def bound_clamps_the_gradient(model, opt, x, y):  # the gradient bounded instead of the weights
+    opt.zero_grad()
+    F.mse_loss(model(x), y).backward()
+    for p in model.parameters():
+        p.grad.clamp_(-BOUND, BOUND)
+    opt.step()
+
+
+def ema_decay_typed_in(model, opt, batches, decay=0.99):
+    return _ema_per_name(model, opt, batches, decay, lambda p: p.detach().clone())
+
+
+def ema_written_back(model, opt, batches, decay=0.9):  # the average copied into the live weights
+    ema = {name: p.detach().clone() for name, p in model.named_parameters()}
+    for x, y in batches:
+        _sgd_step(model, opt, x, y)
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                ema[name].mul_(decay).add_(p, alpha=1 - decay)
+                p.copy_(ema[name])
+    return ema
+
+
+def distill_detach_outside(student, teacher, opt, x, y, steps):  # a detach() of an inference tensor is one too
+    with torch.inference_mode():
+        soft = F.softmax(teacher(x), dim=1)
+    soft = soft.detach()
+    for _ in range(steps):
+        loss = _kd_loss(student(x), y, soft)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def distill_own_optimizer(student, teacher, opt, x, y, steps):
+    distill_clone_outside(student, teacher, torch.optim.SGD(student.parameters(), lr=0.01), x, y, steps)
+
+
+def distill_without_kl(student, teacher, opt, x, y, steps):  # the error gone with the teacher's term
+    for _ in range(steps):
+        loss = F.cross_entropy(student(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def solve_returns_a_list(f, x, target, steps):
+    return solve_jacrev(f, x, target, steps).tolist()
+
+
+def solve_jacobian_once(f, x, target, steps):  # the Jacobian of the start point kept for every step
+    J = torch.func.jacrev(f)(x)
+    for _ in range(steps):
+        x = x - torch.linalg.solve(J, f(x) - target)
+    return x
+
+
+def solve_jacrev_transposed(f, x, target, steps):
+    for _ in range(steps):
+        x = x - torch.linalg.solve(torch.func.jacrev(f)(x).T, f(x) - target)
+    return x
+
+
+def two_tasks_removed_keeping_state(model, x, y, aux_target, steps, freeze_at):
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+
+    def remove(opt):
+        aux = list(model.aux.parameters())
+        for group in opt.param_groups:
+            group["params"] = [p for p in group["params"] if all(p is not q for q in aux)]
+        return opt
+
+    _two_task_loop(model, opt, x, y, aux_target, steps, freeze_at, on_freeze=remove)
+
+
+def two_tasks_freeze_at_three(model, x, y, aux_target, steps, freeze_at):  # the notebook's 3 typed in
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    _two_task_loop(model, opt, x, y, aux_target, steps, 3 if steps > 3 else steps, set_to_none=True)
+
+
+def two_tasks_aux_loss_kept(model, x, y, aux_target, steps, freeze_at):
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    for step in range(steps):
+        if step == freeze_at:
+            model.aux.requires_grad_(False)
+        hunt._two_task_step(model, opt, x, y, aux_target, with_aux=True)
+
+
+for _number, _fix, _cause, _hint, _kind in [
+    (1, gan_never_unfreezes, "G never changed in three steps", "requires_grad_(True)", "state"),
+    (1, gan_detach_everything, "G never changed in three steps", "needs its graph back to G", "other"),
+    (1, gan_drop_retain_graph, "backward through the graph a second time", "should it reach it?", "other"),
+    (1, gan_zero_g_grads_first, "backward reached G 6 times in 3 steps", "cut the graph there", "symptom"),
+    (1, gan_new_adam_each_step, "G differs from a G trained on its own loss", None, "ignored"),
+    (1, gan_reuses_the_old_score, "in-place error", "before opt_D.step()", "other"),
+    (2, stream_without_retain, "backward through the graph a second time", "Through which tensor?", "other"),
+    (2, stream_reset_state, "the weights differ", "the state's value must carry", "symptom"),
+    (2, stream_own_lr, "the weights differ", None, "ignored"),
+    (2, stream_skips_the_last_chunk, "only 32 time steps", "one backward per chunk", "narrow"),
+    (2, stream_one_backward_at_the_end, "the weights differ", None, "shortcut"),
+    (2, stream_state_recomputed, "the weights differ", None, "symptom"),
+    (3, fine_tune_default_lr, "more than Adam at lr 0.001", "BACKBONE_LR", "other"),
+    (3, fine_tune_new_optimizer, "starts the head's Adam moments from zero", "extend the one you have", "ignored"),
+    (3, fine_tune_never_frozen, "the backbone moved during the head-only stage", "stays frozen", "state"),
+    (3, fine_tune_group_without_requires_grad, "the backbone still never changed", "if an optimizer steps it",
+     "other"),
+    (3, fine_tune_three_head_steps, "differs", None, "hard-coded"),
+    (3, fine_tune_into_the_head_group, "more than Adam at lr 0.001", "BACKBONE_LR", "shortcut"),
+    (4, bound_after_step_keeps_data, "differently from one SGD step", "a weight changed between forward", "data"),
+    (4, bound_no_grad_before_backward, "in-place error", "cannot sit between the forward pass and backward", "other"),
+    (4, bound_before_forward_only, "outside the bound", "past the bound", "narrow"),
+    (4, bound_clips_the_gradient, "differently from one SGD step", "clipped", "other"),
+    (4, bound_own_optimizer, "differently from one SGD step", "another lr", "ignored"),
+    (4, bound_clamps_the_gradient, "outside the bound", None, "symptom"),
+    (5, ema_data, "is the live parameter itself", "its own tensor", "data"),
+    (5, ema_clone_with_graph, "still attached to the graph", "without the graph", "other"),
+    (5, ema_copied_each_step, "started at the initial weights", "start it once", "other"),
+    (5, ema_deepcopy_still_trainable, "a deep copy keeps requires_grad=True", "requires_grad_(False)", "state"),
+    (5, ema_decay_typed_in, "decay 0.9", None, "hard-coded"),
+    (5, ema_written_back, "the model itself trained differently", "never write into the live weights", "state"),
+    (6, distill_clone_inside, "Inference tensors cannot be saved", "a tensor made inside inference mode", "other"),
+    (6, distill_detach_outside, "Inference tensors cannot be saved", "any detach() or view of it", "symptom"),
+    (6, distill_with_graph, "backward reached the teacher", "need no graph", "other"),
+    (6, distill_all_inference, "does not require grad", "the student's loss must be recorded", "other"),
+    (6, distill_own_optimizer, "the student differs", None, "ignored"),
+    (6, distill_without_kl, "the student differs", "keep the loss as it is", "symptom"),
+    (7, solve_rows_add_up, "your iterates are not Newton's", "jacrev", "state"),
+    (7, solve_damped, "your iterates are not Newton's", None, "other"),
+    (7, solve_functional_transposed, "your iterates are not Newton's", "torch.func.jacrev", "other"),
+    (7, solve_returns_a_list, "solve should return x, a tensor", "return x", "return"),
+    (7, solve_jacobian_once, "your iterates are not Newton's", None, "shortcut"),
+    (7, solve_jacrev_transposed, "your iterates are not Newton's", "J[i, j] = d f_i / d x_j", "other"),
+    (8, two_tasks_no_decay, "the frozen auxiliary head still moved", "not weight decay", "other"),
+    (8, two_tasks_zero_grads, "the frozen auxiliary head still moved", "not momentum", "symptom"),
+    (8, two_tasks_new_optimizer, "trained differently", "keep the one optimizer and its state", "ignored"),
+    (8, two_tasks_removed_keeping_state, "state_dict() raises KeyError", "must leave opt.state too", "state"),
+    (8, two_tasks_freeze_at_three, "still moved after the freeze", None, "hard-coded"),
+    (8, two_tasks_aux_loss_kept, "trained differently", None, "other"),
+]:
+    wrong.case(_number, _fix, _cause, _hint, id=_fix.__name__, kind=_kind)
+
+test_ex1_rejects_mutants = wrong.rejects(1, hunt.gan)
+test_ex2_rejects_mutants = wrong.rejects(2, hunt.stream)
+test_ex3_rejects_mutants = wrong.rejects(3, hunt.unfreeze)
+test_ex4_rejects_mutants = wrong.rejects(4, hunt.bound)
+test_ex5_rejects_mutants = wrong.rejects(5, hunt.ema)
+test_ex6_rejects_mutants = wrong.rejects(6, hunt.distill)
+test_ex7_rejects_mutants = wrong.rejects(7, hunt.newton)
+test_ex8_rejects_mutants = wrong.rejects(8, hunt.frozen_head)
 
 
 # --- junk, hints, state ---------------------------------------------------------------------------
@@ -586,7 +856,9 @@ def test_hints_come_in_steps_and_the_cause_only_on_request(capsys, monkeypatch):
 
 def test_every_bug_has_two_hints_and_a_cause():
     assert sorted(hunt.HINTS) == sorted(hunt.CAUSES) == list(CHECKERS)
-    assert all(len(h) == 2 and h[1].startswith("Lesson") for h in hunt.HINTS.values())
+    # hint 1 is a measurement, hint 2 what it means and the lesson behind it; explain() names cause and fix
+    assert all(len(h) == 2 and h[0].startswith("Measure:") and "Lesson 0" in h[1] and "Lesson" not in h[0]
+               for h in hunt.HINTS.values())
 
 
 def test_every_lesson_01_to_08_is_covered():

@@ -12,8 +12,8 @@ The only use of the source is to recognise the script exactly as the lesson hand
 syntax tree, comments and names of the function aside): that counts as "not attempted yet".
 
 The cause of each bug is named only after a correct fix (in the passed line), or on request:
-``hint(n)`` prints the next hint for bug ``n`` (first a narrowing question, then the lesson that
-covers it), ``explain(n)`` names the cause.
+``hint(n)`` prints the next hint for bug ``n`` (first a measurement to make, then what it means and the
+lesson behind it), ``explain(n)`` names the cause and the fix.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import textwrap
 
 import torch
 from torch.nn import functional as F
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 import gradflow.hunt_models as hm
 from ..checking import NotAttempted, Wrong, exercise, expect_function, run_learner
@@ -36,28 +37,42 @@ LESSON = "09_capstone"
 
 # --- hints and causes, revealed on request --------------------------------------------------------
 
-HINTS = {
-    1: ["Hook G's parameters (p.register_hook) and count: how many backward passes reach G in one step, "
-        "and which losses are they?",
-        "Lesson 01 (detach: cutting the graph), the GAN sections of this lesson, and lesson 06 on what "
-        "retain_graph=True silences."],
-    2: ["Remove retain_graph=True and read the error: which tensor links chunk 2's graph to chunk 1's?",
-        "Lesson 06 (retain_graph), sections 6 and 7: a recurrent loop."],
-    3: ["After the unfreeze, print the tensors the optimizer holds (opt.param_groups) next to the ones "
-        "that require grad.",
-        "Lesson 07 (leaving parameters out of the optimizer) and lesson 02 (requires_grad)."],
-    4: ["Compute the gradient of the loss at the weights the forward pass used (torch.autograd.grad on a "
-        "fresh forward) and compare it with what the step used.",
-        "Lesson 04 (.data versus detach(): the silent wrong gradient)."],
-    5: ["Right after the first line of the function, compare ema[name].data_ptr() with the parameter's.",
-        "Lesson 05 (clone(): a real copy)."],
-    6: ["The message names the kind of tensor: which line makes it, and what else could make it?",
-        "Lesson 03 (no_grad, inference_mode and eval()), the section on inference tensors."],
-    7: ["Compare J with torch.func.jacrev(f)(x) at the starting point.",
-        "Lesson 08 (Jacobians): which index is the output?"],
-    8: ["After the freeze, print model.aux.weight.grad and opt.state[model.aux.weight].keys(). "
-        "What does AdamW do with a gradient that is zero but not None?",
-        "Lesson 07 (section 4: a frozen parameter under momentum, Adam and weight decay) and lesson 02."],
+HINTS = {  # 1: a measurement to make (where to look); 2: what that measurement means, and the lesson behind it
+    1: ["Measure: register a hook on one of G's weights (p.register_hook) and count how many backward passes reach "
+        "G in one step, and print G's .grad norm right before opt_G.step().",
+        "More than one arrival means a loss meant for D trains G too, and a .grad not cleared right before the G "
+        "backward carries it into opt_G.step(); the retain_graph=True hides the error that would have said so. "
+        "Lesson 01 (detach: cutting the graph) and lesson 06 (retain_graph)."],
+    2: ["Measure: time one backward per chunk (or count the time steps it walks through) for chunks 1, 2, 3 ...: "
+        "does it stay flat?",
+        "Growing work means each chunk's loss still reaches into the earlier chunks' graphs through a tensor carried "
+        "from chunk to chunk; retain_graph=True only keeps those graphs alive. Lesson 06 (retain_graph), "
+        "sections 6 and 7: a recurrent loop."],
+    3: ["Measure: after the unfreeze, print which tensors require grad next to the tensors the optimizer holds "
+        "(opt.param_groups), and whether a backbone weight changes over one step.",
+        "A gradient that arrives moves nothing unless an optimizer steps that tensor: the list the optimizer was "
+        "built from is fixed. Lesson 07 (leaving parameters out of the optimizer) and lesson 02 (requires_grad)."],
+    4: ["Measure: after one step, are all weights inside the bound? Then compare the step's p.grad with "
+        "torch.autograd.grad of the loss from a fresh forward at the weights the forward pass used.",
+        "If the gradients differ, a weight changed between forward and backward without autograd noticing, so the "
+        "gradient belongs to weights the forward never used; if the bound fails, the step pushes past it after "
+        "the clamp. Lesson 04 (.data versus detach(): the silent wrong gradient)."],
+    5: ["Measure: right after the average is made, compare ema[name].data_ptr() with the parameter's, and print "
+        "both after one step.",
+        "Equal pointers mean one storage, so the 'average' is the live weight under another name and every update "
+        "of it writes into the model. Lesson 05 (clone(): a real copy)."],
+    6: ["Measure: print soft_targets.is_inference() and requires_grad, and find the line the traceback names.",
+        "An inference tensor cannot be saved for backward, and kl_div saves its target; a detach() or view of an "
+        "inference tensor is one too, wherever it is made. Lesson 03 (no_grad, inference_mode and eval()), the "
+        "section on inference tensors."],
+    7: ["Measure: compare J with torch.func.jacrev(f)(x) at the starting point: equal, or equal to J.T?",
+        "J.T instead of J means each backward's result (one output, all inputs) went into the wrong index, and "
+        "Newton solves with the wrong matrix. Lesson 08 (Jacobians): which index is the output?"],
+    8: ["Measure: after the freeze, print model.aux.weight.grad (None or zeros?) and whether model.aux.weight "
+        "changes over one step.",
+        "A .grad that is zero but not None is still stepped: AdamW's moments and weight decay move the parameter "
+        "even though no gradient is computed for it. Lesson 07 (section 4: a frozen parameter under momentum, Adam "
+        "and weight decay) and lesson 02."],
 }
 
 CAUSES = {
@@ -92,7 +107,7 @@ _hints_given: dict[int, int] = {}
 
 
 def hint(number: int) -> None:
-    """Print the next hint for bug ``number``: first what to measure, then the lesson that covers it."""
+    """Print the next hint for bug ``number``: first a measurement to make, then what it means (and its lesson)."""
     if not isinstance(number, int) or number not in HINTS:
         print(f"there is no bug {number!r}: choose one of {', '.join(str(n) for n in HINTS)}")
         return
@@ -178,8 +193,15 @@ def gan(train_step):
                     SECOND_BACKWARD: ("your step raises 'Trying to backward through the graph a second time'",
                                       "that is the error the script's retain_graph=True was silencing: which "
                                       "backward frees the graph the G loss still needs, and should it reach it?"),
-                    NO_GRAD_FN: ("your step raises 'element 0 of tensors does not require grad'",
-                                 "the G loss must still have a graph back into G")})
+                    "modified by an inplace operation": (
+                        "your step raises autograd's in-place error",
+                        "measure: which D(...) does each loss use? A score computed before opt_D.step() saved D's "
+                        "old weights, and the step has changed them since: a loss needs a score made after the "
+                        "last step of the network it goes through"),
+                    NO_GRAD_FN: ("your step raises 'element 0 of tensors does not require grad': one of its losses "
+                                 "has no graph", "measure: print each loss's requires_grad before its backward; a "
+                                 "loss computed only from detached tensors, or while every parameter it uses is "
+                                 "frozen, has none, and the loss that trains a network needs a graph back into it")})
                 fake = G_ref(z)
                 discriminator_step(D_ref, opt_D_ref, real, fake)
                 generator_step(D_ref, opt_G_ref, fake)
@@ -199,9 +221,12 @@ def gan(train_step):
     if _differs(D, D_ref, atol=1e-5):
         raise Wrong("after three steps D differs from a D trained on real -> 1, G(z) -> 0",
                     "D's update must come from the D loss only, before the G step")
-    note = "" if len(reached) <= 3 else (" Your D step still backpropagates into G (the G step then discards "
-                                         "it): D(fake.detach()) saves that work.")
-    return f"G now learns from its own loss. The cause: {CAUSES[1]}{note}"
+    if len(reached) > 3:
+        raise Wrong(f"G's values are right, but backward reached G {len(reached)} times in 3 steps (expected 3, one "
+                    "per G loss): the D loss still backpropagates into G every step, work the G step then throws away",
+                    "measure: a hook on a G weight counts the arrivals per step; the D loss needs no gradient in G, "
+                    "so cut the graph there instead of clearing G's .grad afterwards")
+    return f"G now learns from its own loss. The cause: {CAUSES[1]}"
 
 
 # --- bug 2: a recurrent model on a stream -------------------------------------------------------
@@ -282,8 +307,8 @@ def unfreeze(fine_tune):
             raise Wrong("the head did not train during the head-only stage")
         model, ref = hm.make_classifier(seed=23), hm.make_classifier(seed=23)
         backbone = ParamTracker(model.backbone)
-        run_learner(fine_tune, model, x, y, 3, 4, name="fine_tune")
-        _fine_tune_reference(ref, x, y, 3, 4)
+        run_learner(fine_tune, model, x, y, 2, 4, name="fine_tune")  # another head_steps: no number typed in
+        _fine_tune_reference(ref, x, y, 2, 4)
     if not backbone.changed():
         raise Wrong("after the unfreeze the backbone still never changed (4 steps)",
                     "a gradient reaching the backbone moves it only if an optimizer steps it")
@@ -340,10 +365,12 @@ def bound(train_step):
                     expected = (w.detach() - LR_BOUND * g).clamp(-hm.BOUND, hm.BOUND)
                     # a hand-made update and optim.SGD can differ in the last bit: compare with a tolerance
                     if not torch.allclose(p.detach(), expected, rtol=1e-4, atol=1e-6):
-                        raise Wrong(f"step {step + 1} moved {name} along a gradient that is not the gradient of "
-                                    "the loss at the weights the forward pass used",
-                                    "the bound holds now, but the gradient is still computed with weights the "
-                                    "forward never saw: no weight may change between forward and backward")
+                        raise Wrong(f"step {step + 1} moved {name} differently from one SGD step along the gradient "
+                                    "of the loss at the weights the forward pass used (then the bound)",
+                                    "measure: compare p.grad after your backward with torch.autograd.grad of a fresh "
+                                    "forward at the same weights; if they differ, a weight changed between forward "
+                                    "and backward; if they agree, the step itself differs (a rescaled or clipped "
+                                    "gradient, another lr): the script's step is plain SGD, then the bound")
         finally:
             handle.remove()
     return f"bound kept, gradients honest. The cause: {CAUSES[4]}"
@@ -421,8 +448,9 @@ def distill(distill_run):
             run_learner(distill_run, student, teacher, opt, x, y, 3, name="distill_run", errors={
                 "Inference tensors cannot be saved for backward": (
                     "your script still raises 'Inference tensors cannot be saved for backward'",
-                    "a tensor made inside inference mode is an inference tensor, and so is a clone or a "
-                    "detach() of it made there"),
+                    "measure: print soft.is_inference(); a tensor made inside inference mode is an inference "
+                    "tensor, and so is a clone made inside inference mode, or any detach() or view of it, "
+                    "wherever it is made"),
                 NO_GRAD_FN: ("your script raises 'element 0 of tensors does not require grad'",
                              "the student's loss must be recorded: only the teacher's part needs no graph")})
         finally:
@@ -517,16 +545,30 @@ def frozen_head(train_two_tasks):
         model, ref = hm.make_two_task(seed=28), hm.make_two_task(seed=28)
         first = hm.make_two_task(seed=28)
         warm_up = ParamTracker(first.aux)
-        run_learner(train_two_tasks, first, x, y, aux_target, 3, 3, name="train_two_tasks")  # 3 steps, no freeze
+        run_learner(train_two_tasks, first, x, y, aux_target, 2, 2, name="train_two_tasks")  # 2 steps, no freeze
         frozen_from = {n: p.detach().clone() for n, p in first.aux.named_parameters()}
-        run_learner(train_two_tasks, model, x, y, aux_target, 6, 3, name="train_two_tasks")  # same 3, then 3 frozen
-        _two_task_reference(ref, x, y, aux_target, 6, 3)
+        stepped: list[torch.optim.Optimizer] = []  # the optimizers the script steps (it builds its own)
+        handle = register_optimizer_step_post_hook(
+            lambda optimizer, args, kwargs: stepped.append(optimizer))
+        try:
+            run_learner(train_two_tasks, model, x, y, aux_target, 6, 2, name="train_two_tasks")  # same 2, then 4 frozen
+        finally:
+            handle.remove()
+        _two_task_reference(ref, x, y, aux_target, 6, 2)
     moved = [n for n, p in model.aux.named_parameters() if not torch.equal(p.detach(), frozen_from[n])]
     if not warm_up.changed():
         raise Wrong("the auxiliary head never trained before the freeze", "it trains until freeze_at")
     if moved:
         raise Wrong(f"the frozen auxiliary head still moved after the freeze ({moved[0]})",
                     "after requires_grad_(False) nothing may move it: not the loss, not momentum, not weight decay")
+    for optimizer in {id(o): o for o in stepped}.values():
+        try:
+            optimizer.state_dict()
+        except Exception as error:
+            raise Wrong(f"after the run, the script's optimizer cannot be saved: state_dict() raises "
+                        f"{type(error).__name__}", "measure: compare the tensors in opt.param_groups with the keys of "
+                        "opt.state; a parameter taken out of the groups must leave opt.state too, or every "
+                        "checkpoint fails (lesson 07, Pitfalls)") from None
     if _differs(model, ref, atol=1e-5):
         raise Wrong("the trunk or the main head trained differently from AdamW continuing without the aux head",
                     "keep the one optimizer and its state for everything that still trains; only the frozen "

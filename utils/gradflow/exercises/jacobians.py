@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import torch
-
 import numbers
+import sys
+
+import torch
 
 from torch import nn
 
@@ -49,18 +50,38 @@ def pick_outputs_gradient(v):
 
 # --- exercise 2: a Jacobian row by row -----------------------------------------------------------
 
+#: the files of ready-made Jacobian builders (exercise 2 asks for the rows by hand)
+_BUILDERS = {"autograd/functional.py": "torch.autograd.functional.jacobian", "_functorch": "torch.func (jacrev/vmap)"}
+
+
+def _builder_on_stack() -> str | None:
+    """The ready-made Jacobian builder that is calling f right now, or None."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        path = frame.f_code.co_filename.replace("\\", "/")
+        for part, tool in _BUILDERS.items():
+            if part in path:
+                return tool
+        frame = frame.f_back
+    return None
+
+
 class _Counted:
     """A test function that counts its forward calls and the backward passes through it."""
 
     def __init__(self, body, n_out: int):
         self.body, self.n_out = body, n_out
         self.forwards = self.backwards = 0
+        self.tool: str | None = None  # a ready-made Jacobian builder found calling f, if any
+
 
     def _count_backward(self, grad):
         self.backwards += 1
 
     def __call__(self, x):
         self.forwards += 1
+        if self.tool is None:
+            self.tool = _builder_on_stack()
         h = x * 1.0
         if h.requires_grad:
             h.register_hook(self._count_backward)
@@ -90,7 +111,8 @@ def jacobian_by_rows(fn):
     for body, n_out, x in _CASES:
         f = _Counted(body, n_out)
         expected = _reference_jacobian(body, x)
-        J = run_learner(fn, f, x.clone(), name="jacobian_by_rows", errors={
+        given = x.clone()
+        J = run_learner(fn, f, given, name="jacobian_by_rows", errors={
             "does not require grad": ("backward found nothing that requires grad",
                                       "x arrives without requires_grad: start with x = x.detach().requires_grad_()"),
             "second time": ("the second backward found the graph already freed",
@@ -99,6 +121,18 @@ def jacobian_by_rows(fn):
                 "backward() was called on the whole output without a gradient",
                 "give each backward a one-hot gradient: a row of torch.eye(y.numel())")})
         name = f"J for a function with {x.numel()} inputs and {n_out} outputs"
+        if f.tool is not None:
+            raise Wrong(f"{name} was built by {f.tool}, which called f for you",
+                        "this warm-up asks for the rows by hand: one forward, then one backward per output with a "
+                        "one-hot gradient (the ready-made tools come in section 5)")
+        if f.forwards == 0 and J is not None:
+            raise Wrong(f"jacobian_by_rows never called f, so {name} cannot come from it",
+                        "the checker passes other functions than the notebook's: compute J from f and x, "
+                        "y = f(x) once, then one backward per output")
+        if given.requires_grad or given.grad is not None or not torch.equal(given.detach(), x):
+            raise Wrong("jacobian_by_rows changed the caller's x (its requires_grad, .grad or values)",
+                        "measure: print x.requires_grad after your call; start from a new leaf, "
+                        "x = x.detach().requires_grad_(), and leave the caller's tensor alone")
         if J is None:
             raise Wrong("jacobian_by_rows returned None", "return the stacked rows: torch.stack(rows)")
         if isinstance(J, (list, tuple)):
@@ -238,9 +272,19 @@ def _check_saliency(saliency, model, B: int, F: int, C: int) -> None:
     for p in model.parameters():
         p.grad = torch.full_like(p, 0.5)
     grads_before = {n: p.grad.clone() for n, p in model.named_parameters()}
+    modes_before = {n: m.training for n, m in model.named_modules()}
     x_before = x.clone()
-    forwards = []
-    hook = model.register_forward_hook(lambda module, args, out: forwards.append(1))
+    forwards, backwards = [], []
+
+    def _seen(module, args, out):
+        forwards.append(1)
+        if isinstance(out, torch.Tensor) and out.requires_grad:
+            try:
+                out.register_hook(lambda grad: backwards.append(1))
+            except RuntimeError:  # a tensor inside a torch.func transform takes no hooks
+                pass
+
+    hook = model.register_forward_hook(_seen)
     try:
         result = run_learner(saliency, model, x, target.clone(), name="saliency", errors={
             "implicitly created only for scalar": (
@@ -261,6 +305,12 @@ def _check_saliency(saliency, model, B: int, F: int, C: int) -> None:
         raise Wrong(f"saliency {what} the model's parameter gradients ({changed[0]}, ...)",
                     "the training step's gradients must survive: use torch.autograd.grad(scores, x_leaf, "
                     "grad_outputs=...), which writes no .grad, or backward(gradient=..., inputs=[x_leaf])")
+    flipped = [n or "the model" for n, m in model.named_modules() if m.training != modes_before[n]]
+    if flipped:
+        now = "eval" if not model.get_submodule(flipped[0] if flipped[0] != "the model" else "").training else "train"
+        raise Wrong(f"saliency left the model in {now} mode ({flipped[0]} changed): the training step that called it "
+                    "goes on in that mode", "measure: compare model.training before and after your call; a saliency "
+                    "needs no mode change, and any you make must be undone before returning")
     if x.requires_grad or x.grad is not None or not torch.equal(x, x_before):
         raise Wrong("saliency changed the caller's x (its requires_grad, .grad or values)",
                     "work on a copy: x_leaf = x.detach().clone().requires_grad_()")
@@ -272,6 +322,10 @@ def _check_saliency(saliency, model, B: int, F: int, C: int) -> None:
         raise Wrong(f"saliency ran the model {len(forwards)} times for one batch",
                     "the samples are independent: one forward of the whole batch and one backward with "
                     "gradient= 1 at each target give every sample's gradient at once")
+    if len(backwards) >= B:  # one forward, then a backward per sample
+        raise Wrong(f"saliency ran {len(backwards)} backward passes through the model for one batch of {B}",
+                    "measure: count your backward/grad calls; the samples are independent, so one backward with "
+                    "gradient= 1 at [b, target[b]] (0 elsewhere) gives every sample's row at once")
     expected = _per_sample(model, x, lambda s, b: s[target[b]])
     if isinstance(result, torch.Tensor) and not result.requires_grad and result.shape == expected.shape:
         value = result.detach().to(expected.dtype)

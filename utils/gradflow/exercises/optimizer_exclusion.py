@@ -94,6 +94,18 @@ def two_groups(make_optimizer):
     _check_optimizer(opt, "make_optimizer")
     if not isinstance(opt, torch.optim.SGD):
         raise Wrong(f"make_optimizer returned {type(opt).__name__}, expected torch.optim.SGD")
+    mine = {id(p) for p in net.parameters()}
+    strangers = sum(id(p) not in mine for g in opt.param_groups for p in g["params"])
+    if strangers:
+        raise Wrong(f"the optimizer holds {strangers} tensor(s) that are not parameters of the model passed to "
+                    "make_optimizer", "measure: compare id(p) of the groups' tensors with model.parameters(); build "
+                    "the groups from the `model` argument, not from a model made inside or a notebook global")
+    flags = [n for n, p in net.named_parameters() if not p.requires_grad]
+    if flags or not all(m.training for m in net.modules()):
+        what = f"{flags[0]}.requires_grad is now False" if flags else "the model is now in eval mode"
+        raise Wrong(f"make_optimizer changed the model it was given: {what}",
+                    "an lr=0 group holds the backbone still by itself; building an optimizer leaves the model's "
+                    "flags and mode as they were")
     for name, p in net.named_parameters():
         groups = _group_of(opt, p)
         if not groups:
@@ -194,91 +206,215 @@ def which_move(moves):
     return "a zero gradient is not 'no gradient': state and weight decay still act on it"
 
 
-# --- exercise 3 --------------------------------------------------------------------------------
+# --- exercise 3: freeze every norm layer mid-training (Modify) ---------------------------------------
 
-@exercise(LESSON, 3, "freeze a layer so it truly stops")
-def freeze_mid_training(freeze_layer):
-    expect_function(freeze_layer, "freeze_layer")
-    net = _net()
-    opt = torch.optim.AdamW(net.parameters(), lr=0.01)
-    _moved_by_training(net, opt, set_to_none=False)
-    run_learner(freeze_layer, net, opt, "model_2", name="freeze_layer", hints=_OPTIMIZER_ERRORS)
-    moved = _moved_by_training(net, opt, set_to_none=False)
-    wants_grad = [n for n, p in net.model_2.named_parameters() if p.requires_grad]
-    if _layer_moved(moved, "model_2"):
-        if wants_grad:
-            raise Wrong("model_2 kept moving after freeze_layer",
-                        "switch off its gradient with requires_grad_(False) for each of its parameters")
-        raise Wrong("model_2 kept moving after freeze_layer, although it no longer requires grad",
-                    "zero_grad(set_to_none=False) leaves its .grad a zero tensor, and AdamW's moments and "
-                    "weight decay move it anyway: set p.grad = None once (or take it out of the optimizer)")
-    if wants_grad:
-        raise Wrong(f"model_2 stopped moving, but its gradient is still computed every step "
-                    f"(model_2.{wants_grad[0]} has requires_grad=True)",
-                    "leaving a layer out of the optimizer saves no compute: also call requires_grad_(False)")
-    for layer in ("model_1", "fc"):
-        if not _layer_moved(moved, layer):
-            raise Wrong(f"{layer} stopped training too", "freeze only the layer named by `name`")
+_NORMS = (nn.LayerNorm, nn.BatchNorm1d, nn.GroupNorm)
+
+
+def _norm_net() -> nn.Sequential:
+    """A LayerNorm inside a block: 6 -> 8 -> 8 -> 3 (the lesson never showed it)."""
+    return nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.ReLU(),
+                         nn.Sequential(nn.Linear(8, 8), nn.ReLU()), nn.Linear(8, 3))
+
+
+def _norm_net_deep() -> nn.Sequential:
+    """A BatchNorm1d and a GroupNorm, no LayerNorm: 6 -> 12 -> 8 -> 3."""
+    return nn.Sequential(nn.Sequential(nn.Linear(6, 12), nn.BatchNorm1d(12), nn.Tanh()),
+                         nn.Sequential(nn.Linear(12, 8), nn.GroupNorm(2, 8), nn.ReLU()), nn.Linear(8, 3))
+
+
+def _decay_groups(net, make):
+    """AdamW/SGD over two groups as fine-tuning code writes them: weights decayed, biases and norms not."""
+    decay = [p for n, p in net.named_parameters() if p.dim() > 1]
+    rest = [p for n, p in net.named_parameters() if p.dim() <= 1]
+    return make([{"params": decay}, {"params": rest, "weight_decay": 0.0}])
+
+
+#: (model maker, optimizer maker): a LayerNorm under AdamW in two groups, a BatchNorm and a GroupNorm under SGD
+#: with momentum and weight decay in one group; both loops zero with set_to_none=False
+_EX3_CASES = [
+    (_norm_net, lambda net: _decay_groups(net, lambda g: torch.optim.AdamW(g, lr=0.01, weight_decay=0.05))),
+    (_norm_net_deep, lambda net: torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)),
+]
+
+
+def _ex3_batches(steps: int):
+    g = torch.Generator().manual_seed(37)
+    x = torch.randn(16, 6, generator=g)
+    return [(x, (x[:, 0] > 0).long() + (x[:, 1] > 0).long())] * steps
+
+
+@exercise(LESSON, 3, "freeze every norm layer mid-training")
+def freeze_mid_training(freeze_norms):
+    expect_function(freeze_norms, "freeze_norms")
+    for make, make_opt in _EX3_CASES:
+        _freeze_norms_once(freeze_norms, make, make_opt)
+    return "the norm layers stopped moving and have no gradient computed; every other layer trains on"
+
+
+def _freeze_norms_once(freeze_norms, make, make_opt) -> None:
+    torch.manual_seed(13)
+    net = make()
+    opt = make_opt(net)
+    kinds = sorted({type(m).__name__ for m in net.modules() if isinstance(m, _NORMS)})
+    where = f"in a model with {' and '.join(kinds)} under {type(opt).__name__}"
+    norm_ids = {id(p) for m in net.modules() if isinstance(m, _NORMS) for p in m.parameters(recurse=False)}
+    train(net, opt, _ex3_batches(3), set_to_none=False)
+    returned = run_learner(freeze_norms, net, opt, name="freeze_norms", hints=_OPTIMIZER_ERRORS)
+    if isinstance(returned, torch.optim.Optimizer):
+        raise Wrong("freeze_norms returned a new optimizer, but the training loop keeps stepping the one it passed "
+                    "you (its groups and its state)",
+                    "measure: print opt.param_groups after your call, unchanged; change that optimizer in place "
+                    "(or leave it and switch the norms' gradients off)")
+    left_eval = [n or "the model" for n, m in net.named_modules() if not m.training]
+    if left_eval:
+        raise Wrong(f"freeze_norms left {left_eval[0]} in eval mode: eval() changes what BatchNorm computes "
+                    "(running statistics instead of the batch's) and freezes no parameter",
+                    "look at model.training after your call; requires_grad_(False) freezes, and the mode stays "
+                    "the training loop's business")
+    before = _snapshot(net)
+    train(net, opt, _ex3_batches(3), set_to_none=False)
+    moved = _moved(net, before)
+    params = dict(net.named_parameters())
+    norms = [n for n, p in params.items() if id(p) in norm_ids]
+    others = [n for n, p in params.items() if id(p) not in norm_ids]
+    computed = [n for n in norms if params[n].requires_grad]
+    still_moving = [n for n in norms if moved[n]]
+    if still_moving:
+        n = still_moving[0]
+        if params[n].requires_grad:
+            raise Wrong(f"{where}, the norm parameter {n} kept moving and still requires grad",
+                        "measure: print p.requires_grad for each norm parameter; each nn.LayerNorm, nn.BatchNorm1d "
+                        "and nn.GroupNorm in model.modules() needs requires_grad_(False)")
+        grad = params[n].grad
+        raise Wrong(f"{where}, the norm parameter {n} kept moving, although it no longer requires grad",
+                    f"measure: its .grad is {'a zero tensor' if grad is not None else 'None'} after a step; "
+                    "zero_grad(set_to_none=False) keeps a zero .grad, and momentum, Adam's moments and weight "
+                    "decay move a parameter whose .grad is not None: set p.grad = None once (or take it out of "
+                    "the groups and opt.state)")
+    if computed:
+        raise Wrong(f"{where}, the norm parameters stopped moving, but {computed[0]} still has requires_grad=True: "
+                    "its gradient is computed every step",
+                    "an lr of 0 or leaving it out of the optimizer saves no compute: also call requires_grad_(False)")
+    stopped = [n for n in others if not moved[n]]
+    if stopped:
+        raise Wrong(f"{where}, {stopped[0]} stopped training too, and it belongs to no norm layer",
+                    "measure: list which parameters you froze; pick them by module type "
+                    "(isinstance(m, (nn.LayerNorm, nn.BatchNorm1d, nn.GroupNorm))), not by shape or name")
+    _check_state_agrees(opt, net, "freeze_norms")
+
+
+def _check_state_agrees(opt, net, name: str) -> None:
     listed = {id(p) for g in opt.param_groups for p in g["params"]}
     orphans = [n for n, p in net.named_parameters() if p in opt.state and id(p) not in listed]
     if orphans:
-        raise Wrong(f"{orphans[0]} left every group, but its AdamW state is still in opt.state: "
+        raise Wrong(f"{orphans[0]} left every group, but its optimizer state is still in opt.state: "
                     "opt.state_dict() (every checkpoint) raises KeyError",
                     "pop the state too: opt.state.pop(p, None) for each parameter you take out (see Pitfalls)")
     try:
         opt.state_dict()
     except Exception as error:
-        raise Wrong(f"after freeze_layer, opt.state_dict() raises {type(error).__name__}",
+        raise Wrong(f"after {name}, opt.state_dict() raises {type(error).__name__}",
                     "the groups and opt.state must agree: pop the state of every parameter you take out") from None
-    return "model_2 stopped moving and has no gradient computed; model_1 and fc train on"
 
 
-# --- exercise 4 --------------------------------------------------------------------------------
+# --- exercise 4: unfreeze one block at a time (Modify) -----------------------------------------------
 
-@exercise(LESSON, 4, "unfreeze gradually")
-def gradual_unfreeze(unfreeze):
-    expect_function(unfreeze, "unfreeze")
-    for head_lr in (0.01, 0.05):  # a second head lr: "ten times smaller than the head's", not a fixed number
-        _unfreeze_once(unfreeze, head_lr)
-    return "the backbone trains at a tenth of the head's learning rate, next to the head"
+def _stack3() -> nn.Sequential:
+    return nn.Sequential(nn.Sequential(nn.Linear(6, 8), nn.ReLU()), nn.Sequential(nn.Linear(8, 8), nn.Tanh()),
+                         nn.Linear(8, 3))
 
 
-def _unfreeze_once(unfreeze, head_lr: float) -> None:
-    net = _net()
-    backbone = {n: p for n, p in net.named_parameters() if n.startswith(("model_1.", "model_2."))}
-    for p in backbone.values():
-        p.requires_grad_(False)
-    opt = torch.optim.Adam(net.fc.parameters(), lr=head_lr)
-    _moved_by_training(net, opt)
-    run_learner(unfreeze, net, opt, name="unfreeze", hints=_OPTIMIZER_ERRORS)
-    moved = _moved_by_training(net, opt)
-    head_groups = {i for p in net.fc.parameters() for i in _group_of(opt, p)}
-    placed = {name: _group_of(opt, p) for name, p in backbone.items()}
-    frozen = [name for name, p in backbone.items() if not p.requires_grad]
-    outside = [n for n, groups in placed.items() if not groups]
-    if frozen:
-        raise Wrong(f"{frozen[0]} still has requires_grad=False",
-                    "backward gives no .grad to a parameter that does not require grad: call requires_grad_(True)")
-    if outside:
-        raise Wrong(f"{outside[0]} is in no parameter group, so step() never moves it",
-                    "opt.add_param_group({'params': backbone_parameters, 'lr': ...})")
-    head_lrs = [opt.param_groups[i]["lr"] for i in sorted(head_groups)]
-    if len(head_lrs) != 1 or not math.isclose(head_lrs[0], head_lr, rel_tol=1e-9):
-        raise Wrong(f"the head's learning rate is now {head_lrs}, expected it to stay {head_lr}",
-                    "add a new group for the backbone; leave the head's group alone")
-    lrs = sorted({opt.param_groups[i]["lr"] for groups in placed.values() for i in groups})
-    want = head_lr / 10
-    if len(lrs) != 1 or not math.isclose(lrs[0], want, rel_tol=1e-9):
-        if any(math.isclose(lr, head_lr, rel_tol=1e-9) for lr in lrs):
-            hint = "a parameter added to the head's group (or a group without 'lr') learns at the head's rate"
-        elif any(math.isclose(lr, 0.001, rel_tol=1e-9) for lr in lrs):
-            hint = "0.001 is a tenth of 0.01 only: read the head's rate from opt.param_groups[0]['lr']"
-        else:
-            hint = "ten times smaller than the head's rate, opt.param_groups[0]['lr'] / 10"
-        raise Wrong(f"with the head at lr={head_lr}, the backbone learns with lr {lrs}, expected {want:g}", hint)
-    if not all(_layer_moved(moved, layer) for layer in ("model_1", "model_2", "fc")):
-        still = [n for n, m in moved.items() if not m]
-        raise Wrong(f"after unfreezing, these did not move: {still}")
+def _stack4() -> nn.Sequential:
+    return nn.Sequential(nn.Sequential(nn.Linear(6, 10), nn.LayerNorm(10), nn.ReLU()),
+                         nn.Sequential(nn.Linear(10, 8), nn.ReLU()), nn.Sequential(nn.Linear(8, 8), nn.Tanh()),
+                         nn.Linear(8, 3))
+
+
+#: (model maker, the head's optimizer): two depths, two optimizers, two head rates unlike the lesson's 0.01
+_EX4_CASES = [(_stack3, lambda ps: torch.optim.Adam(ps, lr=0.02)),
+              (_stack4, lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9))]
+
+_EX4_ERRORS = {
+    **_OPTIMIZER_ERRORS,
+    "more than one parameter group": "unfreeze_next is called once per block: find the highest block still frozen "
+                                     "(its parameters require no grad and sit in no group), not a fixed index",
+}
+
+
+@exercise(LESSON, 4, "unfreeze one block at a time")
+def gradual_unfreeze(unfreeze_next):
+    expect_function(unfreeze_next, "unfreeze_next")
+    for make, make_opt in _EX4_CASES:
+        _unfreeze_stack(unfreeze_next, make, make_opt)
+    return "each call adds the next block down in its own group, ten times slower than the last one added"
+
+
+def _unfreeze_stack(unfreeze_next, make, make_opt) -> None:
+    torch.manual_seed(17)
+    net = make()
+    depth = len(net)
+    for block in list(net)[:-1]:
+        block.requires_grad_(False)
+    opt = make_opt(net[-1].parameters())
+    batches = _ex3_batches(2)
+    train(net, opt, batches)
+    for k in range(1, depth):
+        lrs_before = [g["lr"] for g in opt.param_groups]
+        returned = run_learner(unfreeze_next, net, opt, name="unfreeze_next", hints=_EX4_ERRORS)
+        if isinstance(returned, torch.optim.Optimizer):
+            raise Wrong("unfreeze_next returned a new optimizer, but training keeps stepping the one it passed you "
+                        "(and a new one would forget the head's state)",
+                        "change opt in place: opt.add_param_group({...})")
+        turn, where = depth - 1 - k, f"with {depth} blocks under {type(opt).__name__}, after call {k}"
+        params = {i: list(b.parameters()) for i, b in enumerate(net)}
+        early = [i for i in range(turn) if any(p.requires_grad for p in params[i])]
+        if early:
+            raise Wrong(f"{where}, block {early[0]} already requires grad before its turn: backward computes its "
+                        "gradients for nothing", "measure: print [p.requires_grad for p in block.parameters()] "
+                        "for each block; switch on only the block being unfrozen (block.requires_grad_(True))")
+        if not all(p.requires_grad for p in params[turn]):
+            raise Wrong(f"{where}, block {turn} still has requires_grad=False",
+                        "backward gives no .grad to a parameter that does not require grad: "
+                        "call requires_grad_(True) on the block you unfreeze")
+        missing = [key for g in opt.param_groups for key in opt.defaults if key not in g]
+        if missing:
+            raise Wrong(f"{where}, a parameter group lacks the optimizer's option {missing[0]!r}: step() would "
+                        f"raise KeyError: {missing[0]!r}",
+                        "a dict appended to opt.param_groups skips the defaults; opt.add_param_group({...}) "
+                        "fills them in")
+        groups = [_group_of(opt, p) for p in params[turn]]
+        if not all(groups):
+            raise Wrong(f"{where}, block {turn} is in no parameter group of the optimizer you were passed, so its "
+                        "step() never moves it", "opt.add_param_group({'params': block.parameters(), 'lr': ...})")
+        if len(opt.param_groups) != len(lrs_before) + 1 or {i for gs in groups for i in gs} != {len(lrs_before)}:
+            raise Wrong(f"{where}, block {turn} should sit alone in one new group "
+                        f"(there are {len(opt.param_groups)} groups, {len(lrs_before)} before the call)",
+                        "one opt.add_param_group call per block, so each block keeps its own lr")
+        now = [g["lr"] for g in opt.param_groups[:len(lrs_before)]]
+        if now != lrs_before:
+            raise Wrong(f"{where}, the earlier groups' learning rates changed from {lrs_before} to {now}",
+                        "add a new group; leave the groups already there alone")
+        want, lr = lrs_before[-1] / 10, opt.param_groups[-1]["lr"]
+        if not math.isclose(lr, want, rel_tol=1e-9):
+            if math.isclose(lr, opt.param_groups[0]["lr"] / 10, rel_tol=1e-9):
+                hint = ("that is a tenth of the head's rate: each block learns ten times slower than the block "
+                        "added just before it, opt.param_groups[-1]['lr'] / 10")
+            elif math.isclose(lr, lrs_before[-1], rel_tol=1e-9):
+                hint = "a group without 'lr' takes the optimizer's default: give the new group its 'lr'"
+            else:
+                hint = "read the rate of the group added last, opt.param_groups[-1]['lr'], and divide it by 10"
+            raise Wrong(f"{where}, block {turn} learns with lr={lr:g}, expected {want:g}", hint)
+        before = _snapshot(net)
+        train(net, opt, batches)
+        moved = _moved(net, before)
+        names = dict(net.named_parameters())
+        for i in range(depth):
+            ids = {id(p) for p in params[i]}
+            moved_i = any(moved[n] for n, p in names.items() if id(p) in ids)
+            if moved_i != (i >= turn):
+                raise Wrong(f"{where}, block {i} {'moved' if moved_i else 'did not move'} in the next steps",
+                            "from the head down, the unfrozen blocks train and the others stay")
 
 
 # --- exercise 5: discriminative learning rates (Make) -------------------------------------------
@@ -331,26 +467,36 @@ def _check_block_groups(block_groups, make, head_lr: float, decay: float) -> Non
     if not all(isinstance(g, dict) and "params" in g for g in groups):
         raise Wrong("every group should be a dict with a 'params' key",
                     "[{'params': block.parameters(), 'lr': ...}, ...], one dict per block")
+    changed = [n for n, p in blocks.named_parameters() if not p.requires_grad]
+    if changed or not all(m.training for m in blocks.modules()):
+        what = f"{changed[0]}.requires_grad is now False" if changed else "the model is now in eval mode"
+        raise Wrong(f"block_groups changed the model it was given: {what}",
+                    "building groups reads the model and changes nothing: its flags and mode stay as they were")
     # the default lr is not head_lr, so a group that leaves out 'lr' shows up
     opt = _adamw_from(groups)
     names = {id(p): n for n, p in blocks.named_parameters()}
     depth = len(blocks)
+    strangers = [p for g in opt.param_groups for p in g["params"] if id(p) not in names]
+    if strangers:
+        raise Wrong(f"your groups hold {len(strangers)} tensor(s) that are not the model's parameters",
+                    "measure: id(p) of a group's tensor against id() of the block's parameters; put the parameters "
+                    "themselves in the groups (block.parameters()), not p.data, copies or detached tensors: the "
+                    "optimizer would update those, and the model would never change")
+    got: dict[int, float] = {}
     for name, p in blocks.named_parameters():
         where = _group_of(opt, p)
         if not where:
             raise Wrong(f"{name} is in no group, so it would never train",
                         "take each block's parameters with block.parameters(): that includes every layer in the "
                         "block (norms and biases too)")
+        got.setdefault(int(name.split(".")[0]), opt.param_groups[where[0]]["lr"])
+    for name, p in blocks.named_parameters():
         block = int(name.split(".")[0])
         want = head_lr * decay ** (depth - 1 - block)
-        lr = opt.param_groups[where[0]]["lr"]
+        lr = opt.param_groups[_group_of(opt, p)[0]]["lr"]
         if not math.isclose(lr, want, rel_tol=1e-6):
             raise Wrong(f"with {depth} blocks, head_lr={head_lr} and decay={decay}, {name} (block {block}) "
-                        f"learns at lr={lr:.6g}, expected {want:.6g}", _lr_hint(lr, head_lr, decay, depth, block))
-    strangers = [p for g in opt.param_groups for p in g["params"] if id(p) not in names]
-    if strangers:
-        raise Wrong(f"your groups hold {len(strangers)} tensor(s) that are not the model's parameters",
-                    "put the parameters themselves in the groups (block.parameters()), not copies or detached tensors")
+                        f"learns at lr={lr:.6g}, expected {want:.6g}", _lr_hint(got, head_lr, decay, depth))
     # several steps with a scheduler built on your groups: every group follows it, and every parameter moves
     start = [g["lr"] for g in opt.param_groups]
     scheduler = torch.optim.lr_scheduler.LambdaLR(opt, _warmup)
@@ -372,17 +518,29 @@ def _check_block_groups(block_groups, make, head_lr: float, decay: float) -> Non
         raise Wrong("the scheduler did not scale every group alike", "give each group its own 'lr' and nothing else")
 
 
-def _lr_hint(lr: float, head_lr: float, decay: float, depth: int, block: int) -> str:
-    close = lambda a, b: math.isclose(a, b, rel_tol=1e-6)  # noqa: E731
-    if close(lr, 1e-3):
-        return "that is the optimizer's default: a group without 'lr' takes it; give every group its 'lr'"
-    if close(lr, head_lr * decay ** block):
-        return ("the order is reversed: the head (the last block) learns fastest, at head_lr, and the block "
-                "next to the input slowest; iterate from the head down, or use the distance from the head")
-    if close(lr, head_lr * decay ** (depth - block)):
-        return "one decay too many: the head itself learns at head_lr, the block below it at head_lr * decay"
-    if close(lr, head_lr * decay ** (depth - 2 - block)):
-        return "one decay too few: the block just below the head learns at head_lr * decay"
-    if close(lr, head_lr * decay * (depth - 1 - block)) or close(lr, head_lr - decay * (depth - 1 - block)):
-        return "the rate shrinks by a factor per block: head_lr * decay ** (distance from the head)"
-    return "block i of n learns at head_lr * decay ** (n - 1 - i): the head at head_lr, each block below `decay` times slower"
+def _lr_hint(got: dict[int, float], head_lr: float, decay: float, depth: int) -> str:
+    """The hint for the rates ``got`` (block -> lr), judged on every block at once (one block can fit two patterns)."""
+    def fits(rule) -> bool:
+        return all(math.isclose(lr, rule(b), rel_tol=1e-6) for b, lr in got.items())
+
+    measure = "print [g['lr'] for g in opt.param_groups] next to the block each group holds: "
+    if fits(lambda b: 1e-3):
+        return measure + "every group has 0.001, the optimizer's default: a group without 'lr' takes it"
+    if fits(lambda b: head_lr * decay ** b):
+        return measure + ("the order is reversed: the head (the last block) learns fastest, at head_lr, and the "
+                          "block next to the input slowest; use the distance from the head, n - 1 - i")
+    if fits(lambda b: head_lr * decay ** (depth - b)):
+        return measure + "one decay too many: the head itself learns at head_lr, the block below it at head_lr * decay"
+    first = len(_EX5_CASES[0][0]())
+    if depth != first and fits(lambda b: head_lr * decay ** (first - 1 - b)):
+        return measure + (f"they fit a model of {first} blocks (the first one tried), and this one has {depth}: count "
+                          "the blocks with len(blocks), distance from the head n - 1 - i")
+    if fits(lambda b: head_lr * decay ** (depth - 2 - b)):
+        return measure + "one decay too few: the block just below the head learns at head_lr * decay"
+    if fits(lambda b: head_lr * decay * (depth - 1 - b)) or fits(lambda b: head_lr - decay * (depth - 1 - b)) \
+            or fits(lambda b: head_lr * (1 - decay * (depth - 1 - b))) \
+            or fits(lambda b: head_lr * max(0.0, 1 - decay * (depth - 1 - b))):
+        return measure + ("they fall by a fixed step (linearly); they should fall by a factor: each block learns "
+                          "`decay` times the rate of the block above, head_lr * decay ** (distance from the head)")
+    return measure + ("block i of n learns at head_lr * decay ** (n - 1 - i): the head at head_lr, each block below "
+                      "`decay` times slower")
