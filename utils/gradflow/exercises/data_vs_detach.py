@@ -520,3 +520,6 @@ def soft_target_update(soft_update_):
         raise Wrong(f"after {_STEPS} steps the target drifted from the average", "update every parameter once per call")
     return (f"{_STEPS} steps with tau = {_TAUS[0]} and {_TAUS[1]} match the average within {_ATOL:g}, in place, "
             "and autograd saw every update")
+
+#: what the lesson's notebook uses (its checkers); the other names serve the checkers and their tests
+__all__ = ["which_raises", "manual_sgd", "weight_clipping", "values_for_log", "soft_target_update"]

@@ -336,3 +336,6 @@ def _check_saliency(saliency, model, B: int, F: int, C: int) -> None:
     expect_tensor(result, expected, name,
                   "sample b's row is d model(x)[b, target[b]] / d x[b]: compare one row with a one-sample backward",
                   atol=1e-5)
+
+#: what the lesson's notebook uses (its checkers); the other names serve the checkers and their tests
+__all__ = ["pick_outputs_gradient", "jacobian_by_rows", "jacobian_shape", "batch_saliency"]

@@ -256,3 +256,6 @@ def cached_features(cache_features):
     if head.weight.grad is None or any(p.grad is not None for p in backbone.parameters()):
         raise Wrong("training the head on your features did not give gradients to the head only")
     return "a head trains on them, and no graph was built through the backbone"
+
+#: what the lesson's notebook uses (its checkers); the other names serve the checkers and their tests
+__all__ = ["predict_requires_grad", "no_grad_without_eval", "evaluate_function", "cached_features"]

@@ -355,3 +355,6 @@ def two_state_tbptt(train_chunk2):
     raise Wrong(f"after {TWO_STATE_CHUNKS} chunks the losses or weights differ from truncated BPTT",
                 "per chunk: detach h and m, run the steps (state = cell(x, state)), loss = mean of "
                 "mse_loss(cell.readout(state), y), then zero_grad, backward, step; return loss.item(), state")
+
+#: what the lesson's notebook uses (its checkers); the other names serve the checkers and their tests
+__all__ = ["which_call_fails", "accumulation", "truncated_bptt", "two_state_tbptt"]
