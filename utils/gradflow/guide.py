@@ -21,7 +21,7 @@ __all__ = ["find", "entries", "Match"]
 
 _WORD = re.compile(r"[a-z_][a-z0-9_]+")
 _COMMON = {"the", "of", "a", "an", "to", "is", "in", "and", "or", "for", "be", "has", "have", "not", "but", "at",
-           "by", "on", "it", "its", "this", "that", "with", "was", "are", "your", "you", "no", "one"}
+           "by", "on", "it", "its", "this", "that", "with", "was", "are", "your", "you", "no", "one", "does", "do", "my"}
 
 
 def entries() -> list[dict]:
@@ -67,7 +67,7 @@ class Matches(list):
         return f"<ol>{items}</ol>"
 
 
-def find(text: str, limit: int = 5) -> Matches:
+def find(text: str, limit: int = 6) -> Matches:
     """The entries whose error message or symptom share the most words with ``text`` (best first)."""
     query = _words(str(text))
     if not query:
@@ -75,8 +75,10 @@ def find(text: str, limit: int = 5) -> Matches:
     found = []
     for entry in entries():
         error, about = _words(entry["error"]), _words(f"{entry['title']} {entry['symptom']}")
-        # the share of the entry's error words the text holds counts most: a pasted message holds nearly all
-        score = (2 * len(query & error) / len(error) if error else 0.0) + len(query & about) / max(len(query), 1)
+        # how well the text and the entry's message cover each other (an F1 of their words) counts twice: the
+        # entries whose message is the pasted one score highest, a shorter message that shares a few words less
+        shared = len(query & error)
+        score = (4 * shared / (len(query) + len(error)) if error else 0.0) + len(query & about) / len(query)
         if score >= 0.5:
             found.append(Match(round(score, 3), entry))
     found.sort(key=lambda m: (-m.score, m.entry["id"]))

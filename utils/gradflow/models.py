@@ -151,3 +151,15 @@ class TwoStateCell(nn.Module):
     def initial_state(self, batch):
         n_hidden = self.W_h.shape[0]
         return torch.zeros(batch, n_hidden), torch.zeros(batch, n_hidden)
+
+
+class Gate(nn.Module):
+    """A learned per-feature gate: a 1-D parameter named ``weight`` that is neither a bias nor a norm's weight
+    (so "every 1-D parameter" or "every parameter called weight of a 1-D shape" picks it, and BitFit does not)."""
+
+    def __init__(self, features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(features))
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.weight)

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 import gradflow_course.metadata as metadata
+from .floats import EXACT_FILE, bitwise_comparisons, exact_cells
 from .nbtext import render
 
 NOTEBOOK = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
@@ -113,8 +114,6 @@ def read_entries(root: Path) -> tuple[list[Entry], list[str]]:
 
 def _float_problems(path: Path, nb, root: Path) -> list[str]:
     """Bitwise float comparisons not listed as exact by construction (the lessons' float-equality rule)."""
-    from .lint import EXACT_FILE, bitwise_comparisons, exact_cells
-
     listed, out = exact_cells(root), []
     for cell in nb.cells:
         hits = bitwise_comparisons(cell.source) if cell.cell_type == "code" else []

@@ -35,6 +35,7 @@ import nbformat
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
 from .build import BEGIN, END, REVEAL_TAG, SOLUTION_TAG, STUB, lesson_from_solution
+from .floats import EXACT_FILE, bitwise_comparisons, exact_cells
 from .nbtext import render
 from .prediction_rules import PROMPT, answer_values, check_predictions, gives_away, visible_source
 
@@ -551,50 +552,7 @@ def quiz_file(f: LessonFiles) -> list[Problem]:
                     "`make new-lesson` writes both; the .py loads the .toml (see quizzes/clone.py)") for p in missing]
 
 
-# --- claims: float equality --------------------------------------------------------------------------
-
-EXACT_FILE = Path("tests") / "float_equality_exact.toml"
-
-
-def _is_float_literal(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Constant) and isinstance(n.value, float) for n in ast.walk(node))
-
-
-def _calls(node: ast.AST, attr: str) -> bool:
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == attr
-               for n in ast.walk(node))
-
-
-def bitwise_comparisons(source: str) -> list[str]:
-    """The source lines that compare floats bit for bit: torch.equal, or ==/!= on a float literal or .item()."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:  # IPython magics: nothing to scan
-        return []
-    lines = source.splitlines()
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "equal" \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":
-            found.append(lines[node.lineno - 1].strip())
-        elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
-            sides = [node.left, *node.comparators]
-            if any(_is_float_literal(s) or _calls(s, "item") for s in sides):
-                found.append(lines[node.lineno - 1].strip())
-    return found
-
-
-@functools.lru_cache(maxsize=4)
-def exact_cells(root: Path) -> dict[str, tuple[int, str]]:
-    """cell id -> (bitwise comparisons in the cell, why each is exact), from tests/float_equality_exact.toml."""
-    path = root / EXACT_FILE
-    if not path.exists():
-        return {}
-    table = tomllib.loads(path.read_text(encoding="utf-8"))
-    reasons = table.get("reasons", {})
-    return {cell: (entry["count"], reasons.get(entry["why"], entry["why"])
-                   + (f" ({entry['detail']})" if "detail" in entry else ""))
-            for cell, entry in table.get("cells", {}).items()}
+# --- claims: float equality (the scan lives in floats.py; the guide uses it too) -----------------------
 
 
 @rule("float-equality", "floats are compared bit for bit only where exact by construction (tests/float_equality_exact.toml)")

@@ -7,7 +7,7 @@ from torch import nn
 
 from ..checking import (Wrong, differing, exercise, expect_choice, expect_function, expect_number, expect_type,
                         run_learner, train)
-from ..models import BackboneNet, LinearChain, make_blobs
+from ..models import BackboneNet, Gate, LinearChain, make_blobs
 from ..tracker import ParamTracker
 
 LESSON = "02_requires_grad"
@@ -193,18 +193,6 @@ def memory_choice(answer):
 # --- exercise 5: BitFit, train only the biases and the norm layers ------------------------------
 
 NORMS = (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d)
-
-
-class Gate(nn.Module):
-    """A learned per-feature gate: a 1-D parameter named ``weight`` that is neither a bias nor a norm's weight
-    (so "every 1-D parameter" or "every parameter called weight of a 1-D shape" picks it, and BitFit does not)."""
-
-    def __init__(self, features: int):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(features))
-
-    def forward(self, x):
-        return x * torch.sigmoid(self.weight)
 
 
 def bitfit_model(seed: int = 0) -> nn.Sequential:
