@@ -39,7 +39,7 @@ FREED = calm_line(RuntimeError("Trying to backward through the graph a second ti
 
 
 def _cell(page, index: int):
-    return page.locator(f"{PANEL} .jp-Notebook > .jp-Cell").nth(index)
+    return page.locator(f"{PANEL} .jp-Notebook .jp-Cell").nth(index)
 
 
 def _course(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -93,7 +93,7 @@ def test_run_all_then_rerun_a_reveal_and_its_section(page, lab, artifacts):
     page.wait_for_function(
         """([sel, i]) => /a\\.grad = tensor\\(\\[15\\., 18\\.\\]\\)/.test(
                document.querySelectorAll(sel)[i].innerText)""",
-        arg=[f"{PANEL} .jp-Notebook > .jp-Cell", reveal], timeout=60_000)
+        arg=[f"{PANEL} .jp-Notebook .jp-Cell", reveal], timeout=60_000)
     page.screenshot(path=str(artifacts / "11_section_run_again.png"))
     errors = page.locator(ERROR_OUTPUTS)
     assert errors.count() == 0, [errors.nth(i).inner_text()[:300] for i in range(errors.count())]
@@ -102,10 +102,9 @@ def test_run_all_then_rerun_a_reveal_and_its_section(page, lab, artifacts):
 
 def _visible_name(page, name: str) -> str:
     """The part of a file browser entry's name that is really shown (its characters inside the entry's box)."""
-    item = page.locator(".jp-DirListing-item", has=page.locator(f'.jp-DirListing-itemText[title*="{name}"], '
-                                                                  f'.jp-DirListing-itemText:text-is("{name}")')).first
-    item.wait_for(state="visible", timeout=30_000)
-    return item.locator(".jp-DirListing-itemText").evaluate(
+    text = page.locator(".jp-DirListing-itemText", has_text=name).first
+    text.wait_for(state="visible", timeout=30_000)
+    return text.evaluate(
         """(el) => {
             const node = [...el.querySelectorAll('*'), el].flatMap(e => [...e.childNodes])
                 .find(n => n.nodeType === 3 && n.textContent.trim());
@@ -153,7 +152,7 @@ def test_reset_while_open_is_refused_and_the_save_loses_nothing(page, lab, artif
 
     # closed and shut down as the message says, the reset runs and keeps the learner's copy beside it
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Close and Shut Down Notebook$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Close and Shut ?[Dd]own Notebook")).click()
     dialog_ok = page.locator(".jp-Dialog .jp-mod-accept")
     if dialog_ok.count():
         dialog_ok.first.click()
