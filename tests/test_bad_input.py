@@ -148,7 +148,7 @@ def test_reset_whole_lesson_keeps_the_broken_notebook_beside_a_fresh_one(ws, cap
     before = _snapshot(ws)
     code, lines = _run(["reset", LESSON], capsys)
     assert code == 0 and "your copy is now" in _one_clear_line(lines)
-    assert before <= _snapshot(ws)  # the broken file is still there, as .mine-1
+    assert before <= _snapshot(ws)  # the broken file is still there, as "mine-1 · <lesson>.ipynb"
     assert json.loads((ws / f"{LESSON}.ipynb").read_text())["cells"]
 
 

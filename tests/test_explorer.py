@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gradflow.models import LinearChain
-from gradflow.explorer import WIDGET_VIEW, FlowLab, explore_flow
+from gradflow.explorer import WIDGET_VIEW, FlowExplorer, FlowLab, explore_flow
 
 ALL = [f"lin{i}.{k}" for i in range(4) for k in ("weight", "bias")]
 
@@ -120,3 +120,29 @@ def test_one_explorer_click_walks_the_graph_once(monkeypatch):
     explorer.controls["lin1"]["detach"].value = True
     assert calls == [1]
     assert explorer.lab.detach["lin1"] and "detach after lin1" in explorer.summary.value
+
+
+def test_a_long_title_is_wrapped_inside_the_figure():
+    """Several changes make a title wider than the figure: centred, it lost both ends (issue 22); it wraps at spaces."""
+    lab = FlowLab()
+    for name in lab.layers:
+        lab.set(name, requires_grad=False, detach=True, no_grad=True)
+    fig = lab.drawing().figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    title = next(t for t in fig.axes[0].texts if t.get_text().startswith("loss graph:"))
+    box, page = title.get_window_extent(renderer), fig.bbox
+    assert "\n" in title.get_text(), "the title of twelve changes takes several lines"
+    assert page.x0 <= box.x0 and box.x1 <= page.x1 and box.y1 <= page.y1, (box, page)
+    assert " ".join(title.get_text().split()) == f"loss graph: {lab.result.settings}"  # broken at spaces only
+
+
+def test_explorer_shows_what_a_click_changes_beside_the_checkboxes():
+    explorer = FlowExplorer()
+    controls_row = explorer.widget.children[1]
+    assert explorer.status in controls_row.children  # not under the figure
+    assert "received a gradient: lin0.weight" in explorer.status.value
+    explorer.set("lin1", detach=True)
+    assert "lin0.weight" not in explorer.status.value and "lin2.weight" in explorer.status.value
+    assert "bytes held" in explorer.status.value

@@ -89,7 +89,7 @@ def test_lab_reset_and_progress_without_make_in_a_folder_with_a_space(tmp_path):
     nbformat.write(nb, mine)
     result = _run(["reset", LESSON, "1"], course)
     assert result.returncode == 0, result.stderr
-    assert "my answer = 42" in (workspace / f"{LESSON}.mine-1.ipynb").read_text(encoding="utf-8")
+    assert "my answer = 42" in (workspace / f"mine-1 · {LESSON}.ipynb").read_text(encoding="utf-8")
     back = next(c for c in nbformat.read(mine, as_version=4).cells if c.id == cell_id)
     assert back.source == next(c for c in nbformat.read(course / "lessons" / mine.name, as_version=4).cells
                                if c.id == cell_id).source
@@ -188,11 +188,11 @@ def test_reset_of_a_crlf_lesson_and_exercise_keeps_the_learners_bytes(crlf_cours
     learners = mine.read_bytes()
 
     message = reset_exercise(LESSON, 1, source.parent, workspace)
-    assert "mine-1.ipynb" in message
-    assert (workspace / f"{LESSON}.mine-1.ipynb").read_bytes() == learners
+    assert f"mine-1 · {LESSON}.ipynb" in message
+    assert (workspace / f"mine-1 · {LESSON}.ipynb").read_bytes() == learners
     course_cell = next(c for c in nbformat.read(source, as_version=4).cells if c.id == cell_id)
     assert next(c for c in nbformat.read(mine, as_version=4).cells if c.id == cell_id).source == course_cell.source
 
     message = reset(LESSON, source.parent, workspace)
-    assert "mine-2.ipynb" in message and mine.read_bytes() == source.read_bytes()
+    assert f"mine-2 · {LESSON}.ipynb" in message and mine.read_bytes() == source.read_bytes()
     assert sync(source.parent, workspace) == [f"up to date     {source.name}"]

@@ -281,7 +281,8 @@ def test_a_class_folder_one_row_per_learner(tmp_path):
     save(load(SOLUTIONS, STEMS[0]), carol / f"{STEMS[0]}.ipynb")
     (carol / f"{STEMS[2]}.ipynb").write_text('{"cells": [')                           # cut short
     save(load(SOLUTIONS, STEMS[3]), carol / ".ipynb_checkpoints" / f"{STEMS[3]}-checkpoint.ipynb")
-    save(load(SOLUTIONS, STEMS[3]), carol / f"{STEMS[3]}.mine-1.ipynb")              # a reset's backup
+    save(load(SOLUTIONS, STEMS[3]), carol / f"mine-1 · {STEMS[3]}.ipynb")            # a reset's backup
+    save(load(SOLUTIONS, STEMS[3]), carol / f"{STEMS[3]}.mine-2.ipynb")              # one named as resets once did
     (room / "dave").mkdir()
     before = snapshot(room)
 
@@ -335,7 +336,8 @@ def test_command_on_a_missing_folder_says_so_in_one_line(tmp_path, capsys):
 def test_a_renamed_lesson_is_read_not_shown_as_missing(learner):
     stem = STEMS[1]
     shutil.copy(SOLUTIONS / f"{stem}.ipynb", learner / f"{stem}-Copy1.ipynb")  # JupyterLab's Duplicate, or a rename
-    shutil.copy(LESSONS / f"{stem}.ipynb", learner / f"{stem}.mine-1.ipynb")  # a reset's backup is never read
+    shutil.copy(LESSONS / f"{stem}.ipynb", learner / f"mine-1 · {stem}.ipynb")  # a reset's backup is never read
+    shutil.copy(LESSONS / f"{stem}.ipynb", learner / f"{stem}.mine-2.ipynb")  # nor one named as resets once did
     result = progress(learner)
     lesson = result.lesson(stem)
     assert lesson.problem is None and lesson.path.name == f"{stem}-Copy1.ipynb"

@@ -103,8 +103,8 @@ def test_reset_one_exercise_keeps_everything_else_and_a_backup(course):
                  "07-007": "print('my experiment')", "07-008": "## Key points\n- my note"})
     before = mine.read_text()
     message = reset_exercise("07_toy", 2, lessons, ws)
-    assert "07_toy.mine-1.ipynb" in message and "2 cells" in message
-    assert (ws / "07_toy.mine-1.ipynb").read_text() == before  # the whole notebook as it was
+    assert "mine-1 · 07_toy.ipynb" in message and "2 cells" in message
+    assert (ws / "mine-1 · 07_toy.ipynb").read_text() == before  # the whole notebook as it was
     now = _sources(mine)
     assert now["07-005"] == "def helper():\n    raise NotImplementedError"  # exercise 2 is the course's again
     assert now["07-003"] == "answer = 42\nex.first(answer)"  # exercise 1 is still the learner's
@@ -113,8 +113,8 @@ def test_reset_one_exercise_keeps_everything_else_and_a_backup(course):
     assert reset_cell.outputs == [] and reset_cell.execution_count is None
     # a second reset keeps the first backup and adds another
     reset_exercise("07", 1, lessons, ws)
-    assert (ws / "07_toy.mine-1.ipynb").read_text() == before
-    assert _sources(ws / "07_toy.mine-2.ipynb")["07-003"] == "answer = 42\nex.first(answer)"
+    assert (ws / "mine-1 · 07_toy.ipynb").read_text() == before
+    assert _sources(ws / "mine-2 · 07_toy.ipynb")["07-003"] == "answer = 42\nex.first(answer)"
     assert _sources(mine)["07-003"] == "answer = ...  # your code here\nex.first(answer)"
 
 
@@ -166,8 +166,8 @@ def test_command_line_resets_an_exercise_or_the_lesson(course, capsys):
     assert "reset exercise 1" in capsys.readouterr().out
     assert cli.main(["reset", "07"]) == 0  # the default workspace is the toy course's
     assert "reset 07_toy.ipynb to the course's version" in capsys.readouterr().out
-    assert sorted(p.name for p in ws.glob("*.ipynb")) == ["07_toy.ipynb", "07_toy.mine-1.ipynb",
-                                                          "07_toy.mine-2.ipynb"]
+    assert sorted(p.name for p in ws.glob("*.ipynb")) == ["07_toy.ipynb", "mine-1 · 07_toy.ipynb",
+                                                          "mine-2 · 07_toy.ipynb"]
     assert (ws / "07_toy.ipynb").read_text() == (lessons / "07_toy.ipynb").read_text()
 
 
@@ -194,4 +194,4 @@ def test_every_exercise_of_every_real_lesson_can_be_reset(lesson, tmp_path):
     for number in found:
         reset_exercise(lesson.name, number, path.parent, ws, real)
     assert [c.source for c in nbformat.read(ws / path.name, as_version=4).cells] == [c.source for c in course.cells]
-    assert len(list(ws.glob(f"{lesson.name}.mine-*.ipynb"))) == len(found)
+    assert len(list(ws.glob(f"mine-* · {lesson.name}.ipynb"))) == len(found)

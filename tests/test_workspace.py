@@ -54,11 +54,15 @@ def test_reset_keeps_the_learners_copy_beside_the_course_version(tmp_path):
     (ws / "00_a.ipynb").write_text(_nb("mine"))
     message = reset("00_a", lessons, ws)
     assert (ws / "00_a.ipynb").read_text() == _nb("A1")
-    assert (ws / "00_a.mine-1.ipynb").read_text() == _nb("mine")
-    assert "00_a.mine-1.ipynb" in message
+    assert (ws / "mine-1 · 00_a.ipynb").read_text() == _nb("mine")
+    assert "mine-1 · 00_a.ipynb" in message
     (ws / "00_a.ipynb").write_text(_nb("mine again"))
     reset("00_a.ipynb", lessons, ws)
-    assert (ws / "00_a.mine-2.ipynb").read_text() == _nb("mine again")
+    assert (ws / "mine-2 · 00_a.ipynb").read_text() == _nb("mine again")
+    (ws / "00_a.mine-3.ipynb").write_text(_nb("an older backup"))  # named the way resets once did: counted, kept
+    (ws / "00_a.ipynb").write_text(_nb("mine a third time"))
+    assert "mine-4 · 00_a.ipynb" in reset("00_a", lessons, ws)
+    assert (ws / "00_a.mine-3.ipynb").read_text() == _nb("an older backup")
     manifest = json.loads((ws / ".gradflow-manifest.json").read_text())
     assert set(manifest) == {"00_a.ipynb"}
 

@@ -57,7 +57,8 @@ class Lab:
     def __init__(self, root_dir: Path, log: Path):
         from gradflow_course.lab import write_overrides
 
-        write_overrides()  # no news / update checks: a toast would cover the page, and the check would go online
+        write_overrides()  # as `make lab`: no news / update checks (a toast would cover the page, the check would go
+        # online), and output lines wrapped at spaces (the course's custom.css)
         self.root_dir = root_dir
         self.port = _free_port()
         self.token = secrets.token_hex(16)
@@ -73,7 +74,8 @@ class Lab:
                    f"--LabApp.user_settings_dir={state / 'settings'}"]
         if os.geteuid() == 0:  # Jupyter refuses root without it (as `make lab` does)
             command.append("--allow-root")
-        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(state / "runtime"), PYTHONUNBUFFERED="1")
+        self.runtime_dir = state / "runtime"  # where the server's info file is: `make reset` finds the server there
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.runtime_dir), PYTHONUNBUFFERED="1")
         self.log = log.open("w")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                         cwd=root_dir, start_new_session=True)

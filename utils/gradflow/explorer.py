@@ -52,6 +52,17 @@ class FlowResult:
     error: str | None = None  # backward's error message, when nothing in the loss requires grad
     rows: list[tuple[str, bool, bool, bool, str]] = field(default_factory=list)  # per-layer table
 
+    def status(self) -> str:
+        """Who received a gradient and the bytes held: the lines a click changes (shown beside the checkboxes)."""
+        lines = ["received a gradient: " + (", ".join(self.received) or "none"),
+                 f"saved for backward: {self.held_bytes} bytes held by the loss's graph"]
+        if self.saved_bytes != self.held_bytes:
+            lines.append(f"  ({self.saved_bytes} bytes were saved during the forward; the other "
+                         f"{self.saved_bytes - self.held_bytes} belong to pieces cut off the graph: freed once nothing refers to them)")
+        if self.error:
+            lines.append(f"backward failed: {self.error}")
+        return "\n".join(lines)
+
     def text(self) -> str:
         """A stable, human-readable summary (no ids, no addresses)."""
         lines = ["gradient-flow explorer: x -> lin0 -> lin1 -> lin2 -> lin3 -> loss",
@@ -60,13 +71,7 @@ class FlowResult:
                  ]
         for name, rg, det, ng, got in self.rows:
             lines.append(f"{name:<5}  {str(rg):<13}  {'yes' if det else 'no':<12}  {'yes' if ng else 'no':<14}  {got}")
-        lines.append("received a gradient: " + (", ".join(self.received) or "none"))
-        lines.append(f"saved for backward: {self.held_bytes} bytes held by the loss's graph")
-        if self.saved_bytes != self.held_bytes:
-            lines.append(f"  ({self.saved_bytes} bytes were saved during the forward; the other "
-                         f"{self.saved_bytes - self.held_bytes} belong to pieces cut off the graph: freed once nothing refers to them)")
-        if self.error:
-            lines.append(f"backward failed: {self.error}")
+        lines.extend(self.status().splitlines())
         lines.append("graph:")
         lines.extend("  " + line for line in self.graph.splitlines())
         return "\n".join(lines)
@@ -226,8 +231,11 @@ class FlowExplorer:
         self.reset_button.on_click(lambda _: self.reset())
         self.image = w.Image(format="png")
         self.summary = w.HTML()
+        # what a click changes, beside the checkboxes: below the figure it sat ~900 px under them
+        self.status = w.HTML(layout=w.Layout(margin="0 0 0 24px"))
         self.widget = w.VBox([w.HTML("<b>Gradient-flow explorer</b>: tick and untick, the graph is rebuilt "
-                                     "on every change."), *rows, self.reset_button,
+                                     "on every change."),
+                              w.HBox([w.VBox([*rows, self.reset_button]), self.status]),
                               w.HBox([self.image]), self.summary])
         self._busy = False
         self.refresh()
@@ -265,6 +273,7 @@ class FlowExplorer:
         self._drawing = self.lab.drawing()
         self.image.value = self._drawing.png(quick=True)
         self.summary.value = pre_html(self.lab.text())
+        self.status.value = pre_html(self.lab.result.status())
 
     @property
     def text(self) -> str:

@@ -239,6 +239,15 @@ def draw_graph(*roots: torch.Tensor, names=None, title: str | None = None, ax=No
     return draw(build_graph(*roots, names=names), title=title, ax=ax)
 
 
+def _wrapped(title: str, width: float) -> str:
+    """``title`` in lines that fit a figure ``width`` inches wide, broken at spaces (a centred line wider than
+    the figure loses both its ends)."""
+    import textwrap
+
+    fits = max(int(width / (_CHAR_IN * (LABEL_PT + 1) / LABEL_PT)), 20)  # a monospace character is the widest
+    return "\n".join(textwrap.wrap(title, fits, break_long_words=False, break_on_hyphens=False)) or title
+
+
 def draw(graph: Graph, title: str | None = None, ax=None) -> Drawing:
     """Draw a graph already built by :func:`build_graph` (see :func:`draw_graph`)."""
     from matplotlib.figure import Figure
@@ -252,11 +261,13 @@ def draw(graph: Graph, title: str | None = None, ax=None) -> Drawing:
         return sum(_CHAR_IN * max(map(len, graph.nodes[key].label.splitlines() or [""])) + 0.45 for key in layer)
 
     width = max(max(layer_inches(layer) for layer in layers), 5.5)
+    title = _wrapped(title or "autograd graph (arrows: the way backward flows)", width)
+    extra = 0.25 * title.count("\n")  # a title of several lines (the explorer's, with several changes) gets room
     if ax is None:  # legend and notes below the graph: the width stays the graph's own
         note_lines = bool(graph.cut_off) + bool(graph.frozen)
-        fig = Figure(figsize=(width, 1.2 + 0.85 * len(layers) + 0.9 + 0.3 * note_lines), dpi=72)
+        fig = Figure(figsize=(width, 1.2 + 0.85 * len(layers) + 0.9 + 0.3 * note_lines + extra), dpi=72)
         ax = fig.subplots()
-        fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.45 / fig.get_figheight(),
+        fig.subplots_adjust(left=0.01, right=0.99, top=1 - (0.45 + extra) / fig.get_figheight(),
                             bottom=(1.0 + 0.3 * note_lines) / fig.get_figheight())
     else:
         fig = ax.figure
@@ -305,8 +316,7 @@ def draw(graph: Graph, title: str | None = None, ax=None) -> Drawing:
     ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=LABEL_PT, frameon=False,
               ncol=3 if width < 9 else 5, handlelength=1.2, columnspacing=1.0)
     # a plain text, not ax.set_title: placing a title measures the (hidden) axes' ticks on every draw
-    ax.text(0.5, 1.02, title or "autograd graph (arrows: the way backward flows)", transform=ax.transAxes,
-            ha="center", va="bottom", fontsize=LABEL_PT + 1)
+    ax.text(0.5, 1.02, title, transform=ax.transAxes, ha="center", va="bottom", fontsize=LABEL_PT + 1)
     return Drawing(fig, graph.text())
 
 

@@ -67,8 +67,9 @@ _LEGEND = "↻ not run = changed since its check last ran, or the check never ra
 #: a status line's state (gradflow.status_line) as this view names it
 _STATE_OF_LINE = {_LINE_PASSED: PASSED, _LINE_WRONG: WRONG, _LINE_OPEN: NOT_ATTEMPTED}
 
-_LESSON_FILE = re.compile(r"^(?P<stem>\d\d_[A-Za-z0-9_]+)\.ipynb$")  # not NN_x.mine-1.ipynb, not checkpoints
+_LESSON_FILE = re.compile(r"^(?P<stem>\d\d_[A-Za-z0-9_]+)\.ipynb$")  # not a backup, not checkpoints
 #: a lesson the learner renamed or duplicated in JupyterLab (``01_detach-Copy1.ipynb``); never a reset's backup
+#: (``mine-1 · 01_detach.ipynb`` starts with no number; ``01_detach.mine-1.ipynb`` is how resets once named them)
 _RENAMED_FILE = re.compile(r"^(?P<number>\d\d)(?![\w.]*\.mine-\d+\.ipynb$)[^/]*\.ipynb$")
 _SECTION = re.compile(r"^\s*#|\*\*Predict", re.M)  # a text cell that opens a section, exercise or prediction
 _STUB = re.compile(r"(?<![\w.\"'\[])\.\.\.(?![\w.\"'])|\bNotImplementedError\b")

@@ -29,10 +29,49 @@ def lab_command(workspace: Path, extra: list[str]) -> list[str]:
     return command + extra
 
 
+# Output lines wrap between words. JupyterLab's own rule (`.jp-OutputArea-output pre { word-break: break-all }`)
+# cuts a long checker or reveal line anywhere, mid-word ("beca / use"); `normal` wraps at spaces, and
+# JupyterLab's `overflow-wrap: break-word` still breaks a word longer than the whole line. `body` outranks JupyterLab's
+# rule, which its scripts add after this file's link.
+CUSTOM_CSS = """/* written by gradflow_course.lab: long output lines (checker and reveal lines) wrap at spaces */
+body .jp-OutputArea-output pre {
+  word-break: normal;
+}
+"""
+# JupyterLab links custom/custom.css into its page when LabApp.custom_css is on; the file is looked up in the
+# user's Jupyter config folder first (~/.jupyter/custom/custom.css: a learner's own file wins), then in
+# jupyter_server's static/custom folder, which no package ships: the course's file goes there, in this environment.
+
+
+def custom_css_path() -> Path:
+    from jupyter_server import DEFAULT_STATIC_FILES_PATH
+
+    return Path(DEFAULT_STATIC_FILES_PATH) / "custom" / "custom.css"
+
+
 def write_overrides() -> Path:
+    """JupyterLab's settings for this environment: no news or update checks, output lines wrapped at spaces.
+
+    Written into this environment only (``sys.prefix``): the learner's own Jupyter settings are untouched.
+    """
     path = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(OVERRIDES, indent=1) + "\n")
+    css = custom_css_path()
+    css.parent.mkdir(parents=True, exist_ok=True)
+    css.write_text(CUSTOM_CSS, encoding="utf-8")
+    # LabApp reads its own config file (not jupyter_server_config.d/): the key is merged into what is there
+    config = Path(sys.prefix) / "etc" / "jupyter" / "jupyter_lab_config.json"
+    try:
+        settings = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        settings = {}
+    if not isinstance(settings, dict) or not isinstance(settings.get("LabApp", {}), dict):
+        return path  # a file we cannot read as Jupyter config is someone else's: left alone, no custom.css
+    if settings.get("LabApp", {}).get("custom_css") is not True:
+        settings.setdefault("LabApp", {})["custom_css"] = True
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
     return path
 
 

@@ -8,7 +8,7 @@ the ids of their solution notebook).
 
 What happens to your notebook ``workspace/NN_name.ipynb`` (nothing you wrote is lost):
 
-1. The whole notebook, as it is now, is first saved beside it as ``NN_name.mine-K.ipynb`` (K counts
+1. The whole notebook, as it is now, is first saved beside it as ``mine-K · NN_name.ipynb`` (K counts
    up, the same naming as a whole-lesson reset; nothing is ever overwritten).
 2. The exercise's cells are replaced by the course's cells, matched by cell id. A cell you deleted
    is put back where it belongs; a cell whose id changed is found by its checker call. Every other
@@ -31,7 +31,7 @@ import nbformat
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
 import gradflow_course.servers as servers
-from .workspace import readable, reset as reset_lesson, writing
+from .workspace import backup_path, readable, reset as reset_lesson, writing
 
 CHECKER_CALL = re.compile(r"\bex\.(\w+)\(")
 
@@ -47,13 +47,6 @@ def exercises(nb: nbformat.NotebookNode, lesson: metadata.Lesson) -> dict[int, l
                              f"{lesson.name}, but the course notebook has no such cell")
         found[ex.number] = [index[cell_id] for cell_id in ex.cells]
     return found
-
-
-def _backup_path(workspace: Path, stem: str) -> Path:
-    k = 1
-    while (workspace / f"{stem}.mine-{k}.ipynb").exists():
-        k += 1
-    return workspace / f"{stem}.mine-{k}.ipynb"
 
 
 def _locate(mine: nbformat.NotebookNode, cell: nbformat.NotebookNode, taken: set[int]) -> int | None:
@@ -114,7 +107,7 @@ def find_lesson(name: str, course: metadata.Course | None = None) -> metadata.Le
 
 def reset_exercise(name: str, number: int, lessons: Path, workspace: Path,
                    course: metadata.Course | None = None) -> str:
-    """Reset exercise ``number`` of lesson ``name`` in ``workspace``; the learner's notebook is kept as .mine-K."""
+    """Reset exercise ``number`` of lesson ``name`` in ``workspace``; the learner's notebook is kept as ``mine-K · NN_name.ipynb``."""
     lesson = find_lesson(name, course)
     source = lessons / f"{lesson.name}.ipynb"
     target = workspace / source.name
@@ -131,7 +124,7 @@ def reset_exercise(name: str, number: int, lessons: Path, workspace: Path,
         raise SystemExit(f"{paths.shown(target)} is unreadable ({problem}), so one exercise cannot be put back "
                          f"into it: `make reset LESSON={lesson.name}` keeps it beside a fresh copy")
     count = replace_exercise(mine, course_nb, lesson, number)  # raises before anything is written
-    backup = _backup_path(workspace, lesson.name)
+    backup = backup_path(workspace, lesson.name)
     with writing(workspace):
         shutil.copy2(target, backup)
         nbformat.write(mine, target)

@@ -9,8 +9,11 @@ How learner work stays safe (CONTRIBUTING.md, "Nothing a learner writes is lost"
 * ``workspace/`` holds the learner's copies. A lesson is copied there the first time only. A
   manifest remembers what each copy looked like when the course put it there; a copy the learner
   has not touched is refreshed when the course updates it, an edited copy is never replaced.
-* A reset (`make reset LESSON=...`) renames the learner's copy to ``NN_name.mine-K.ipynb``
-  (K counts up, nothing is ever overwritten) and puts the course's version in its place.
+* A reset (`make reset LESSON=...`) renames the learner's copy to ``mine-K · NN_name.ipynb``
+  (K counts up, nothing is ever overwritten) and puts the course's version in its place. The
+  difference comes first because JupyterLab's file browser cuts long names at the end: a backup named
+  ``NN_name.mine-K.ipynb`` showed as ``NN_name...``, just like the lesson. ``make progress`` reads
+  only names that start with a lesson's number, so it never reads a backup.
 """
 
 from __future__ import annotations
@@ -70,6 +73,19 @@ def writing(folder: Path):
 def not_writable(folder: Path, why: str) -> str:
     return (f"cannot write in {paths.shown(folder)}/ ({why.lower()}): choose a folder you can write for your "
             f"copies, e.g. {paths.WORKSPACE_VARIABLE}=~/gradflow-work make lab (the lessons are copied there)")
+
+
+def backup_name(stem: str, k: int) -> str:
+    """The name of a learner's notebook kept aside by a reset: ``mine-2 · 01_detach.ipynb``."""
+    return f"mine-{k} · {stem}.ipynb"
+
+
+def backup_path(workspace: Path, stem: str) -> Path:
+    """The next free backup of lesson ``stem``: K counts past every backup there, older ``stem.mine-K`` ones too."""
+    k = 1
+    while (workspace / backup_name(stem, k)).exists() or (workspace / f"{stem}.mine-{k}.ipynb").exists():
+        k += 1
+    return workspace / backup_name(stem, k)
 
 
 def _aside(path: Path, tag: str) -> Path:
@@ -205,10 +221,7 @@ def _reset(source: Path, workspace: Path) -> str:
     target = workspace / source.name
     kept = ""
     if target.exists():
-        k = 1
-        while (workspace / f"{stem}.mine-{k}.ipynb").exists():
-            k += 1
-        backup = workspace / f"{stem}.mine-{k}.ipynb"
+        backup = backup_path(workspace, stem)
         target.rename(backup)
         kept = f"; your copy is now {backup.name}"
     shutil.copy2(source, target)
