@@ -540,12 +540,21 @@ def _two_state_run(train_chunk2, setting: int) -> int:
 
     if matches(expected, expected_weights):
         return max(nodes)
-    for mode, hint in [("reset", "you restarted from zeros: carry the state's values, detach() keeps them"),
-                       ("every-step", "you cut the graph at every step: detach once per chunk"),
-                       ("no-zero-grad", "the state arrived with gradients already in .grad: opt.zero_grad() "
-                                        "before backward")]:
+    for mode, hint in [("reset", "measure: the state your chunk starts from against the one the chunk before "
+                                  "returned: you restarted from zeros; carry the state's values, detach() keeps them "
+                                  "and cuts only the history"),
+                       ("every-step", "measure: how far back the graph behind a chunk's loss reaches: one step, so "
+                                      "you cut the graph at every step; detach once per chunk, at its start"),
+                       ("no-zero-grad", "measure: cell.W_h.grad before your backward: the cell arrived with the "
+                                        "chunk before's gradients still in .grad; opt.zero_grad() before backward")]:
         if matches(*_two_state_reference(mode, setting)):
             raise Wrong(f"{where}, the losses and weights differ from truncated BPTT", hint)
+    ratio = losses[0] / expected[0][0] if expected[0][0] else 1.0
+    if abs(ratio - 1) > 1e-3:
+        raise Wrong(f"{where}, your first chunk's loss is {ratio:.3g} times the mean loss over its {chunk_len} steps",
+                    f"measure: print the loss of chunk 1 and count the steps it averages; the chunk's loss is the "
+                    "mean of the step losses (its gradient is scaled the same way): divide the sum by len(xs), not "
+                    "by a number typed in")
     if all(torch.allclose(w, e, atol=1e-6) for w, e in zip(weights, expected_weights)):
         raise Wrong(f"{where}, the weights are right but the returned losses are not each chunk's loss",
                     f"measure: your losses against the mean over the chunk's {chunk_len} steps of mse_loss(...): "
