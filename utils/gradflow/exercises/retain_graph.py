@@ -337,8 +337,8 @@ def task_gradient_norms(task_grad_norms):
         if len(result) != n:
             raise Wrong(f"{where}, your function returned {len(result)} norms for {n} tasks",
                         "loop over all the heads (zip(heads, targets)), however many there are")
-        norms = [expect_number(v, f"norm {i + 1}", "each norm as a plain number: .item()")
-                 for i, v in enumerate(result)]
+        norms = [expect_number(float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool) else v,
+                               f"norm {i + 1}", "each norm as a plain number: .item()") for i, v in enumerate(result)]
         footprint = graph_footprint(outputs[0], exclude=[trunk, x])
         close = lambda a, b: torch.allclose(torch.tensor(a), torch.tensor(b), rtol=1e-4, atol=1e-6)  # noqa: E731
         if not close(norms, expected):
