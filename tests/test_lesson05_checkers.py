@@ -9,7 +9,9 @@ import torch
 from torch import nn
 
 from checker_helpers import WrongAnswers, accepts, rejected
+from gradflow import ParamTracker
 from gradflow.exercises import clone as ex
+from gradflow.models import TwoLayerNet
 
 wrong = WrongAnswers("05")
 
@@ -26,7 +28,13 @@ test_ex1_accepts_copies_outside_the_graph = accepts(ex.copy_out_of_graph, "05.1"
     "clone-detach": lambda t: t.clone().detach(),  # the order the lesson calls wasteful, but right
     "times-one": lambda t: t.detach() * 1,  # arithmetic makes new memory too
     "numpy-copy": lambda t: torch.from_numpy(t.detach().numpy().copy()),  # through a NumPy copy
+    "clone-in-no-grad": lambda t: _clone_without_recording(t),  # a clone made with recording off is outside the graph
 })
+
+
+def _clone_without_recording(t):
+    with torch.no_grad():
+        return t.clone()
 
 
 wrong.case(1, lambda t: t.detach(), "shares storage", "add .clone()", id="detach", kind="other")
@@ -44,6 +52,36 @@ wrong.case(1, lambda t: t.detach().clone().requires_grad_(), "a new trainable le
            kind="other")
 wrong.case(1, lambda t: None, "returned None", "return", id="none", kind="return")
 wrong.case(1, lambda t: t.copy(), "your function raised AttributeError", "inside your function", id="numpy-habit")
+wrong.case(1, lambda t: t.detach_().clone(), "after your function, a leaf that requires grad has requires_grad=False",
+           "detach_() change the caller's tensor itself", id="detach-in-place", kind="state")
+
+
+def _freeze_then_clone(t):  # "switch the gradient off, then copy": the caller's leaf stays frozen
+    if t.is_leaf:
+        t.requires_grad_(False)
+    return t.detach().clone()
+
+
+wrong.case(1, _freeze_then_clone, "took the original out of the graph", "leaves t alone", id="freeze-original",
+           kind="state")
+
+
+def _clone_with_recording_off(t):  # the clone made with recording switched off, and left off
+    torch.set_grad_enabled(False)
+    return t.clone()
+
+
+wrong.case(1, _clone_with_recording_off, "gradient recording was still off", "`with torch.no_grad():`",
+           id="grad-off", kind="state")
+
+
+def _zero_the_view(t):  # a copy "reset" through a view: writes into the caller's memory
+    out = t.detach()
+    return out.mul_(1).clone()
+
+
+wrong.case(1, _zero_the_view, "a leaf that requires grad was written in place (its version counter moved",
+           "never into t or a view of it", id="write-through-view", kind="state")
 test_ex1_rejects_views_graph_copies_and_warnings = wrong.rejects(1, ex.copy_out_of_graph)
 
 
@@ -137,30 +175,141 @@ wrong.case(2, None, "pass your function with_row itself", "def with_row")
 test_ex2_rejects_edits_that_break_or_leave_the_graph = wrong.rejects(2, ex.edited_copy)
 
 
-# --- 05.3 a snapshot that detects change (Modify) ---------------------------------------------------
+# --- 05.3 which parameters did a step change? (Modify) ---------------------------------------------
 
 
-test_ex3_accepts_real_snapshots = accepts(ex.real_snapshot, "05.3", {
-    "detach-clone": lambda m: {n: p.detach().clone() for n, p in m.named_parameters()},
-    "deepcopy-state-dict": lambda m: copy.deepcopy(m.state_dict()),  # buffers come along: fine
-    "numpy-copy": lambda m: {n: p.detach().numpy().copy() for n, p in m.named_parameters()},
-    # state_dict tensors are already detached
-    "state-dict-clone": lambda m: {n: t.clone() for n, t in m.state_dict().items()},
-})
+def _changed_by(model, step):
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    step()
+    return [n for n, p in model.named_parameters() if not torch.equal(p, before[n])]
 
 
-wrong.case(3, lambda m: {n: p.detach() for n, p in m.named_parameters()}, "changed during training", "share storage", id="detach", kind="other")
-wrong.case(3, lambda m: {n: p.data for n, p in m.named_parameters()}, "changed during training", "detach().clone()", id="data", kind="data")
-wrong.case(3, lambda m: m.state_dict(), "changed during training", "state_dict() share storage", id="state-dict", kind="shortcut")
-wrong.case(3, lambda m: {n: p.detach().numpy() for n, p in m.named_parameters()}, "changed during training", ".numpy()", id="numpy-view", kind="other")
-wrong.case(3, lambda m: {n: p.clone() for n, p in m.named_parameters()}, "grad_fn=CloneBackward0", "detach() first", id="clone", kind="other")
-wrong.case(3, lambda m: copy.deepcopy(dict(m.named_parameters())), "requires grad", "copy.deepcopy of a parameter", id="deepcopy-params", kind="other")
-wrong.case(3, lambda m: {n: p.tolist() for n, p in m.named_parameters()}, "should be a tensor", ".tolist() does copy", id="tolist", kind="return")
-wrong.case(3, lambda m: [p.detach().clone() for p in m.parameters()], "should return a dict", "named_parameters()", id="list", kind="return")
-wrong.case(3, lambda m: {"weight": m.layer1.weight.detach().clone()}, "no entry for 'layer1.weight'", "names", id="names", kind="narrow")
-wrong.case(3, lambda m: dict(m.named_parameters()), "is the parameter itself", "holds the live parameters", id="live-params", kind="other")
-wrong.case(3, lambda m: {n: p.copy() for n, p in m.named_parameters()}, "your snapshot raised AttributeError", "inside", id="numpy-habit")
-test_ex3_rejects_snapshots_that_follow_training = wrong.rejects(3, ex.real_snapshot)
+def _changed_by_tracker(model, step):  # the lesson's ParamTracker (the checker's models have no buffers)
+    tracker = ParamTracker(model)
+    step()
+    return tracker.changed()
+
+
+def _changed_by_state_dict(model, step):  # a deep copy of the state dict, compared with allclose
+    before = copy.deepcopy(model.state_dict())
+    step()
+    return [n for n, p in model.named_parameters() if not torch.allclose(p.detach(), before[n], rtol=0, atol=0)]
+
+
+def _changed_by_lists(model, step):  # plain Python numbers, compared as lists
+    before = [p.tolist() for p in model.parameters()]
+    step()
+    return [n for (n, p), old in zip(model.named_parameters(), before) if p.tolist() != old]
+
+
+test_ex3_accepts_change_detectors_written_differently = accepts(ex.real_snapshot, "05.3", [
+    _changed_by, _changed_by_tracker, _changed_by_state_dict, _changed_by_lists])
+
+
+@wrong(3, "you returned [], the step changed ['layer2.weight', 'layer2.bias']",
+       "it is a view of the parameter's memory", kind="data")
+def _data_snapshot(model, step):
+    before = {n: p.data for n, p in model.named_parameters()}
+    step()
+    return [n for n, p in model.named_parameters() if not torch.equal(p, before[n])]
+
+
+@wrong(3, "you returned []", "copy each value with p.detach().clone() before step()", kind="other")
+def _detach_snapshot(model, step):
+    before = {n: p.detach() for n, p in model.named_parameters()}
+    step()
+    return [n for n, p in model.named_parameters() if not torch.equal(p, before[n])]
+
+
+@wrong(3, "you returned ['layer1.weight', 'layer2.bias'], the step changed ['layer2.bias']",
+       "only its version counter", kind="shortcut")
+def _version_counter(model, step):  # lesson 04's version counter as a change detector
+    before = {n: p._version for n, p in model.named_parameters()}
+    step()
+    return [n for n, p in model.named_parameters() if p._version != before[n]]
+
+
+@wrong(3, "the step changed ['0.bias', '2.weight']", "requires_grad is False and it has no .grad", kind="narrow")
+def _trainable_only(model, step):  # only what requires grad can change: true of an optimizer, not of every step
+    before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    step()
+    return [n for n, p in model.named_parameters() if n in before and not torch.equal(p, before[n])]
+
+
+@wrong(3, "you returned ['0.weight', '2.weight', '2.bias']", "a gradient says nothing about an update",
+       kind="symptom")
+def _has_grad(model, step):  # a .grad as the sign of an update
+    step()
+    return [n for n, p in model.named_parameters() if p.grad is not None]
+
+
+@wrong(3, "called step() 2 times", "call it exactly once", kind="other")
+def _step_twice(model, step):  # a dry run first
+    step()
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    step()
+    return [n for n, p in model.named_parameters() if not torch.equal(p, before[n])]
+
+
+@wrong(3, "does not hold what step() left in it (layer2.weight is back at its old values)",
+       "do not undo or repeat it", kind="state")
+def _undo_step(model, step):  # "measure without side effects": the step undone afterwards
+    before = copy.deepcopy(model.state_dict())
+    step()
+    names = [n for n, p in model.named_parameters() if not torch.equal(p, before[n])]
+    model.load_state_dict(before)
+    return names
+
+
+@wrong(3, "switched requires_grad of layer1.weight to True", "leave the model's flags as they were", kind="state")
+def _freeze_to_copy(model, step):  # flags switched off to copy, then all switched on: a frozen layer thaws
+    model.requires_grad_(False)
+    before = {n: p.clone() for n, p in model.named_parameters()}
+    model.requires_grad_(True)
+    step()
+    return [n for n, p in model.named_parameters() if not torch.equal(p, before[n])]
+
+
+@wrong(3, "does not require grad and does not have a grad_fn", "needs gradient recording on", kind="state")
+def _no_grad_around(model, step):  # the whole measurement under no_grad, the step included
+    with torch.no_grad():
+        return _changed_by(model, step)
+
+
+@wrong(3, "your changed_by returned dict", "return a list of the names", kind="return")
+def _as_dict(model, step):
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    step()
+    return {n: not torch.equal(p, before[n]) for n, p in model.named_parameters()}
+
+
+@wrong(3, "the step changed ['layer2.weight', 'layer2.bias']: your function reads the notebook's `net`",
+       "use the model argument", kind="ignored")
+def _global_net(model, step):  # the notebook's net measured instead of the model argument
+    before = {n: p.detach().clone() for n, p in net.named_parameters()}
+    step()
+    return [n for n, p in net.named_parameters() if not torch.equal(p, before[n])]
+
+
+@wrong(3, "raised AttributeError", "not all TwoLayerNet", kind="hard-coded")
+def _two_layer_names(model, step):  # the names of the notebook's TwoLayerNet written out
+    names = ["layer1.weight", "layer1.bias", "layer2.weight", "layer2.bias"]
+    before = {n: model.get_parameter(n).detach().clone() for n in names}
+    step()
+    return [n for n in names if not torch.equal(model.get_parameter(n), before[n])]
+
+
+@wrong(3, "out of order", "keep the order of model.named_parameters()", kind="return")
+def _sorted_names(model, step):
+    return sorted(_changed_by(model, step))
+
+
+wrong.case(3, None, "pass your function changed_by itself", "def changed_by")
+test_ex3_rejects_detectors_fooled_by_views_flags_or_versions = wrong.rejects(3, ex.real_snapshot)
+
+
+torch.manual_seed(0)
+net = TwoLayerNet()  # a notebook global that an answer may read instead of its argument
 
 
 # --- 05.4 lookahead (Make) --------------------------------------------------------------------------

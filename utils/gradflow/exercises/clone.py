@@ -18,7 +18,7 @@ from torch import nn
 
 from ..checking import Wrong, exercise, expect_function, run_learner
 from ..models import TwoLayerNet
-from .data_vs_detach import grad_mode_kept
+from .data_vs_detach import globals_read, grad_mode_kept
 
 LESSON = "05_clone"
 
@@ -66,9 +66,34 @@ def _copies(fn, fn_name: str):
     shape and values, in storage of its own."""
     expect_function(fn, fn_name)
     for name, t in _inputs().items():
-        copy = _call_copy(fn, t, name)
+        before = _caller_state(t)
+        with grad_mode_kept(fn_name):
+            copy = _call_copy(fn, t, name)
+        _caller_kept(t, before, name)
         _copy_checks(copy, t, name)
         yield name, copy, t
+
+
+def _caller_state(t: torch.Tensor):
+    """What a copy must leave as it was: values, version counter, flag, graph node and .grad of the original."""
+    return t.detach().clone(), t._version, t.requires_grad, t.grad_fn, t.grad if t.is_leaf else None
+
+
+def _caller_kept(t: torch.Tensor, before, name: str):
+    values, version, flag, node, grad = before
+    if t.requires_grad != flag or t.grad_fn is not node:
+        raise Wrong(f"after your function, {name} has requires_grad={t.requires_grad} and grad_fn="
+                    f"{type(t.grad_fn).__name__ if t.grad_fn else None} (it had {flag} and "
+                    f"{type(node).__name__ if node else None}): your function took the original out of the graph",
+                    "requires_grad_(False) and detach_() change the caller's tensor itself; detach() (no underscore) "
+                    "returns a new view and leaves t alone: t.detach().clone()")
+    if t._version != version or not torch.equal(t.detach(), values):
+        raise Wrong(f"after your function, {name} was written in place (its version counter moved from {version} "
+                    f"to {t._version})", "write only into your copy, never into t or a view of it (detach() and "
+                    ".data share t's memory): t.detach().clone()")
+    if t.is_leaf and t.grad is not grad:
+        raise Wrong(f"after your function, {name}.grad changed", "a copy of the values needs no backward: "
+                    "t.detach().clone()")
 
 
 def _copy_checks(copy, original, name: str):
@@ -185,51 +210,188 @@ def edited_copy(with_row):
     return "h kept intact; the copy's gradients reach both h's inputs and row, for i = 2, 0 and -1"
 
 
-@exercise(LESSON, 3, "a snapshot that detects change")
-def real_snapshot(snapshot):
-    expect_function(snapshot, "snapshot")
-    torch.manual_seed(5)
+# --- exercise 3 (Modify): which parameters did one step change? -------------------------------------
+
+
+def _two_layer(frozen: str | None = None):
+    torch.manual_seed(7)
     model = TwoLayerNet()
-    inputs, targets = torch.randn(8, 10), torch.randn(8, 3)
-    truth = {name: p.detach().clone() for name, p in model.named_parameters()}
-    taken = run_learner(snapshot, model, name="snapshot")
-    if isinstance(taken, torch.Tensor) or not isinstance(taken, dict):
-        raise Wrong(f"snapshot should return a dict name -> tensor, got {type(taken).__name__}",
-                    "build it from model.named_parameters()")
-    missing = [name for name in truth if name not in taken]
-    if missing:
-        raise Wrong(f"the snapshot has no entry for {missing[0]!r}", "use the names from model.named_parameters()")
-    for name, live in model.named_parameters():
-        value = _as_tensor(taken[name])
-        if isinstance(value, (list, float)):
-            raise Wrong(f"snapshot[{name!r}] should be a tensor, got {type(taken[name]).__name__}",
-                        ".tolist() does copy, but the snapshot is compared as tensors: use p.detach().clone()")
-        if not isinstance(value, torch.Tensor):
-            raise Wrong(f"snapshot[{name!r}] should be a tensor, got {type(taken[name]).__name__}",
-                        "use p.detach().clone()")
-        if value.requires_grad:
-            if _storage(value) == _storage(live):
-                raise Wrong(f"snapshot[{name!r}] is the parameter itself, not a copy",
-                            "dict(model.named_parameters()) holds the live parameters: copy each with p.detach().clone()")
-            if value.grad_fn is not None:
-                raise Wrong(f"snapshot[{name!r}] is still in the graph (grad_fn={type(value.grad_fn).__name__})",
-                            "clone() alone keeps the graph: detach() first, then clone()")
-            raise Wrong(f"snapshot[{name!r}] requires grad: it is a trainable copy, not a record of values",
-                        "copy.deepcopy of a parameter keeps requires_grad=True: use p.detach().clone()")
-        if value.shape != live.shape or not torch.equal(value.to(live.dtype), truth[name]):
-            raise Wrong(f"snapshot[{name!r}] does not hold the parameter's current values",
-                        "copy each parameter as it is: p.detach().clone()")
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    for _ in range(5):
+    if frozen:
+        model.get_submodule(frozen).requires_grad_(False)
+    return model
+
+
+def _sequential():
+    torch.manual_seed(8)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    model[0].bias.requires_grad_(False)
+    return model
+
+
+def _sgd_step(model, params, lr: float, inputs: int, outputs: int):
+    """A training step with SGD over ``params`` only (every parameter that requires grad gets a .grad)."""
+    opt = torch.optim.SGD(params, lr=lr)
+    g = torch.Generator().manual_seed(11)
+    x, y = torch.randn(6, inputs, generator=g), torch.randn(6, outputs, generator=g)
+
+    def step():
         opt.zero_grad()
-        nn.functional.mse_loss(model(inputs), targets).backward()
+        nn.functional.mse_loss(model(x), y).backward()
         opt.step()
-    for name in truth:
-        if not torch.equal(_as_tensor(taken[name]).to(truth[name].dtype), truth[name]):
-            raise Wrong(f"snapshot[{name!r}] changed during training, so 'before' equals 'after'",
-                        "detach(), .data, .numpy() and state_dict() share storage with the parameter: "
-                        "copy it with detach().clone()")
-    return "the snapshot kept the old values while all 4 tensors trained"
+    return step
+
+
+def _frozen_layer_step(model):
+    """layer1 frozen: SGD over all parameters moves layer2 only (a frozen parameter gets no .grad)."""
+    return _sgd_step(model, model.parameters(), 0.05, 10, 3)
+
+
+def _hand_edit_step(model):
+    """0.bias (requires_grad=False) shifted by hand; SGD over 2.weight only, though every trainable one gets .grad."""
+    train = _sgd_step(model, [model[2].weight], 0.1, 3, 2)
+
+    def step():
+        train()
+        with torch.no_grad():
+            model[0].bias.add_(0.25)
+    return step
+
+
+def _same_values_step(model):
+    """layer1.weight touched in place without a change of value (its version counter moves); layer2.bias shifted."""
+    def step():
+        with torch.no_grad():
+            model.layer1.weight.mul_(1.0)
+            model.layer2.bias.sub_(0.1)
+    return step
+
+
+def _lr_zero_step(model):
+    """A full training step whose update is zero (lr=0): gradients everywhere, versions moved, no value changed."""
+    return _sgd_step(model, [p for p in model.parameters() if p.requires_grad], 0.0, 3, 2)
+
+
+#: (what the step does, its model, its step): models that are not all TwoLayerNet, frozen parameters
+CHANGE_CASES = [
+    ("a training step with layer1 frozen", lambda: _two_layer("layer1"), _frozen_layer_step),
+    ("a step that edits a parameter that does not require grad", _sequential, _hand_edit_step),
+    ("a step that touches a parameter in place without changing it", _two_layer, _same_values_step),
+    ("a training step with lr=0", _sequential, _lr_zero_step),
+]
+
+
+def _values(model) -> dict[str, torch.Tensor]:
+    return {name: p.detach().clone() for name, p in model.named_parameters()}
+
+
+def _truth(make_model, make_step):
+    """The names one call of the step changes, the values and versions it leaves, on a model of the same seed."""
+    model = make_model()
+    before, versions = _values(model), {n: p._version for n, p in model.named_parameters()}
+    make_step(model)()
+    after = _values(model)
+    changed = [n for n in before if not torch.equal(before[n], after[n])]
+    moved = {n: p._version - versions[n] for n, p in model.named_parameters()}
+    return changed, after, moved
+
+
+def _names_hint(given: list, expected: list, model, grads: dict, touched: list) -> str:
+    """Where to look for the answer ``given`` (a measurement), what it means, the fix's shape."""
+    extra = [n for n in given if n not in expected]
+    missing = [n for n in expected if n not in given]
+    if expected and not given:
+        return ("measure: print your 'before' copy of one of them right after step(): it shows the new values, so it "
+                "is a view of the parameter's memory (detach(), .data, .numpy() and state_dict() share storage with "
+                "it); copy each value with p.detach().clone() before step()")
+    if extra and all(n in touched for n in extra):
+        return (f"measure: compare {extra[0]} before and after with torch.equal: its values did not change, only "
+                "its version counter (an in-place operation ran on it); compare values, not _version")
+    if extra and all(grads.get(n) for n in extra):
+        return (f"measure: {extra[0]} has a .grad but its values did not change (the optimizer did not update it, or "
+                "lr was 0): a gradient says nothing about an update; compare the values before and after")
+    if missing and not all(grads.get(n) for n in missing):
+        return (f"measure: {missing[0]}.requires_grad is False and it has no .grad, yet its values changed: a step "
+                "may edit any tensor in place; compare every parameter's values, whatever its flags")
+    return ("measure: p.detach().clone() of every parameter before step(), then torch.equal with the parameter after: "
+            "the names where they differ, in the order of model.named_parameters()")
+
+
+@exercise(LESSON, 3, "which parameters did a step change?")
+def real_snapshot(changed_by):
+    expect_function(changed_by, "changed_by")
+    for what, make_model, make_step in CHANGE_CASES:
+        expected, after, moved = _truth(make_model, make_step)
+        model = make_model()
+        flags = {n: p.requires_grad for n, p in model.named_parameters()}
+        versions = {n: p._version for n, p in model.named_parameters()}
+        inner, calls = make_step(model), []
+
+        def step():
+            calls.append(1)
+            inner()
+
+        with grad_mode_kept("changed_by"):
+            result = run_learner(changed_by, model, step, name="changed_by", hints={
+                "does not require grad and does not have a grad_fn": "step() trains the model, so it needs gradient "
+                "recording on: call step() as it is, not inside torch.no_grad() or after torch.set_grad_enabled(False)",
+                "has no attribute": "the checker's models are not all TwoLayerNet: take the names and tensors from "
+                "model.named_parameters()"})
+        where = f"with {what}"
+        if len(calls) != 1:
+            raise Wrong(f"{where}, your changed_by called step() {len(calls)} times",
+                        "call it exactly once: every call changes the parameters again (a copy before, step(), "
+                        "a comparison after)" if calls else "call step() once, between a copy of the values and "
+                        "the comparison")
+        changed_flags = [n for n, p in model.named_parameters() if p.requires_grad != flags[n]]
+        if changed_flags:
+            raise Wrong(f"{where}, your changed_by switched requires_grad of {changed_flags[0]} to "
+                        f"{model.get_parameter(changed_flags[0]).requires_grad}",
+                        "a copy needs no flag change: p.detach().clone() is already outside the graph; leave the "
+                        "model's flags as they were")
+        live = _values(model)
+        if any(not torch.equal(live[n], after[n]) for n in after):
+            undone = [n for n in expected if torch.equal(live[n], make_model().get_parameter(n).detach())]
+            raise Wrong(f"{where}, after your changed_by the model does not hold what step() left in it"
+                        + (f" ({undone[0]} is back at its old values)" if undone else ""),
+                        "measure the step, do not undo or repeat it: copy the values, call step(), compare, and "
+                        "leave the parameters alone")
+        extra_writes = [n for n, p in model.named_parameters() if p._version - versions[n] != moved[n]]
+        if extra_writes:
+            raise Wrong(f"{where}, your changed_by wrote into {extra_writes[0]} (its version counter moved "
+                        f"{model.get_parameter(extra_writes[0])._version - versions[extra_writes[0]]} times, step() "
+                        f"moves it {moved[extra_writes[0]]})",
+                        "read the parameters, never write them: copies with p.detach().clone(), comparisons with "
+                        "torch.equal")
+        if isinstance(result, (set, dict)) or not isinstance(result, (list, tuple)) or not all(
+                isinstance(n, str) for n in result):
+            kind = type(result).__name__
+            raise Wrong(f"{where}, your changed_by returned {kind}"
+                        + ("" if isinstance(result, (list, tuple)) else ", not a list of names"),
+                        "return a list of the names (strings) of the changed parameters, in the order of "
+                        "model.named_parameters()")
+        given = list(result)
+        names = [n for n, _ in model.named_parameters()]
+        strangers = [n for n in given if n not in names]
+        if strangers:
+            read = globals_read(changed_by, nn.Module)
+            raise Wrong(f"{where}, {strangers[0]!r} is not a parameter of the model passed in"
+                        + (f": your function reads the notebook's `{read[0]}`" if read else ""),
+                        "take the names from model.named_parameters() of the model argument")
+        if given == expected:
+            continue
+        if sorted(given) == sorted(expected):
+            raise Wrong(f"{where}, your names are right but out of order: {given}",
+                        "keep the order of model.named_parameters()")
+        read = globals_read(changed_by, nn.Module)
+        if read:
+            raise Wrong(f"{where}, you returned {given}, the step changed {expected}: your function reads the "
+                        f"notebook's `{read[0]}`", f"measure: which model your function copies and compares; the checker "
+                        f"passes its own models: use the model argument, not `{read[0]}`")
+        grads = {n: p.grad is not None for n, p in model.named_parameters()}
+        touched = [n for n in names if moved[n] and n not in expected]
+        raise Wrong(f"{where}, you returned {given}, the step changed {expected}",
+                    _names_hint(given, expected, model, grads, touched))
+    return "right names for a frozen layer, a frozen parameter edited by hand, an in-place no-op and lr=0"
 
 
 # --- exercise 4 (Make): lookahead, slow weights that survive the optimizer ------------------------
