@@ -139,6 +139,11 @@ def _tensors(args):
             yield from _tensors(a)
 
 
+def _finite(g: torch.Tensor) -> bool:
+    """Whether every element is finite: one sum (no bool tensor), and the exact check only if the sum is not."""
+    return bool(torch.isfinite(g.sum())) or bool(torch.isfinite(g).all())
+
+
 _STATS = (nn.modules.batchnorm._BatchNorm,)
 _DROPOUT = (nn.modules.dropout._DropoutNd,)
 
@@ -263,7 +268,9 @@ class Audit:
                 self._pending[name] = p._version  # adds to a .grad left from before the last update
             else:
                 self._pending[name] = None
-            if self.check_finite and not self._nonfinite_backward and not bool(torch.isfinite(grad).all()):
+            # every gradient a parameter gets came out of a graph node the node hooks checked: read it only
+            # once a node has produced a non-finite gradient
+            if self._nonfinite_node is not None and not self._nonfinite_backward and not _finite(grad):
                 self._nonfinite.append(name)
             return None
         return hook
@@ -283,7 +290,8 @@ class Audit:
                 if not self._trainable0[name]:
                     self._stale_grad_frozen.add(name)
                 last = self._last_grad.get(name)
-                if self._pending.get(name) is not None and last is not None and last[:2] == (id(p.grad), p.grad._version):
+                unzeroed = last is not None and last[:2] == (id(p.grad), p.grad._version)
+                if self._pending.get(name) is not None and unzeroed:
                     self._carried.add(name)
 
     def _pre_forward(self, mname: str, mod: nn.Module):
@@ -370,10 +378,11 @@ class Audit:
 
     def _node_hook(self, name: str):
         def hook(grad_inputs, grad_outputs):
-            if self._nonfinite_node is None and any(
-                    g is not None and not bool(torch.isfinite(g).all()) for g in grad_inputs) and all(
-                    g is None or bool(torch.isfinite(g).all()) for g in grad_outputs):
-                self._nonfinite_node = name
+            # nodes run in topological order, so the first one to hand out a non-finite gradient made it,
+            # unless what it received was already non-finite (an external gradient or a hook)
+            if self._nonfinite_node is None and not all(g is None or _finite(g) for g in grad_inputs):
+                made = all(g is None or _finite(g) for g in grad_outputs)
+                self._nonfinite_node = name if made else "the gradient passed to backward"
             return None
         return hook
 
@@ -521,7 +530,8 @@ class Audit:
                 mech = (f"opt {i} ({type(opt).__name__}) still updates it through " + " and ".join(parts)
                         if parts else f"opt {i} ({type(opt).__name__}) still updates it")
                 if n in self._stale_grad_frozen:
-                    mech += "; its .grad was not None at a step (left from before it was frozen), so the optimizer did not skip it"
+                    mech += ("; its .grad was not None at a step (left from before it was frozen), so the optimizer "
+                             "did not skip it")
             by_mechanism.setdefault(mech, []).append(n)
         for mech, names in by_mechanism.items():
             biggest = max(pchange[n] for n in names)
@@ -726,7 +736,8 @@ class Audit:
         rows = "".join(f"<tr><td>{e(f.severity)}</td><td>{e(f.kind)}</td><td>{e(f.where)}</td><td>{e(f.evidence)}</td>"
                        f"<td>{e(f.cause)}</td><td>{e(f.fix)}</td><td>{e(f.guide)}<br>{e(f.lesson)}</td></tr>"
                        for f in self.findings)
-        head = "<tr><th>severity</th><th>kind</th><th>where</th><th>evidence</th><th>cause</th><th>fix</th><th>see</th></tr>"
+        head = "<tr>" + "".join(f"<th>{c}</th>" for c in ("severity", "kind", "where", "evidence", "cause", "fix",
+                                                             "see")) + "</tr>"
         body = f"<table>{head}{rows}</table>" if rows else "<p>no findings</p>"
         unseen = f"<p><b>not seen:</b> {e('; '.join(self.unseen))}</p>" if self.unseen else ""
         return f"<p><b>{e(self.summary())}</b></p>{body}{unseen}"
