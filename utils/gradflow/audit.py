@@ -213,6 +213,7 @@ class Audit:
         self._nonfinite_node: str | None = None
         self._nonfinite_backward = 0
         self._in_backward = False
+        self._hit = False
         self._logs: dict[str, _ModuleLog] = {}
         self._outs: dict[int, tuple[str, weakref.ref]] = {}  # address -> (module, storage of its output needing grad)
         self._cuts: dict[str, str] = {}  # module -> the module that got its output detached
@@ -259,6 +260,7 @@ class Audit:
             if not self._in_backward:
                 return None
             self._reached[name].add(self.backwards)
+            self._hit = True
             pending = self._pending.get(name)
             if pending is not None and pending != p._version:
                 self._carried.add(name)  # the parameter was updated while its .grad held a carried sum
@@ -364,6 +366,8 @@ class Audit:
                 if type(fn).__name__ != "AccumulateGrad":
                     handles.append(fn.register_hook(self._node_hook(type(fn).__name__)))
         outer, self._in_backward = self._in_backward, True
+        hit, self._hit = self._hit, False
+        node_before = self._nonfinite_node
         try:
             return self._original_backward(tensors, grad_tensors, retain_graph, create_graph, grad_variables,
                                            inputs=inputs)
@@ -371,9 +375,13 @@ class Audit:
             self._in_backward = outer
             for h in handles:
                 h.remove()
+            if not self._hit:  # a backward of some other model: not one of the watched steps
+                self.backwards -= 1
+                self._nonfinite_node = node_before
+            self._hit = hit or self._hit
             if self._nonfinite and not self._nonfinite_backward:
                 self._nonfinite_backward = self.backwards
-            if not self._optimizers:
+            if not self._optimizers and self._hit:
                 self._boundary()
 
     def _node_hook(self, name: str):

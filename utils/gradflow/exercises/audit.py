@@ -1,89 +1,110 @@
 """Checkers of lesson 10 · Audit your own training loop (``from gradflow.exercises import audit as ex``).
 
-Each checker is a plain function under ``@exercise(lesson, number, title)``: its body says what a
-right answer looks like with the ``expect_*`` helpers of ``gradflow.checking``, which raise ``Wrong``
-with a message and a hint. The decorator prints one line and never lets a learner's answer crash.
-A checker varies every input the task varies (never only the notebook's values) and looks at what the
-answer leaves behind (here: grad mode). Its tests, with the mutants it must reject, are in
-tests/test_lesson10_checkers.py.
+Each checker runs the learner's function on fresh models the notebook never shows, inside ``gradflow.audit``:
+the answer passes when the audit reports no warning and the training it does equals a reference step. Its
+tests, with the mutants it must reject, are in tests/test_lesson10_checkers.py.
 """
 
-import math
-
 import torch
+from torch import nn
+from torch.nn import functional as F
 
-from gradflow.checking import Wrong, exercise, expect_function, expect_tensor, run_learner
+from gradflow.audit import audit
+from gradflow.checking import Wrong, exercise, expect_function, run_learner
 
 LESSON = "10_audit"
 
-#: points unlike the notebook's, of both signs, so a hard-coded or sign-blind answer shows
-POINTS = (-1.5, 0.25, 3.0)
+
+def _net(seed: int, n_in: int = 5, hidden: int = 7, n_out: int = 3, dropout: float = 0.0) -> nn.Sequential:
+    torch.manual_seed(seed)
+    layers = [nn.Linear(n_in, hidden), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else []) + [
+        nn.Linear(hidden, n_out)]
+    return nn.Sequential(*layers)
 
 
-def _pattern(got: list, expected: list[float]) -> str | None:
-    """What a wrong set of answers has in common, when it says something about the cause."""
-    values = [float(g) for g in got]
-    if len(set(values)) == 1 and len(set(expected)) > 1:
-        return "it is the same at every point: is a value hard-coded?"
-    if all(math.isclose(v, 2 * e, rel_tol=1e-3) for v, e in zip(values, expected)):
-        return "it is twice the derivative at every point: gradients add up, did backward run twice?"
-    if all(math.isclose(v, e / 2, rel_tol=1e-3) for v, e in zip(values, expected)):
-        return "it is half the derivative at every point: is one factor detached?"
-    if all(math.isclose(v, abs(e), rel_tol=1e-3) for v, e in zip(values, expected)):
-        return "the sign is lost where the derivative is negative"
-    return None
+def _batch(seed: int, n: int = 12, n_in: int = 5, n_out: int = 3):
+    g = torch.Generator().manual_seed(1000 + seed)
+    return torch.randn(n, n_in, generator=g), torch.randint(0, n_out, (n,), generator=g)
 
 
-def _expect_all(results: dict[str, object], expected: dict[str, float], hint: str, atol: float = 1e-4) -> None:
-    """Every result right; if not, say the pattern of the mistakes (a measurement), then the first wrong one."""
-    for label, got in results.items():  # wrong types and graphs first: their messages name the cause
-        if not isinstance(got, torch.Tensor) or got.numel() != 1 or got.requires_grad:
-            expect_tensor(got, torch.tensor(expected[label]), label, hint=hint)
-    wrong = [label for label, got in results.items()
-             if not math.isclose(float(got), expected[label], rel_tol=1e-4, abs_tol=atol)]
-    if wrong:
-        pattern = _pattern([results[k] for k in results], [expected[k] for k in results])
-        first = wrong[0]
-        raise Wrong(f"{first} is {float(results[first]):.4g}, expected {expected[first]:.4g}"
-                    + (f"; {pattern}" if pattern else ""), hint)
+def _reference_step(model, opt, x, y) -> float:
+    opt.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss.item()
 
 
-def _left_grad_mode_off() -> None:
+def _warnings(report) -> None:
+    found = report.warnings
+    if found:
+        f = found[0]
+        raise Wrong(f"the audit of your step reports {f.kind} on {f.where}: {f.evidence}", f.fix)
+
+
+def _grad_mode_back() -> None:
     if not torch.is_grad_enabled():
         torch.set_grad_enabled(True)  # put it back for the learner, then say so
         raise Wrong("your function left gradient tracking switched off",
                     "use `with torch.no_grad():` (it restores the mode) rather than torch.set_grad_enabled(False)")
 
 
-@exercise(LESSON, 1, "Modify: the gradient at any point")
-def gradient_at(fn):
-    """fn(x0) returns d(x * x)/dx at x0 through autograd: 2 * x0, as a tensor, for any x0."""
-    expect_function(fn, "gradient_at")
-    results = {}
-    for x0 in POINTS:
-        results[f"gradient_at({x0})"] = got = run_learner(fn, x0, name="gradient_at")
-        _left_grad_mode_off()
-        if isinstance(got, torch.Tensor) and got.requires_grad:
-            raise Wrong(f"gradient_at({x0}) returned a tensor that requires grad: the input, not its gradient?",
-                        "return x.grad after the backward pass")
-    _expect_all(results, {f"gradient_at({x0})": 2 * x0 for x0 in POINTS},
-                hint="build x from x0 with requires_grad=True, run one backward of x * x, return x.grad")
+@exercise(LESSON, 1, "Modify: the step the report flagged")
+def train_step(fn):
+    """fn(model, opt, x, y) does one training step with cross-entropy and returns the loss as a number."""
+    expect_function(fn, "train_step")
+    for seed, make_opt in ((1, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+                           (2, lambda p: torch.optim.Adam(p, lr=0.01))):
+        model, reference = _net(seed), _net(seed)
+        opt, ref_opt = make_opt(model.parameters()), make_opt(reference.parameters())
+        batches = [_batch(10 * seed + i) for i in range(3)]
+        expected = [_reference_step(reference, ref_opt, x, y) for x, y in batches]
+        with audit(model, opt) as report:
+            got = [run_learner(fn, model, opt, x, y, name="train_step") for x, y in batches]
+        _warnings(report)
+        if report.updates != 3 or report.backwards != 3:
+            raise Wrong(f"3 steps ran {report.backwards} backward pass(es) and {report.updates} update(s)",
+                        "one backward and one opt.step() per call")
+        for i, (loss, right) in enumerate(zip(got, expected)):
+            if isinstance(loss, torch.Tensor):
+                raise Wrong("train_step returned a tensor: the graph behind it stays alive while you keep it",
+                            "return loss.item()")
+            if not isinstance(loss, float) or abs(loss - right) > 1e-5 * max(1.0, abs(right)):
+                raise Wrong(f"step {i + 1} returned {loss!r}, expected the loss {right:.4g}",
+                            "return loss.item() of this step's loss, computed before the update")
+        for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+            if not torch.allclose(p, q, atol=1e-6, rtol=1e-5):
+                raise Wrong(f"after 3 steps {name} differs from a correct step's result",
+                            "zero_grad, forward, cross-entropy, backward, step: once each, in that order")
 
 
-FUNCTIONS = {"sin": (torch.sin, math.cos), "cube": (lambda x: x ** 3, lambda x: 3 * x * x),
-             "exp(-x)": (lambda x: torch.exp(-x), lambda x: -math.exp(-x))}
-
-
-@exercise(LESSON, 2, "Make: the derivative of any function")
-def derivative(fn):
-    """fn(f, x0) returns f'(x0) through autograd, for functions and points the notebook never shows."""
-    expect_function(fn, "derivative")
-    results, expected = {}, {}
-    for name, (f, df) in FUNCTIONS.items():
-        for x0 in POINTS:
-            label = f"derivative({name}, {x0})"
-            results[label], expected[label] = run_learner(fn, f, x0, name="derivative"), df(x0)
-            _left_grad_mode_off()
-    _expect_all(results, expected, atol=1e-5,
-                hint="make x a leaf that requires grad, call f(x) (the function you were given), run backward "
-                     "once, return x.grad; a finite difference is only close")
+@exercise(LESSON, 2, "Make: an evaluation pass the audit calls clean")
+def evaluate(fn):
+    """fn(model, x) returns the model's eval-mode outputs for x, leaves no graph, and puts the mode back."""
+    expect_function(fn, "evaluate")
+    for seed in (3, 4):
+        model = _net(seed, dropout=0.5)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        kept = []
+        with audit(model, opt) as report:
+            for i in range(4):  # kept graphs show as growth over three steps
+                x, y = _batch(20 * seed + i)
+                _reference_step(model, opt, x, y)
+                kept.append(run_learner(fn, model, x, name="evaluate"))
+                _grad_mode_back()
+                if not model.training:
+                    raise Wrong("your function left the model in eval mode: the next training step runs without "
+                                "dropout", "call model.train() again before returning")
+        _warnings(report)
+        out = kept[-1]
+        if not isinstance(out, torch.Tensor):
+            raise Wrong(f"evaluate returned {type(out).__name__}, not the output tensor", "return model(x)")
+        if out.requires_grad:
+            raise Wrong("the output requires grad: a graph stays behind it", "run the forward under torch.no_grad()")
+        model.eval()
+        with torch.no_grad():
+            expected = model(x)
+        model.train()
+        if out.shape != expected.shape or not torch.allclose(out, expected, atol=1e-6):
+            raise Wrong("the output is not the model's eval-mode output for x (is dropout still on?)",
+                        "model.eval() before the forward")
