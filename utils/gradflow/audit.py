@@ -84,6 +84,8 @@ class Finding:
     @property
     def where(self) -> str:
         names = self.params or self.modules
+        if not names:
+            return "the whole run"
         return ", ".join(names[:6]) + (f" (+{len(names) - 6} more)" if len(names) > 6 else "")
 
     def text(self) -> str:
