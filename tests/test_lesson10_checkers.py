@@ -41,7 +41,7 @@ def _model_zero_grad(model, opt, x, y):
     loss = F.cross_entropy(model(x), y)
     loss.backward()
     opt.step()
-    return float(loss)
+    return float(loss.detach())
 
 
 test_ex1_accepts_steps_written_differently = accepts(ex.train_step, "10.1",
