@@ -26,6 +26,7 @@ COMMANDS = {
     "test-kernels": ("kernels", "the solutions under strict nbval once per CPU kernel here (make test-kernels)"),
     "test-torch": ("torch_version", "the solutions on another torch in a throwaway env (make test-torch)"),
     "bench-explorer": ("bench_explorer", "milliseconds per click of the gradient-flow explorer"),
+    "bench-audit": ("bench_audit", "seconds per training step with gradflow.audit watching, against the bare step"),
     "sizing": ("sizing", "memory and CPU per learner, for sizing a hub (writes instructors/sizing.json)"),
     "hub-link": ("hub_link", "nbgitpuller links that open a lesson on a JupyterHub"),
     "repo2docker-check": ("repo2docker_check", "does the repository build with repo2docker (Binder, a hub image)?"),
