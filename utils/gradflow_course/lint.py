@@ -46,8 +46,9 @@ MIN_EXERCISES = 2
 RECAP_QUESTIONS = (3, 5)
 #: a checker's tests: at least this many wrong answers and right answers, and declared mutants (DESIGN 3)
 MIN_REJECTS, MIN_ACCEPTS, MIN_MUTANTS = 2, 1, 6
-#: an exercise region with at least this share of its lines shown above is a warm-up that retypes
-RETYPING_SHARE = 0.5
+#: an exercise region with at least this share of its substantial lines (SUBSTANTIAL_TOKENS tokens or more) shown
+#: above, names and numbers normalised, is a warm-up that retypes
+RETYPING_SHARE, SUBSTANTIAL_TOKENS = 0.5, 9
 
 
 @dataclass(frozen=True)
@@ -250,8 +251,37 @@ _REGION = re.compile(r"^[ \t]*" + re.escape(BEGIN) + r"[ \t]*\n(.*?)^[ \t]*" + r
                      re.S | re.M)
 
 
+#: STUB lines that hand out nothing to fix: the learner writes the whole answer
+_EMPTY_STUB = re.compile(r"^(raise NotImplementedError\b.*|pass\b.*|\.\.\.|\w+ = \.\.\..*|return \.\.\..*|#.*)?$")
+
+
+def shape(line: str) -> str:
+    """A code line with its variable names and numbers normalised: a copy with renamed variables has the same
+    shape. Names that are called (``f(``), attributes (``.grad``), keywords and ``torch``/``nn``/``F`` are kept."""
+    import io
+    import keyword
+    import tokenize
+
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return line
+    out, previous = [], None
+    for i, tok in enumerate(tokens):
+        following = next((t.string for t in tokens[i + 1:] if t.type not in (tokenize.NL, tokenize.NEWLINE)), "")
+        if tok.type == tokenize.NUMBER:
+            out.append("0")
+        elif tok.type == tokenize.NAME and not keyword.iskeyword(tok.string) and previous != "." and \
+                following != "(" and tok.string not in {"torch", "nn", "F", "True", "False", "None"}:
+            out.append("N")
+        elif tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.COMMENT):
+            out.append(tok.string)
+        previous = tok.string
+    return " ".join(out)
+
+
 def exercise_regions(nb) -> list[tuple[str, float]]:
-    """(cell id, share of the region's lines shown verbatim above) for each exercise region."""
+    """(cell id, share of the region's lines whose shape (names and numbers normalised) a cell above shows)."""
     shown: set[str] = set()
     in_exercises = False
     regions = []
@@ -265,10 +295,17 @@ def exercise_regions(nb) -> list[tuple[str, float]]:
         for match in _REGION.finditer(cell.source) if in_exercises else ():
             lines = _code_lines(match.group(1))
             if lines and not all(re.match(r"my_\w+\s*=", line) for line in lines):  # not a prediction
-                # a region with STUB lines hands out code to fix (a Modify by construction): it retypes nothing
-                fixes = STUB in match.group(1)
-                regions.append((cell.id, 0.0 if fixes else sum(line in shown for line in lines) / len(lines)))
-        shown.update(_code_lines(_REGION.sub("", cell.source)))  # what a learner sees of this cell
+                # a region whose STUB lines hand out code to fix is a Modify by construction: it retypes nothing
+                stubs = [ln.strip().removeprefix(STUB).strip() for ln in match.group(1).splitlines()
+                         if ln.strip().startswith(STUB)]
+                fixes = any(not _EMPTY_STUB.match(code) for code in stubs)
+                # short lines (`loss.backward()`) and block headers (`for p in model.parameters():`) are the
+                # grammar of any answer, not a copy
+                substantial = [shape(ln) for ln in lines
+                               if len(shape(ln).split()) >= SUBSTANTIAL_TOKENS and not ln.rstrip().endswith(":")]
+                share = sum(s in shown for s in substantial) / len(substantial) if substantial else 0.0
+                regions.append((cell.id, 0.0 if fixes else share))
+        shown.update(shape(ln) for ln in _code_lines(_REGION.sub("", cell.source)))  # what a learner sees of it
     return regions
 
 
