@@ -108,3 +108,6 @@ def evaluate(fn):
         if out.shape != expected.shape or not torch.allclose(out, expected, atol=1e-6):
             raise Wrong("the output is not the model's eval-mode output for x (is dropout still on?)",
                         "model.eval() before the forward")
+
+#: what the lesson's notebook uses (its checkers); the other names serve the checkers and their tests
+__all__ = ["train_step", "evaluate"]
