@@ -88,7 +88,7 @@ def gradients_after_detach(answer):
         extra = [n for n in names if n not in truth]
         detail = "; ".join(part for part in [f"missing {missing}" if missing else "",
                                              f"these get no gradient: {extra}" if extra else ""] if part)
-        raise Wrong(detail, "detach cuts every path to the layers *before* it; only layers after the cut learn")
+        raise Wrong(detail, "in this chain, detach cuts every path to the layers *before* it; only layers after the cut learn")
 
 
 def _d_state(D):

@@ -19,7 +19,7 @@ LESSON = "03_no_grad"
 #: why each result of the exercise's snippet does or does not require grad
 _WHY = {
     "a": "outside no_grad, a result requires grad as soon as one input does (w does)",
-    "b": "inside torch.no_grad() no operation is recorded: every result has requires_grad=False",
+    "b": "inside torch.no_grad() no operation is recorded: a new result such as w * x has requires_grad=False",
     "c": "no_grad changes no existing tensor: c is w itself, a leaf that still has requires_grad=True",
     "d": "torch.enable_grad() switches recording back on inside no_grad",
     "e": "leaving no_grad does not re-attach b: b * 2 has no input that requires grad",
