@@ -313,7 +313,7 @@ def unfreeze(fine_tune):
         raise Wrong("after the unfreeze the backbone still never changed (4 steps)",
                     "a gradient reaching the backbone moves it only if an optimizer steps it")
     largest = max(backbone.change().values())
-    if largest > 4 * BACKBONE_LR * 1.1:  # an Adam step moves each element by about lr at most
+    if largest > 4 * BACKBONE_LR * 1.1:  # in its first steps an Adam step moves each element by about lr at most
         raise Wrong(f"the backbone moved by up to {largest:.3f} in 4 steps, more than Adam at lr {BACKBONE_LR} "
                     f"can (about {4 * BACKBONE_LR:.3f})", f"the unfrozen backbone trains at the smaller rate "
                     f"BACKBONE_LR = {BACKBONE_LR}, the head keeps {HEAD_LR}")

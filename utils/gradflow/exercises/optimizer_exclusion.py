@@ -145,7 +145,7 @@ _EX2_WHY = {  # (parameter, what really happens) -> why
                   "weight decay could move it, and this optimizer has none",
     ("b", True): "b never had a gradient before, so no momentum; but AdamW's default weight_decay is 0.01, "
                  "and it shrinks p by lr * weight_decay even when the gradient is zero",
-    ("c", False): "c.grad is None: every optimizer skips such a parameter",
+    ("c", False): "c.grad is None: each of these three optimizers skips such a parameter",
 }
 
 
