@@ -21,14 +21,18 @@ The kit a checker body is written with:
 * :func:`expect_number`: "a loss (or accuracy) as a plain number";
 * :func:`train_step` / :func:`train`: the reference training step (zero_grad, loss, backward, step);
 * :func:`differing`: the names of the tensors where two models (or two snapshots) differ.
+* :func:`grad_mode_kept`: around a learner's call, put grad mode back and say so if the answer left it off;
+* :func:`globals_read`: the notebook globals (a model, an lr) an answer read instead of its arguments.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.util
 import math
+import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -402,3 +406,41 @@ def differing(a, b, atol: float = 1e-6, rtol: float = 1e-5) -> list[str]:
     sa, sb = _state(a), _state(b)
     return [n for n in sa if n not in sb or sa[n].shape != sb[n].shape
             or not torch.allclose(sa[n].detach(), sb[n].detach(), atol=atol, rtol=rtol)]
+
+
+# --- what an answer read from the notebook, and the grad mode it left ---------------------------------
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):  # a nested function, lambda or comprehension
+            names |= _code_names(const)
+    return names
+
+
+def globals_read(fn, kinds) -> list[str]:
+    """The global names that ``fn`` (or a function nested in it) reads and whose values are instances of ``kinds``:
+    a notebook's ``lr``, ``model`` or ``opt`` used in place of an argument. Modules (``torch``) and functions are
+    never instances of the kinds a checker asks about."""
+    code, space = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if not isinstance(code, types.CodeType) or not isinstance(space, dict):
+        return []
+    return sorted(n for n in _code_names(code) if n in space and isinstance(space[n], kinds)
+                  and not isinstance(space[n], bool))
+
+
+@contextlib.contextmanager
+def grad_mode_kept(name: str):
+    """Run the learner's call; afterwards gradient recording is back as it was, and a call that left it switched
+    off is wrong (``torch.set_grad_enabled(False)`` with no way back, where ``with torch.no_grad():`` restores it)."""
+    before = torch.is_grad_enabled()
+    try:
+        yield
+    finally:
+        after = torch.is_grad_enabled()
+        torch.set_grad_enabled(before)
+    if after != before:
+        raise Wrong(f"after your {name} ran, gradient recording was still off (torch.is_grad_enabled() was False)",
+                    "switch it off only for the update: `with torch.no_grad():` switches it back on at the end, "
+                    "torch.set_grad_enabled(False) and the decorator-less torch.no_grad() call do not")

@@ -16,9 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checking import Wrong, exercise, expect_function, run_learner
+from ..checking import Wrong, exercise, expect_function, globals_read, grad_mode_kept, run_learner
 from ..models import TwoLayerNet
-from .data_vs_detach import globals_read, grad_mode_kept
 
 LESSON = "05_clone"
 

@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
-import types
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..checking import Wrong, differing, exercise, expect_function, expect_value, run_learner, train
+from ..checking import (Wrong, differing, exercise, expect_function, expect_value, globals_read, grad_mode_kept,
+                        run_learner, train)
 
 LESSON = "04_data_vs_detach"
 
 _IN_PLACE_ERROR = "modified by an inplace operation"
-
-
-# --- shared by lessons 04 to 06: what an answer read from the notebook, and the grad mode it left -------
-
-
-def _code_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):  # a nested function, lambda or comprehension
-            names |= _code_names(const)
-    return names
-
-
-def globals_read(fn, kinds) -> list[str]:
-    """The global names that ``fn`` (or a function nested in it) reads and whose values are instances of ``kinds``:
-    a notebook's ``lr``, ``model`` or ``opt`` used in place of an argument. Modules (``torch``) and functions are
-    never instances of the kinds a checker asks about."""
-    code, space = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
-    if not isinstance(code, types.CodeType) or not isinstance(space, dict):
-        return []
-    return sorted(n for n in _code_names(code) if n in space and isinstance(space[n], kinds)
-                  and not isinstance(space[n], bool))
-
-
-@contextlib.contextmanager
-def grad_mode_kept(name: str):
-    """Run the learner's call; afterwards gradient recording is back as it was, and a call that left it switched
-    off is wrong (``torch.set_grad_enabled(False)`` with no way back, where ``with torch.no_grad():`` restores it)."""
-    before = torch.is_grad_enabled()
-    try:
-        yield
-    finally:
-        after = torch.is_grad_enabled()
-        torch.set_grad_enabled(before)
-    if after != before:
-        raise Wrong(f"after your {name} ran, gradient recording was still off (torch.is_grad_enabled() was False)",
-                    "switch it off only for the update: `with torch.no_grad():` switches it back on at the end, "
-                    "torch.set_grad_enabled(False) and the decorator-less torch.no_grad() call do not")
 
 
 def _share(moved: list[torch.Tensor], towards: list[torch.Tensor]) -> float | None:

@@ -126,6 +126,19 @@ def _scenarios(x: torch.Tensor, y: torch.Tensor):
                                                  fine_tuning), ("in eval mode", in_eval)]
 
 
+def _grad_mode_restored() -> bool:
+    """Switch gradient recording back on (what the answer broke, for the learner's next cells); was it off?"""
+    left_off = not torch.is_grad_enabled()
+    torch.set_grad_enabled(True)
+    return left_off
+
+
+def _grad_mode_left_off(name: str) -> Wrong:
+    return Wrong(f"after {name}, gradient recording is still off for the whole program (torch.is_grad_enabled() is "
+                 "False)", "look at torch.is_grad_enabled() after your call: torch.set_grad_enabled(False) lasts until "
+                 "it is switched back; use `with torch.no_grad():`, which restores the mode when it ends")
+
+
 @exercise(LESSON, 3, "an evaluation function")
 def evaluate_function(evaluate):
     expect_function(evaluate, "evaluate")
@@ -144,13 +157,9 @@ def evaluate_function(evaluate):
                     "evaluate takes two arguments, the model and a list of (x, y) batches, and loops "
                     "`for x, y in batches` inside")})
         finally:
-            grad_mode_left_off = not torch.is_grad_enabled()
-            torch.set_grad_enabled(True)  # put back what the answer broke, for the learner's next cells
-        if grad_mode_left_off:
-            raise Wrong("after evaluate, gradient recording is still off for the whole program "
-                        "(torch.is_grad_enabled() is False)",
-                        "look at torch.is_grad_enabled() after your call: torch.set_grad_enabled(False) lasts until "
-                        "it is switched back; use `with torch.no_grad():`, which restores the mode when it ends")
+            left_off = _grad_mode_restored()
+        if left_off:
+            raise _grad_mode_left_off("evaluate")
         accuracy = expect_number(value, "evaluate's result",
                                  "return the accuracy as a Python float, for example correct / total")
         if not all(p.requires_grad for p in model.parameters()):
@@ -217,13 +226,9 @@ def cached_features(cache_features):
             features = run_learner(cache_features, backbone, x, name="cache_features",
                                    hints={"TypeError": hint, "AttributeError": hint, "ValueError": hint})
     finally:
-        grad_mode_left_off = not torch.is_grad_enabled()
-        torch.set_grad_enabled(True)  # put back what the answer broke, for the learner's next cells
-    if grad_mode_left_off:
-        raise Wrong("after cache_features, gradient recording is still off for the whole program "
-                    "(torch.is_grad_enabled() is False)",
-                    "look at torch.is_grad_enabled() after your call: torch.set_grad_enabled(False) lasts until it "
-                    "is switched back; use `with torch.no_grad():`, which restores the mode when it ends")
+        left_off = _grad_mode_restored()
+    if left_off:
+        raise _grad_mode_left_off("cache_features")
     frozen = [n for n, p in backbone.named_parameters() if not p.requires_grad]
     if frozen:
         for p in backbone.parameters():

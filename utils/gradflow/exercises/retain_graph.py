@@ -11,11 +11,11 @@ import numbers
 import torch
 from torch import nn
 
-from ..checking import LearnerError, Wrong, exercise, expect_function, expect_number, run_learner
+from ..checking import (LearnerError, Wrong, exercise, expect_function, expect_number, globals_read, grad_mode_kept,
+                        run_learner)
 from ..graph import build_graph
 from ..memory import footprint_of, graph_footprint
 from ..models import TwoStateCell, make_waves
-from .data_vs_detach import globals_read, grad_mode_kept
 
 LESSON = "06_retain_graph"
 
