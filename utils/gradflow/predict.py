@@ -308,11 +308,15 @@ class Choice:
 
     ``options`` maps a letter to ``(text, why)``: for the right option ``why`` explains the answer
     (printed after "because"), for each wrong one it names the misconception behind choosing it.
+    ``guide`` names the field guide entry (``"05.03"``) a question was drawn from: every verdict then
+    ends by pointing at it, so the learner can read the bug as people met it.
     Display the object to show the question; pass the recorded answer to :meth:`reveal`.
     """
 
-    def __init__(self, label: str, question: str, options: Mapping[str, tuple[str, str]], answer: str):
+    def __init__(self, label: str, question: str, options: Mapping[str, tuple[str, str]], answer: str,
+                 guide: str | None = None):
         self.label = _check_label(label)
+        self.guide = guide
         self.question = question
         self.options = {k.strip().lower(): Option(*v) for k, v in options.items()}
         self.answer = answer.strip().lower()
@@ -347,21 +351,27 @@ class Choice:
 
     def reveal(self, answer: Any) -> Revealed:
         """Compare the recorded answer with the right option; print one line. Never raises."""
+        verdict = self._verdict(answer)
+        if self.guide:
+            verdict = (verdict[0], f"{verdict[1]} (in the wild: field guide entry {self.guide})")
+        return _emit(self.label, *verdict)
+
+    def _verdict(self, answer: Any) -> tuple[str, str]:
         right = self.options[self.answer]
         because = f"it is {self._option_text(self.answer)}, because {right.why}"
         letter = self.letter(answer)
         if is_placeholder(answer) or (answer is None and letter is None):  # None, unless an option is "None": no answer
-            return _emit(self.label, OPEN, because)
+            return OPEN, because
         if letter == self.answer:
-            return _emit(self.label, RIGHT, f"{self._option_text(self.answer)}, because {right.why}")
+            return RIGHT, f"{self._option_text(self.answer)}, because {right.why}"
         if letter is None:
             try:
                 said = repr(answer) if isinstance(answer, str) else show(answer)
             except Exception:
                 said = f"a {type(answer).__name__}"
             letters = ", ".join(self.options)
-            return _emit(self.label, WRONG, f"you said {said}, which is not one of the letters {letters}; {because}")
-        return _emit(self.label, WRONG, f"you said ({letter}), but {self.options[letter].why}; {because}")
+            return WRONG, f"you said {said}, which is not one of the letters {letters}; {because}"
+        return WRONG, f"you said ({letter}), but {self.options[letter].why}; {because}"
 
     def text(self, number: str | None = None) -> str:
         head = f"{number or self.id}. {self.question}"

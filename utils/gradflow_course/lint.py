@@ -40,6 +40,10 @@ from .nbtext import render
 from .prediction_rules import PROMPT, answer_values, check_predictions, gives_away, visible_source
 
 SECTIONS = ["You will learn", "Prerequisites", "Pitfalls", "Exercises", "Key points", "Further reading"]
+#: the optional part at a lesson's end: sections whose `##` heading starts with this (minutes.py skips them)
+GOING_FURTHER = "Going further"
+#: sections that may sit among the Going further ones (the guide's cell is appended at the very end)
+TAIL_SECTIONS = ("In the wild", "Further reading")
 SETUP_CELL = "from gradflow import setup\n\nsetup()"
 REVEAL_FIRST_LINE = "# run to reveal"
 MIN_EXERCISES = 2
@@ -191,6 +195,14 @@ def anatomy(f: LessonFiles) -> list[Problem]:
         if not any(h.startswith(section) for h in headings):
             out.append(Problem("anatomy", where, f"no {section!r} heading", f"add a markdown heading '{section}' "
                                "(see the anatomy in CONTRIBUTING.md; `make new-lesson` writes every one)"))
+    parts = [h for c in nb.cells if c.cell_type == "markdown" for h in re.findall(r"^## (.+)$", c.source, re.M)]
+    extra = [i for i, h in enumerate(parts) if h.startswith(GOING_FURTHER)]
+    after = [h for h in parts[extra[0]:] if not h.startswith((GOING_FURTHER, *TAIL_SECTIONS))] if extra else []
+    if after or (extra and "Key points" not in parts[:extra[0]]):
+        out.append(Problem("anatomy", where, f"a '## {GOING_FURTHER}' section comes before the lesson's end "
+                           f"(sections after it: {after or parts[extra[0] + 1:]})",
+                           f"the core ends with Exercises, the recap and Key points; the optional '## {GOING_FURTHER} "
+                           "· ...' sections follow them, last (gradflow-course minutes leaves them out of the core)"))
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code or code[0].source != SETUP_CELL:
         out.append(Problem("anatomy", where, "the first code cell is not the shared set-up call",
@@ -589,6 +601,32 @@ def quiz_file(f: LessonFiles) -> list[Problem]:
                     "`make new-lesson` writes both; the .py loads the .toml (see quizzes/clone.py)") for p in missing]
 
 
+@rule("recap-transfer", "the recap asks at least one question drawn from a field guide entry of the lesson's topic")
+def recap_transfer(f: LessonFiles) -> list[Problem]:
+    path = f.root / "utils" / "gradflow" / "quizzes" / f"{f.topic}.toml"
+    index = f.root / "utils" / "gradflow" / "guide_index.json"
+    if not path.exists() or not index.exists():
+        return []  # quiz-file reports a missing quiz; a course without a guide has nothing to draw from
+    entries = {e["id"]: e for e in json.loads(index.read_text(encoding="utf-8"))}
+    own = {i for i, e in entries.items() if e["lesson"] == f.name} or set(entries)  # no entry of its own: any
+    try:
+        tables = tomllib.loads(path.read_text(encoding="utf-8")).values()
+    except tomllib.TOMLDecodeError:
+        return []
+    asked = [q.get("guide") for t in tables if isinstance(t, dict) for q in t.get("questions", [])]
+    where = paths.shown(path) if path.is_relative_to(paths.root()) else str(path)
+    unknown = sorted({g for g in asked if g and g not in entries})
+    if unknown:
+        return [Problem("recap-transfer", where, f"guide = {unknown} names no entry of the field guide",
+                        "use an entry id as guide/00_index.ipynb lists it, e.g. \"05.03\"")]
+    if not any(g in own for g in asked):
+        ids = ", ".join(sorted(own)[:8])
+        return [Problem("recap-transfer", where, "no recap question is drawn from the field guide",
+                        f"add a recap question that shows one of this lesson's entries ({ids}) in a new shape, "
+                        "with guide = \"NN.MM\" in its table; the verdict then points at the entry")]
+    return []
+
+
 # --- claims: float equality (the scan lives in floats.py; the guide uses it too) -----------------------
 
 
@@ -738,8 +776,8 @@ def minutes(f: LessonFiles) -> list[Problem]:
         return []
     return [Problem("minutes", f.where(), f"its core is estimated at {core} min, course.toml states "
                     f"{f.meta.teaching_minutes} (gradflow-course minutes shows the count)",
-                    "move what not every learner needs into a '## Going further' section at the end, or into the "
-                    "field guide", warning=True)]
+                    f"move what not every learner needs into '## {GOING_FURTHER} · ...' sections at the end (after Key "
+                    "points), or into the field guide; tighten the prose that stays")]
 
 
 # --- running the rules --------------------------------------------------------------------------------

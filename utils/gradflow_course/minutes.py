@@ -16,7 +16,7 @@ section); the **exercises** are the exercise sections. Each part is priced with 
   Carpentries' lesson template budgets 5 to 15 minutes per challenge; this lands in that range for
   answers of 0 to 9 lines.
 
-``make lint`` warns when a lesson's core is estimated above its stated teaching minutes.
+``make lint`` fails when a lesson's core is estimated above its stated teaching minutes.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from ..predict import Choice, Recap
 
 def _choice(table: dict) -> Choice:
     options = {letter: (o["text"], o["why"]) for letter, o in table["options"].items()}
-    return Choice(table["label"], table["question"], options, answer=table["answer"])
+    return Choice(table["label"], table["question"], options, answer=table["answer"], guide=table.get("guide"))
 
 
 def load(lesson: str) -> dict[str, Choice | Recap]:
