@@ -84,3 +84,34 @@ def test_a_section_that_states_the_asserted_answer_before_its_prompt_is_a_spoile
     clean = Files(new_markdown_cell("## 1 · Q\n\nA chain of two layers."), prompt, proof)
     assert [p.rule for p in lint.spoiler(spoiled)] == ["spoiler"]
     assert lint.spoiler(clean) == []
+
+
+def test_going_further_sections_belong_after_key_points():
+    core = [new_markdown_cell("## 1 · A"), EXERCISES, new_markdown_cell("## Key points\n- one")]
+    extra = new_markdown_cell("## Going further · memory\n\nOptional.")
+    wild = new_markdown_cell("## In the wild\n- 01.01")
+    assert lint.going_further_placement(Files(*core, extra, wild).solution, "nb") == []
+    assert lint.going_further_placement(Files(*core, wild, extra).solution, "nb") == []
+    early = lint.going_further_placement(Files(core[0], extra, *core[1:]).solution, "nb")
+    assert [p.rule for p in early] == ["anatomy"] and "Exercises" in early[0].message
+
+
+def _recap_root(tmp_path, questions: str):
+    quizzes = tmp_path / "utils" / "gradflow" / "quizzes"
+    quizzes.mkdir(parents=True)
+    (quizzes / "probe.toml").write_text("[recap]\ntitle = 'Recap'\n" + questions, encoding="utf-8")
+    index = [{"id": "03.01", "lesson": "00_probe"}, {"id": "05.02", "lesson": "07_other"}]
+    (tmp_path / "utils" / "gradflow" / "guide_index.json").write_text(__import__("json").dumps(index))
+    files = Files()
+    files.root, files.topic = tmp_path, "probe"
+    return files
+
+
+def test_a_recap_needs_a_question_drawn_from_its_own_guide_entries(tmp_path):
+    question = "[[recap.questions]]\nlabel = '00.q1 x'\n"
+    assert lint.recap_transfer(_recap_root(tmp_path / "own", question + "guide = '03.01'\n")) == []
+    for guide, said in ((None, "no recap question is drawn"), ("05.02", "no recap question is drawn"),
+                        ("99.99", "names no entry")):
+        text = question + (f"guide = '{guide}'\n" if guide else "")
+        problems = lint.recap_transfer(_recap_root(tmp_path / str(guide), text))
+        assert [p.rule for p in problems] == ["recap-transfer"] and said in problems[0].message

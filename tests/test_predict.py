@@ -177,6 +177,16 @@ def test_choice_option_named_by_the_head_of_its_text(capsys):
     assert "you said (b), but wrong" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("answer", ["b", "a", ...])
+def test_a_question_drawn_from_the_guide_points_at_its_entry_in_every_verdict(answer, capsys):
+    drawn = _choice()
+    drawn.guide = "01.01"
+    drawn.reveal(answer)
+    assert one_line(capsys).endswith("(in the wild: field guide entry 01.01)")
+    _choice().reveal(answer)
+    assert "field guide" not in one_line(capsys)
+
+
 def _starts_with_none():
     """03.q2's shape: one option's text begins with "none", none is exactly "None"."""
     return Choice("03.q2 no_grad inside forward", "Which layers get a gradient?", {

@@ -32,3 +32,13 @@ def test_a_lesson_module_holds_its_questions_in_file_order():
     assert quiz.recap.title == "Recap: four questions on lesson 05" and len(quiz.recap.questions) == 4
     assert quiz.recap.questions[3].options["a"].why == ("a clone is a non-leaf in the graph; detach() first gives "
                                                         "a copy outside it")
+
+
+def test_a_question_drawn_from_the_guide_keeps_its_entry_id():
+    for path in sorted(QUIZZES.glob("*.toml")):
+        quiz = importlib.import_module(f"gradflow.quizzes.{path.stem}")
+        tables = tomllib.loads(path.read_text(encoding="utf-8"))
+        for name, table in tables.items():
+            for raw, loaded in zip(table.get("questions", [table]), getattr(quiz, name).questions
+                                   if "questions" in table else [getattr(quiz, name)]):
+                assert loaded.guide == raw.get("guide"), f"{path.name} {raw['label']}"

@@ -180,6 +180,21 @@ def course_entry(f: LessonFiles) -> list[Problem]:
     return out
 
 
+def going_further_placement(nb, where: str) -> list[Problem]:
+    """The optional '## Going further · ...' sections come after Key points, with only the tail sections among them."""
+    parts = [h for c in nb.cells if c.cell_type == "markdown" for h in re.findall(r"^## (.+)$", c.source, re.M)]
+    extra = [i for i, h in enumerate(parts) if h.startswith(GOING_FURTHER)]
+    if not extra:
+        return []
+    after = [h for h in parts[extra[0]:] if not h.startswith((GOING_FURTHER, *TAIL_SECTIONS))]
+    if not after and "Key points" in parts[:extra[0]]:
+        return []
+    return [Problem("anatomy", where, f"a '## {GOING_FURTHER}' section comes before the lesson's end (sections "
+                    f"after it: {after or parts[extra[0] + 1:]})",
+                    f"the core ends with Exercises, the recap and Key points; the optional '## {GOING_FURTHER} · "
+                    "...' sections follow them, last (gradflow-course minutes leaves them out of the core)")]
+
+
 @rule("anatomy", "kernelspec, the set-up cell, every section of the anatomy, the first cell as course.toml says")
 def anatomy(f: LessonFiles) -> list[Problem]:
     nb, out = f.solution, []
@@ -195,14 +210,7 @@ def anatomy(f: LessonFiles) -> list[Problem]:
         if not any(h.startswith(section) for h in headings):
             out.append(Problem("anatomy", where, f"no {section!r} heading", f"add a markdown heading '{section}' "
                                "(see the anatomy in CONTRIBUTING.md; `make new-lesson` writes every one)"))
-    parts = [h for c in nb.cells if c.cell_type == "markdown" for h in re.findall(r"^## (.+)$", c.source, re.M)]
-    extra = [i for i, h in enumerate(parts) if h.startswith(GOING_FURTHER)]
-    after = [h for h in parts[extra[0]:] if not h.startswith((GOING_FURTHER, *TAIL_SECTIONS))] if extra else []
-    if after or (extra and "Key points" not in parts[:extra[0]]):
-        out.append(Problem("anatomy", where, f"a '## {GOING_FURTHER}' section comes before the lesson's end "
-                           f"(sections after it: {after or parts[extra[0] + 1:]})",
-                           f"the core ends with Exercises, the recap and Key points; the optional '## {GOING_FURTHER} "
-                           "· ...' sections follow them, last (gradflow-course minutes leaves them out of the core)"))
+    out += going_further_placement(nb, where)
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code or code[0].source != SETUP_CELL:
         out.append(Problem("anatomy", where, "the first code cell is not the shared set-up call",
