@@ -228,5 +228,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"built lessons/{path.name}")
     # the instructor kit's copies of course.toml's facts (schedule table, notes' minutes) follow in the same step
     for path in write_facts(metadata.load(), paths.root()):
-        print(f"wrote {paths.shown(path)} (from course.toml)")
+        print(f"wrote {paths.shown(path)} (from course.toml and the lessons)")
     return 0

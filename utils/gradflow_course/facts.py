@@ -3,7 +3,8 @@
 ``make lessons`` calls :func:`write_facts` after building, so a change of minutes or a new lesson
 reaches the kit in the same step:
 
-* ``instructors/schedule.md``: the lesson table and its totals, between the two GENERATED markers;
+* ``instructors/schedule.md``: the lesson table and its totals, between the two GENERATED markers, with
+  each lesson's minutes as ``gradflow-course minutes`` measures them beside course.toml's slots;
 * ``instructors/notes/NN_topic.md``: the minutes line (``**Teaching N min · exercises M min.**``) at
   the start of its line; a lesson with no notes page gets one to fill in.
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import gradflow_course.metadata as metadata
 
-BEGIN = "<!-- GENERATED from course.toml by `make lessons`: edit course.toml, not this table -->"
+BEGIN = "<!-- GENERATED from course.toml and the lessons by `make lessons`: edit those, not this table -->"
 END = "<!-- END GENERATED -->"
 _MINUTES_LINE = re.compile(r"^\*\*Teaching \d+ min · exercises \d+ min\.\*\*")
 #: a timetable row: | 09:10 | 01 · detach: teaching / exercises | 25 / 20 |
@@ -29,14 +30,22 @@ def _hours(minutes: int) -> str:
     return f"{minutes // 60} hours {minutes % 60} minutes"
 
 
-def schedule_table(course: metadata.Course) -> str:
-    """The generated part of the schedule: one row per lesson, then the totals."""
-    rows = ["| # | lesson | teaching | exercises | needs |", "|---|---|---|---|---|"]
-    rows += [f"| {lesson.number} | `{lesson.name}` | {lesson.teaching_minutes} | {lesson.exercise_minutes} | "
-             f"{lesson.needs} |" for lesson in course.lessons]
-    total = course.teaching_minutes + course.exercise_minutes
-    rows += ["", f"All {len(course.lessons)} lessons: {course.teaching_minutes} min teaching + "
-                 f"{course.exercise_minutes} min exercises = {_hours(total)} without breaks."]
+def schedule_table(course: metadata.Course, root: Path) -> str:
+    """The generated part of the schedule: one row per lesson, then the totals. The minutes are the ones
+    ``gradflow-course minutes`` estimates from each lesson's content; course.toml's are the slots they fit."""
+    from .minutes import lesson_minutes
+
+    rows = ["| # | lesson | teaching (measured / slot) | exercises (measured / slot) | needs |", "|---|---|---|---|---|"]
+    core = exercises = 0
+    for lesson in course.lessons:
+        measured = (lesson_minutes(lesson.name, root) if (root / "solutions" / f"{lesson.name}.ipynb").exists()
+                    else {"core": lesson.teaching_minutes, "exercises": lesson.exercise_minutes})
+        core, exercises = core + measured["core"], exercises + measured["exercises"]
+        rows.append(f"| {lesson.number} | `{lesson.name}` | {measured['core']} / {lesson.teaching_minutes} | "
+                    f"{measured['exercises']} / {lesson.exercise_minutes} | {lesson.needs} |")
+    rows += ["", f"All {len(course.lessons)} lessons, as measured: {core} min teaching + {exercises} min exercises = "
+                 f"{_hours(core + exercises)} without breaks (slots: {course.teaching_minutes} + "
+                 f"{course.exercise_minutes} min). `gradflow-course minutes` shows how each figure is counted."]
     return "\n".join([BEGIN, *rows, END])
 
 
@@ -50,13 +59,13 @@ def notes_stub(lesson: metadata.Lesson) -> str:
             "- TODO: the misconception, and the cell that shows it.\n")
 
 
-def with_schedule(text: str, course: metadata.Course) -> str:
+def with_schedule(text: str, course: metadata.Course, root: Path) -> str:
     """``text`` (the schedule) with its generated table replaced by today's."""
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
         raise ValueError(f"instructors/schedule.md lost its markers: put {BEGIN!r} and {END!r} around the "
                          "lesson table")
-    return text[:start] + schedule_table(course) + text[end + len(END):]
+    return text[:start] + schedule_table(course, root) + text[end + len(END):]
 
 
 def with_minutes(text: str, lesson: metadata.Lesson) -> str:
@@ -75,7 +84,7 @@ def expected_files(course: metadata.Course, root: Path) -> dict[Path, str]:
     out = {}
     schedule = root / "instructors" / "schedule.md"
     if schedule.exists():
-        out[schedule] = with_schedule(schedule.read_text(encoding="utf-8"), course)
+        out[schedule] = with_schedule(schedule.read_text(encoding="utf-8"), course, root)
     for lesson in course.lessons:
         path = root / "instructors" / "notes" / f"{lesson.name}.md"
         text = path.read_text(encoding="utf-8") if path.exists() else notes_stub(lesson)
