@@ -45,7 +45,7 @@ test: $(STAMP)           ## every test: library, build sync, strict nbval on sol
 	$(COURSE) test
 
 test-kernels: $(STAMP)   ## the solutions under strict nbval once per CPU kernel this machine has (default, avx2, avx512)
-	$(COURSE) test-kernels $(if $(REQUIRE),--require $(REQUIRE))
+	$(COURSE) test-kernels $(if $(REQUIRE),--require $(REQUIRE)) $(if $(AFTER_MAKE_TEST),--after-make-test)
 
 test-torch: $(STAMP)     ## maintainers: the solutions on another torch in a throwaway env: make test-torch TORCH=2.14.1
 	@test -n "$(TORCH)" || { echo "usage: make test-torch TORCH=2.14.1"; exit 2; }

@@ -18,6 +18,15 @@ def test_a_capability_torch_does_not_honour_is_skipped_not_run():
     assert runs[1].outcome.startswith("skipped")
 
 
+def test_after_make_test_the_best_kernel_is_reported_covered_not_run_again():
+    ran = []
+    runs = run_matrix(["default", "avx2", "avx512"], runner=lambda c: ran.append(c) or 0, probe=lambda c: c,
+                      covered="avx512")
+    assert ran == ["default", "avx2"]
+    text, code = summary(runs, required=["avx512"])
+    assert code == 0 and "covered: default, avx2, avx512" in text and "make test ran it" in text
+
+
 def test_a_failing_kernel_fails_the_whole_run():
     runs = run_matrix(["default", "avx2"], runner=lambda c: 1 if c == "avx2" else 0, probe=lambda c: c)
     text, code = summary(runs, required=[])
