@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         bare_path = bare_notebook(Path(tmp))
-        _measure(bare_path)  # warm-up: the first kernel start pays for cold file caches
+        if args.repeat > 1:  # warm-up: the first kernel start pays for cold file caches (one run: a quick look)
+            _measure(bare_path)
         bare_runs = sorted((_measure(bare_path) for _ in range(max(1, args.repeat))), key=lambda r: r["seconds"])
     bare_row = bare_runs[len(bare_runs) // 2]
     bare = bare_row["seconds"]
