@@ -35,12 +35,9 @@ import gradflow_course.paths as paths
 from .facts import write_facts
 from .nbtext import render
 
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
-STUB = "# STUB:"
+from .markers import BEGIN, END, REVEAL_TAG, SOLUTION_TAG, STUB
+
 PLACEHOLDER = "  # your code here"
-SOLUTION_TAG = "solution"
-REVEAL_TAG = "reveal"
 _ASSIGN = re.compile(r"^(?P<target>[A-Za-z_][\w.]*(\[[^\]]*\])?(\s*,\s*[A-Za-z_][\w.]*)*)\s*(?P<op>=)(?!=)")
 
 

@@ -34,7 +34,8 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from .build import BEGIN, END, REVEAL_TAG, SOLUTION_TAG, STUB, lesson_from_solution
+from .build import lesson_from_solution
+from .markers import BEGIN, END, REVEAL_TAG, SOLUTION_TAG, STUB
 from .floats import EXACT_FILE, bitwise_comparisons, exact_cells
 from .nbtext import render
 from .prediction_rules import PROMPT, answer_values, check_predictions, gives_away, visible_source

@@ -30,7 +30,7 @@ import nbformat
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from .build import BEGIN, END, STUB
+from .markers import BEGIN, END, STUB
 
 WORDS_PER_MINUTE = 180
 SECONDS_PER_CODE_LINE = 6

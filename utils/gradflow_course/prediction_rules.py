@@ -29,9 +29,9 @@ import ast
 import re
 from pathlib import Path
 
-from .build import BEGIN as _BEGIN
-from .build import END as _END
-from .build import REVEAL_TAG, SOLUTION_TAG
+from .markers import BEGIN as _BEGIN
+from .markers import END as _END
+from .markers import REVEAL_TAG, SOLUTION_TAG
 
 PROMPT = re.compile(r"\*\*Predict\b")
 PREDICTION = re.compile(r"^my_\w+\s*=(?!=)", re.M)

@@ -188,7 +188,7 @@ def _exporter() -> HTMLExporter:
 def without_markers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The notebook with the build's marker lines (BEGIN/END SOLUTION, ``# STUB:``) left out of its code: a reader
     of the site sees the answer as a learner would write it."""
-    from .build import BEGIN, END, STUB
+    from .markers import BEGIN, END, STUB
 
     for cell in nb.cells:
         if cell.cell_type == "code":
