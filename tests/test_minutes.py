@@ -1,7 +1,7 @@
 """`gradflow-course minutes`: the estimate counts what a learner reads, runs, predicts and writes, part by part."""
 
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from gradflow_course import minutes
 
@@ -23,3 +23,16 @@ def test_core_exercises_and_going_further_are_counted_apart():
     assert exercises.exercise_count == 2
     assert exercises.answer_lines == 2 + 2  # the written answer's two lines; of the fix, the two lines the stub lacks
     assert core.core_minutes == pytest.approx(185 / 180 + (3 * 6 + 15) / 60 + 1.5)
+
+
+def test_each_recap_question_of_a_solution_counts_in_the_core(tmp_path):
+    def with_recap(lines):
+        cell = new_code_cell("quiz.recap.reveal(my_answers)")
+        cell.outputs = [new_output("stream", name="stdout", text=lines)]
+        nb = new_notebook(cells=[new_markdown_cell("## 1 · A"), cell])
+        (tmp_path / "solutions").mkdir(exist_ok=True)
+        (tmp_path / "solutions" / "00_probe.ipynb").write_text(__import__("nbformat").writes(nb))
+        return minutes.lesson_minutes("00_probe", tmp_path)["core"]
+
+    verdicts = "".join(f"✔ 00.q{n} question {n}: right: (a) x, because y\n" for n in range(1, 5))
+    assert with_recap(verdicts) - with_recap("nothing printed\n") == 4 * minutes.MINUTES_PER_RECAP_QUESTION

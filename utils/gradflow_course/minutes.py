@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from gradflow import status_line
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
@@ -42,7 +43,6 @@ MINUTES_PER_ANSWER_LINE = 1.0
 
 _PROMPT = re.compile(r"\*\*Predict\b")
 _REGION = re.compile(rf"^[ \t]*{re.escape(BEGIN)}[ \t]*\n(.*?)^[ \t]*{re.escape(END)}", re.S | re.M)
-_LABEL = re.compile(r"^\d\d\.q\d+ ", re.M)
 
 
 @dataclass
@@ -110,8 +110,8 @@ def estimate(solution: nbformat.NotebookNode) -> tuple[Estimate, Estimate]:
 def lesson_minutes(name: str, root: Path | None = None) -> dict:
     root = root or paths.root()
     nb = nbformat.read(root / "solutions" / f"{name}.ipynb", as_version=4)
-    recap = len(_LABEL.findall("".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                                       for o in c.get("outputs", []))))
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    recap = sum(line.kind == "q" for line in status_line.parse(printed))  # the recap's verdict lines
     core, exercises = estimate(nb)
     core_min = core.core_minutes + recap * MINUTES_PER_RECAP_QUESTION
     return {"core": round(core_min), "exercises": round(exercises.exercise_minutes + exercises.core_minutes),
