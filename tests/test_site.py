@@ -171,3 +171,12 @@ def test_the_field_guide_has_a_page_per_notebook_linked_from_the_front_page_and_
     for p in guide:
         text = (out / f"guide-{p.stem}.html").read_text(encoding="utf-8")
         assert ".ipynb" not in "".join(re.findall(r'href="([^"]*)"', text)), f"{p.name}: a link still points at a notebook"
+
+
+def test_part_of_the_site_one_lesson_and_the_index_without_the_guide(tmp_path):
+    import dataclasses
+
+    first = COURSE.lessons[0]
+    written = build_site(tmp_path / "part", dataclasses.replace(COURSE, lessons=(first,)), guide=False)
+    assert sorted(p.name for p in written) == sorted([f"{first.name}.html", "index.html"])
+    assert f'href="{first.name}.html"' in (tmp_path / "part" / "index.html").read_text(encoding="utf-8")

@@ -29,11 +29,17 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory):
-    """The site built into a temporary folder and served on 127.0.0.1 (as from any static web server)."""
+    """The site's index and its first lesson page with a formula, built into a temporary folder and served on
+    127.0.0.1 (as from any static web server); the whole site's links are tests/test_site.py's."""
+    import dataclasses
+
+    from gradflow_course import metadata
     from gradflow_course.site import build_site
 
+    course = metadata.load()
+    first = next(ls for ls in course.lessons if "$$" in (ROOT / "solutions" / f"{ls.name}.ipynb").read_text("utf-8"))
     out = tmp_path_factory.mktemp("site") / "_site"
-    build_site(out)
+    build_site(out, dataclasses.replace(course, lessons=(first,)), guide=False)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
