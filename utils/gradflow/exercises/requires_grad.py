@@ -175,7 +175,7 @@ MEMORY_OPTIONS = {
          "every activation before them stays saved (the ReLUs save them anyway)",
     "c": "the first layers still need gradients, so backward runs through the whole network: every "
          "activation is saved",
-    "d": "where matters: only a frozen prefix stops autograd recording; section 7 measured the middle freeze at "
+    "d": "where matters: only a frozen prefix stops autograd recording; section 5 measured the middle freeze at "
          "zero bytes saved",
 }
 
