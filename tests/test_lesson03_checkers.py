@@ -325,5 +325,5 @@ def test_every_question_has_its_answer_among_its_options_and_a_why_for_each():
 def test_a_wrong_choice_explains_its_misconception(capsys):
     assert not quiz.stats_unchanged.reveal("b")
     out = capsys.readouterr().out
-    assert out.startswith("✘ 03.p5") and "no_grad stops the recording, not the layers" in out
+    assert out.startswith("✘ 03.p3") and "no_grad stops the recording, not the layers" in out
     assert not quiz.recap.reveal(np.array(["a"]).tolist())[1]  # a short list: the rest count as not answered
