@@ -342,7 +342,7 @@ def _norms_in_graph(trunk, heads, x, targets):  # create_graph=True, the norms r
         for head, y in zip(heads, targets)]
 
 
-def _notebook_trunk(trunk_arg, heads, x, targets):  # section 4's trunk used in place of the argument
+def _notebook_trunk(trunk_arg, heads, x, targets):  # section 3's trunk used in place of the argument
     return _task_grad_norms(trunk, heads, x, targets)
 
 
@@ -353,7 +353,7 @@ test_ex3_rejects_per_task_norms_that_cheat_or_leak = wrong.rejects(3, ex.task_gr
 
 
 torch.manual_seed(0)
-trunk = nn.Sequential(nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU())  # section 4's global
+trunk = nn.Sequential(nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU())  # section 3's global
 
 
 # --- exercise 4 (Make): a cell with two states ------------------------------------------------------

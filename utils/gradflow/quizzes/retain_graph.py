@@ -1,4 +1,4 @@
-"""Lesson 06's questions: the multiple-choice predictions of the lesson and the recap (06.q1-06.q4).
+"""Lesson 06's questions: the multiple-choice predictions of the lesson and the recap (06.q1-06.q3).
 
 The questions are data, in retain_graph.toml next to this file.
 """
