@@ -474,7 +474,7 @@ def soft_target_update(soft_update_):
         if not all(p._version > v for p, v in zip(params, versions)):
             raise Wrong(f"{where} the values are right, but autograd did not see the update (the version counters "
                         "did not move)", "did you write through .data? Then a graph that saved the target's "
-                        "weights would silently use the new values (section 5); use `with torch.no_grad():` "
+                        "weights would silently use the new values (section 4); use `with torch.no_grad():` "
                         "and in-place operations on the parameters themselves")
         reference = [(1 - tau) * r + tau * o.double() for r, o in zip(reference, online_now)]
     if not all(torch.allclose(p.detach().double(), r, rtol=0, atol=_ATOL) for p, r in zip(params, reference)):

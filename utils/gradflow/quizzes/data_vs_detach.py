@@ -1,4 +1,4 @@
-"""Lesson 04's questions: the multiple-choice predictions (04.p1, 04.p2, 04.p4, 04.p7, 04.p8, 04.p10, 04.p11)
+"""Lesson 04's questions: the multiple-choice predictions (04.p1, 04.p2, 04.p5, 04.p6, 04.p8, 04.p10, 04.p11)
 and the recap (04.q1-04.q4).
 
 The questions are data, in data_vs_detach.toml next to this file.
