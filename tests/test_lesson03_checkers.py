@@ -316,7 +316,7 @@ test_ex4_rejects_plausible_mistakes = wrong.rejects(4, ex.cached_features)
 def test_every_question_has_its_answer_among_its_options_and_a_why_for_each():
     questions = [quiz.eval_records, quiz.stats_unchanged, quiz.saliency, quiz.inference_fails, quiz.backward_inside,
                  *quiz.recap.questions]
-    assert len(quiz.recap.questions) == 4
+    assert len(quiz.recap.questions) == 3
     for q in questions:
         assert q.answer in q.options and all(o.why for o in q.options.values())
         assert q.label.startswith("03.")
