@@ -24,8 +24,7 @@ def test_every_lesson_module_has_its_data_file_and_the_package_ships_them():
 def test_a_lesson_module_holds_its_questions_in_file_order():
     quiz = importlib.import_module("gradflow.quizzes.clone")
     names = [k for k, v in vars(quiz).items() if isinstance(v, (Choice, Recap))]
-    assert names == ["copies_after_step", "gradient_through_clone", "state_dict_best", "deepcopy_tensors",
-                     "deepcopy_model", "recap"]
+    assert names == ["copies_after_step", "gradient_through_clone", "deepcopy_tensors", "deepcopy_model", "recap"]
     assert quiz.copies_after_step.label == "05.p1 which copies keep the old values"
     assert list(quiz.copies_after_step.options) == ["a", "b", "c", "d"] and quiz.copies_after_step.answer == "b"
     assert quiz.copies_after_step.options["b"].text == "only the clones"
