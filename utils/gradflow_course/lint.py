@@ -35,14 +35,12 @@ import nbformat
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
 from .build import lesson_from_solution
-from .markers import BEGIN, END, REVEAL_TAG, SOLUTION_TAG, STUB
+from .markers import BEGIN, END, GOING_FURTHER, REVEAL_TAG, SOLUTION_TAG, STUB
 from .floats import EXACT_FILE, bitwise_comparisons, exact_cells
 from .nbtext import render
 from .prediction_rules import PROMPT, answer_values, check_predictions, gives_away, visible_source
 
 SECTIONS = ["You will learn", "Prerequisites", "Pitfalls", "Exercises", "Key points", "Further reading"]
-#: the optional part at a lesson's end: sections whose `##` heading starts with this (minutes.py skips them)
-GOING_FURTHER = "Going further"
 #: sections that may sit among the Going further ones (the guide's cell is appended at the very end)
 TAIL_SECTIONS = ("In the wild", "Further reading")
 SETUP_CELL = "from gradflow import setup\n\nsetup()"

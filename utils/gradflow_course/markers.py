@@ -8,3 +8,6 @@ STUB = "# STUB:"
 #: cell tags: a solution-only cell (dropped from the lesson), a reveal cell (collapsed in the lesson)
 SOLUTION_TAG = "solution"
 REVEAL_TAG = "reveal"
+#: the optional part at a lesson's end: sections whose `##` heading starts with this (the minutes estimate
+#: leaves them out of the core; lint checks they come last)
+GOING_FURTHER = "Going further"

@@ -31,7 +31,7 @@ from gradflow import status_line
 
 import gradflow_course.metadata as metadata
 import gradflow_course.paths as paths
-from .markers import BEGIN, END, STUB
+from .markers import BEGIN, END, GOING_FURTHER, STUB
 
 WORDS_PER_MINUTE = 180
 SECONDS_PER_CODE_LINE = 6
@@ -91,7 +91,7 @@ def estimate(solution: nbformat.NotebookNode) -> tuple[Estimate, Estimate]:
         if cell.cell_type == "markdown":
             for heading in re.findall(r"^## (.+)$", cell.source, re.M):  # a ## heading opens a part
                 part = exercises if heading.startswith("Exercises") else None if heading.startswith(
-                    "Going further") else core
+                    GOING_FURTHER) else core
             if part is not None:
                 part.words += _words(cell.source)
                 part.predictions += len(_PROMPT.findall(cell.source))
