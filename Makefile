@@ -14,7 +14,7 @@ TORCH_INDEX_URL := $(if $(filter cpu,$(TORCH_INDEX)),https://download.pytorch.or
 PIP_TORCH_INDEX := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX_URL) --retries 1 --timeout 30)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab lint test test-kernels test-torch lessons outputs bench check clean progress reset site test-browser new-lesson diff
+.PHONY: help setup lab lint test test-kernels test-torch lessons outputs bench sizing check clean progress reset site test-browser new-lesson diff
 
 $(STAMP): pyproject.toml constraints.txt
 	@# any Python but 3.11 stops here with one line naming a route to 3.11 (conda or uv); a .venv that
@@ -41,8 +41,8 @@ lab: $(STAMP)            ## open the course in JupyterLab (your copies live in w
 	$(COURSE) lab
 
 # The pytest command line has one home, utils/gradflow_course/suite.py: `gradflow-course test` (no make) runs the same
-test: $(STAMP)           ## every test: library, build sync, strict nbval on solutions, lessons run clean
-	$(COURSE) test
+test: $(STAMP)           ## every test: library, build sync, strict nbval on solutions, lessons run clean (LESSON=hooks: one lesson)
+	$(COURSE) test $(if $(LESSON),--lesson '$(LESSON)')
 
 test-kernels: $(STAMP)   ## the solutions under strict nbval once per CPU kernel this machine has (default, avx2, avx512)
 	$(COURSE) test-kernels $(if $(REQUIRE),--require $(REQUIRE)) $(if $(AFTER_MAKE_TEST),--after-make-test)
@@ -54,11 +54,15 @@ test-torch: $(STAMP)     ## maintainers: the solutions on another torch in a thr
 lessons: $(STAMP)        ## rebuild lessons/ from solutions/
 	$(COURSE) lessons
 
-outputs: $(STAMP)        ## re-run solutions in place (NB=solutions/01_detach.ipynb for one)
-	$(COURSE) outputs $(NB)
+outputs: $(STAMP)        ## re-run solutions in place (NB=solutions/01_detach.ipynb or LESSON=detach for one)
+	$(COURSE) outputs $(NB) $(if $(LESSON),--lesson '$(LESSON)')
 
 bench: $(STAMP)          ## seconds, kernel memory and CPU per notebook, against a bare one (instructors/sizing.md)
 	$(COURSE) bench
+
+sizing: $(STAMP)         ## maintainers: measure a lesson for instructors/sizing.json and merge its row: make sizing LESSON=hooks
+	@test -n "$(LESSON)" || { echo "usage: make sizing LESSON=hooks (the whole course: python -m gradflow_course sizing)"; exit 2; }
+	$(COURSE) sizing --lesson '$(LESSON)'
 
 check: $(STAMP)          ## preflight before a workshop: Python, torch, gradflow, widgets extension, a kernel (no network)
 	$(COURSE) check
@@ -76,8 +80,8 @@ site: $(STAMP)           ## static HTML site of the executed solutions in _site/
 lint: $(STAMP)           ## every rule a lesson must follow, with the fix for each broken one: make lint [LESSON=10]
 	$(COURSE) lint $(LESSON)
 
-new-lesson: $(STAMP)     ## start lesson NAME=10_hooks: a green skeleton (notebook, checkers, tests, quiz, course.toml entry)
-	@test -n "$(NAME)" || { echo "usage: make new-lesson NAME=10_hooks"; exit 2; }
+new-lesson: $(STAMP)     ## start lesson NAME=hooks (numbered for you): a green skeleton (notebook, checkers, tests, quiz, course.toml entry)
+	@test -n "$(NAME)" || { echo "usage: make new-lesson NAME=hooks"; exit 2; }
 	$(COURSE) new-lesson $(NAME)
 
 diff: $(STAMP)           ## cell-level diff of changed notebooks (nbdime): make diff [REV=main] [NB=solutions/01_detach.ipynb]

@@ -92,8 +92,29 @@ def test_course_toml_is_checked_when_read(tmp_path):
 def test_a_lesson_is_found_by_number_or_name_and_an_unknown_one_is_listed():
     course = metadata.load(ROOT / "course.toml")
     assert course.lesson("01").name == course.lesson("01_detach.ipynb").name == "01_detach"
+    assert course.lesson("1").name == course.lesson("detach").name == "01_detach"  # what LESSON= takes
     with pytest.raises(metadata.MetadataError, match="lessons are: 00_autograd_refresher, 01_detach"):
         course.lesson("99_nope")
+    with pytest.raises(metadata.MetadataError, match="no lesson called 'detac'"):
+        course.lesson("detac")
+
+
+def test_one_lessons_tests_are_its_solution_lesson_and_checker_tests():
+    from gradflow_course.suite import lesson_targets, pytest_command
+
+    targets = lesson_targets("detach")
+    assert targets == ["solutions/01_detach.ipynb", "lessons/01_detach.ipynb", "tests/test_lesson01_checkers.py"]
+    command = pytest_command(targets)
+    assert command[-3:] == targets and "tests" not in command  # only the lesson's, not the whole suite
+
+
+def test_an_unknown_lesson_is_one_line_not_a_traceback(capsys):
+    from gradflow_course import cli
+
+    for command in (["outputs", "--lesson", "nope"], ["test", "--lesson", "nope"], ["sizing", "--lesson", "nope"]):
+        assert cli.main(command) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith("no lesson called 'nope'") and "Traceback" not in err, err
 
 
 def test_diff_defines_nbdimes_driver_for_one_git_call_only():

@@ -102,7 +102,8 @@ def test_lab_reset_and_progress_without_make_in_a_folder_with_a_space(tmp_path):
 def test_the_test_command_is_the_suite_that_make_test_runs():
     makefile = (ROOT / "Makefile").read_text()
     recipe = re.search(r"^test: .*\n((?:\t.*\n)+)", makefile, re.M).group(1)
-    assert recipe.strip() == "$(COURSE) test", "make test calls the one home of the pytest command line"
+    assert recipe.strip() == "$(COURSE) test $(if $(LESSON),--lesson '$(LESSON)')", \
+        "make test calls the one home of the pytest command line (LESSON= passed on as --lesson)"
     command = suite.pytest_command()
     assert command[1:3] == ["-m", "pytest"] and command[-len(suite.targets()):] == suite.targets() and suite.targets()[:3] == ["tests", "solutions", "lessons"]
     assert {"--nbval", "--nbval-current-env", "--nbval-sanitize-with"} <= set(command)

@@ -20,6 +20,7 @@ from gradflow_course.lab import lab_command
 
 TCP = "Kernel is running over TCP without encryption"
 LSP = "Skipped non-installed server(s)"
+LSP_DONE = "[lsp] The following Language Servers will be available"
 
 
 def test_the_filter_drops_only_the_two_lines(tmp_path, capsys):
@@ -86,8 +87,9 @@ def _free_port() -> int:
 @pytest.mark.slow  # starts a kernel, a server or a pytest of its own
 def test_jupyterlab_terminal_shows_the_url_not_the_noise(tmp_path):
     quiet.install()
+    # at debug level jupyter-lsp logs LSP_DONE once it has looked for servers, i.e. after the line the filter drops
     command = lab_command(tmp_path, ["--no-browser", f"--ServerApp.port={_free_port()}",
-                                     "--ServerApp.port_retries=0"])
+                                     "--ServerApp.port_retries=0", "--ServerApp.log_level=DEBUG"])
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PYTHONUNBUFFERED="1")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                cwd=tmp_path, start_new_session=True)
@@ -97,15 +99,14 @@ def test_jupyterlab_terminal_shows_the_url_not_the_noise(tmp_path):
     url = re.compile(r"http://127\.0\.0\.1:\d+/lab\?token=\w+")
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not url.search("".join(lines)):
-            time.sleep(0.5)
-        time.sleep(8)  # jupyter-lsp logs its line just after the URL
+        while time.monotonic() < deadline and not (url.search("".join(lines)) and LSP_DONE in "".join(lines)):
+            time.sleep(0.2)
     finally:
         process.terminate()
         process.wait(timeout=30)
     reader.join(timeout=10)
     text = "".join(lines)
-    assert url.search(text), text[-2000:]
+    assert url.search(text) and LSP_DONE in text, text[-2000:]
     assert "ServerApp" in text  # the log itself still reaches the terminal
     assert LSP not in text
 

@@ -14,13 +14,13 @@ import pytest
 
 from gradflow_course import cli, lint, metadata, paths
 from gradflow_course.outputs import run_notebook
-from gradflow_course.scaffold import ScaffoldError, new_lesson
+from gradflow_course.scaffold import ScaffoldError, lesson_name, new_lesson, next_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = metadata.load(ROOT / "course.toml")
 NAME = f"{len(COURSE.lessons):02d}_probe"
 # the commands of CONTRIBUTING.md's "Adding a lesson", in its order; the test below runs each one
-STEPS = ["make new-lesson NAME=", "make lint LESSON=", "make outputs NB=solutions/", "make lessons", "make test"]
+STEPS = ["make new-lesson NAME=", "make lint LESSON=", "make outputs LESSON=", "make lessons", "make test"]
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def _text(cell) -> str:
 @pytest.mark.slow
 def test_a_new_lesson_passes_lint_and_its_own_tests_as_generated(course_copy, monkeypatch):
     number = NAME[:2]
-    assert cli.main(["new-lesson", NAME]) == 0
+    assert cli.main(["new-lesson", NAME[3:]]) == 0  # the bare topic, as CONTRIBUTING.md writes it
     topic = NAME[3:]
     for written in (f"solutions/{NAME}.ipynb", f"lessons/{NAME}.ipynb", f"utils/gradflow/exercises/{topic}.py",
                     f"utils/gradflow/quizzes/{topic}.toml", f"tests/test_lesson{number}_checkers.py",
@@ -86,8 +86,25 @@ def test_the_guide_walks_through_the_same_steps_in_order():
         position = found
 
 
+def test_the_steps_it_prints_are_the_guides_commands_in_order():
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = guide[guide.index("## Adding a lesson"):guide.index("Only these files change")]
+    position = 0
+    for step in next_steps(lesson_name("hooks", COURSE)):
+        if step.startswith("make"):
+            found = section.find(f"`{step}`", position)
+            assert found >= 0, f"CONTRIBUTING.md's 'Adding a lesson' should show `{step}` after the steps before it"
+            position = found
+
+
+def test_a_bare_topic_is_given_the_next_number():
+    assert lesson_name("probe", COURSE) == NAME
+    assert lesson_name(NAME, COURSE) == NAME
+
+
 @pytest.mark.parametrize("name, problem", [
-    ("10-hooks", "two digits, an underscore"),
+    ("10-hooks", "lower-case words joined by underscores"),
+    ("Hooks", "lower-case words joined by underscores"),
     ("42_far", "the next lesson number is"),
     (COURSE.names()[0], "the next lesson number is"),
 ])

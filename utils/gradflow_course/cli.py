@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from gradflow_course.metadata import MetadataError
+
 #: command -> (module, one line of help); the order is the order of `--help`
 COMMANDS = {
     "lab": ("lab", "open the course in JupyterLab, in your workspace/ (make lab)"),
@@ -40,7 +42,7 @@ COMMANDS = {
 #: what a learner types, for the one line a wrong argument gets (never this module's own flags)
 MAKE_USAGE = {
     "reset": "make reset LESSON=01_detach [EXERCISE=2]",
-    "outputs": "make outputs [NB=solutions/01_detach.ipynb]",
+    "outputs": "make outputs [NB=solutions/01_detach.ipynb | LESSON=detach]",
     "lab": "make lab",
     "check": "make check",
     "site": "make site",
@@ -83,3 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped (Ctrl-C)", file=sys.stderr)
         return 130
+    except MetadataError as error:  # e.g. LESSON=... names no lesson: one line, not a traceback
+        print(error, file=sys.stderr)
+        return 2

@@ -119,8 +119,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     required = [c.strip().lower() for c in args.require.split(",") if c.strip()]
     best = capability_in_effect(None)
-    print(f"this CPU's best kernel: {best}; running {', '.join(capabilities_up_to(best))}")
     covered = best if args.after_make_test else None
+    running = [c for c in capabilities_up_to(best) if c != covered]
+    print(f"this CPU's best kernel: {best}; running {', '.join(running) or 'nothing more'}"
+          + (f" ({covered}: make test has just run it)" if covered else ""))
     text, code = summary(run_matrix(capabilities_up_to(best), covered=covered), required)
     print(text)
     return code

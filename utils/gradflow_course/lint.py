@@ -1,7 +1,7 @@
 """Every rule a lesson must follow, in one place: ``gradflow-course lint [LESSON ...]`` (``make lint``).
 
     python -m gradflow_course lint              # every lesson course.toml lists (and any notebook it does not)
-    python -m gradflow_course lint 10_hooks     # one lesson, by name or number: lint 10
+    python -m gradflow_course lint 10_hooks     # one lesson, by name, number or topic: lint 10
     python -m gradflow_course lint --rules      # the rules, one line each
 
 Each broken rule prints one line: where, what is wrong, and the fix. The tests run the same rules on
@@ -806,7 +806,7 @@ def check(files: LessonFiles, rules: list[str] | None = None) -> list[Problem]:
 def _pick(names: list[str], wanted: list[str]) -> list[str]:
     picked = []
     for want in wanted:
-        match = [n for n in names if n == want or n[:2] == want.zfill(2)[:2] and want.isdigit()]
+        match = metadata.matching(names, want)
         if not match:
             raise SystemExit(f"lint: no lesson {want!r}; lessons: {', '.join(names)}")
         picked += match
@@ -814,7 +814,7 @@ def _pick(names: list[str], wanted: list[str]) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("lessons", nargs="*", help="lesson names or numbers (default: every lesson)")
+    parser.add_argument("lessons", nargs="*", help="lesson names, numbers or topics (default: every lesson)")
     parser.add_argument("--rules", action="store_true", help="list the rules and stop")
     parser.add_argument("--rule", action="append", choices=sorted(RULES), help="run only this rule (repeatable)")
 

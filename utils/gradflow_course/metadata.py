@@ -22,6 +22,15 @@ from pathlib import Path
 import gradflow_course.paths as paths
 
 NAME = re.compile(r"\d\d_[a-z0-9_]+")
+#: a lesson's name without its number: what `make new-lesson NAME=hooks` numbers for you
+TOPIC = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def matching(names: list[str], want: str) -> list[str]:
+    """The lesson names ``want`` means: a name (``01_detach``, ``01_detach.ipynb``), a number (``1``, ``01``)
+    or a topic (``detach``)."""
+    stem = Path(want).name.removesuffix(".ipynb")
+    return [n for n in names if stem in (n, n[3:]) or (stem.isdigit() and n[:2] == stem.zfill(2))]
 
 
 class MetadataError(Exception):
@@ -78,13 +87,12 @@ class Course:
         return [lesson.name for lesson in self.lessons]
 
     def lesson(self, name: str) -> Lesson:
-        """A lesson by stem (``01_detach``), file name (``01_detach.ipynb``) or number (``01``)."""
-        stem = Path(name).name.removesuffix(".ipynb")
-        found = [ls for ls in self.lessons if ls.name == stem or ls.number == stem]
+        """A lesson by stem (``01_detach``), file name (``01_detach.ipynb``), number (``01``) or topic (``detach``)."""
+        found = matching(self.names(), name)
         if len(found) != 1:
-            raise MetadataError(f"no lesson called {stem!r} in {self.source.name}; lessons are: "
-                                f"{', '.join(self.names())}")
-        return found[0]
+            raise MetadataError(f"no lesson called {Path(name).name.removesuffix('.ipynb')!r} in {self.source.name}; "
+                                f"lessons are: {', '.join(self.names())}")
+        return self.lessons[self.names().index(found[0])]
 
     @property
     def teaching_minutes(self) -> int:

@@ -67,10 +67,15 @@ def run_in_place(path: Path) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="*", type=Path, help="solution notebooks (default: every lesson)")
+    parser.add_argument("--lesson", action="append", default=[], help="a lesson's name, number or topic (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
-    notebooks = [p.resolve() for p in args.notebooks] or course_solutions()
+    import gradflow_course.metadata as metadata
+
+    notebooks = [p.resolve() for p in args.notebooks]
+    notebooks += [paths.solution(metadata.load().lesson(name).name).resolve() for name in args.lesson]
+    notebooks = notebooks or course_solutions()
     for path in notebooks:  # refuse before running anything: outputs are written into the file
         if path.suffix != ".ipynb" or path.parent != paths.solutions().resolve():
             raise SystemExit(f"{paths.shown(path)}: `make outputs` runs only solutions/ notebooks "

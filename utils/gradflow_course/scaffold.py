@@ -1,18 +1,19 @@
-"""Start a new lesson that passes `lint` and the whole suite as written (`make new-lesson NAME=10_hooks`).
+"""Start a new lesson that passes `lint` and the whole suite as written (`make new-lesson NAME=hooks`).
 
-    python -m gradflow_course new-lesson 10_hooks
+    python -m gradflow_course new-lesson hooks       # numbered for you: NN_hooks, NN the next number
+    python -m gradflow_course new-lesson 11_hooks    # the same, with the number checked
 
 Writes these and overwrites nothing (it stops, writing nothing, if any of them exists):
 
-* ``solutions/10_hooks.ipynb``: the skeleton of a lesson, executed (set-up cell, title and promise, You
+* ``solutions/NN_hooks.ipynb``: the skeleton of a lesson, executed (set-up cell, title and promise, You
   will learn, one section with a Predict prompt, the guess and its reveal, Pitfalls, a Modify and a Make
   exercise that each write a function, the recap quiz, Key points, Further reading);
 * ``utils/gradflow/exercises/hooks.py``: its two checkers (``templates/checker.py.tmpl``);
 * ``utils/gradflow/quizzes/hooks.toml`` and ``hooks.py``: its recap questions (``templates/quiz.*.tmpl``);
-* ``tests/test_lesson10_checkers.py``: both sides of each checker, mutants included (``templates/test_checkers.py.tmpl``);
+* ``tests/test_lessonNN_checkers.py``: both sides of each checker, mutants included (``templates/test_checkers.py.tmpl``);
 * a ``[[lesson]]`` table at the end of ``course.toml``;
 
-then builds ``lessons/10_hooks.ipynb`` and the instructor kit's facts, as ``make lessons`` does. The
+then builds ``lessons/NN_hooks.ipynb`` and the instructor kit's facts, as ``make lessons`` does. The
 result passes ``make lint`` and ``make test`` before a line is changed; replace each TODO with the lesson.
 """
 
@@ -104,17 +105,35 @@ def _from_template(template: str, **values: str) -> str:
     return string.Template((TEMPLATES / template).read_text(encoding="utf-8")).substitute(values)
 
 
+def lesson_name(name: str, course: metadata.Course) -> str:
+    """The new lesson's full name: ``NN_topic`` as given, or a bare topic given the next number."""
+    expected = f"{len(course.lessons):02d}"
+    if metadata.TOPIC.fullmatch(name):
+        name = f"{expected}_{name}"
+    if not metadata.NAME.fullmatch(name):
+        raise ScaffoldError(f"NAME={name!r}: use lower-case words joined by underscores, e.g. NAME=hooks "
+                            f"(or with the next number in front: NAME={expected}_hooks)")
+    if name[:2] != expected or name in course.names():
+        raise ScaffoldError(f"NAME={name}: the next lesson number is {expected} (lessons are numbered without gaps; "
+                            f"NAME={name[3:]} numbers it for you)")
+    return name
+
+
+def next_steps(name: str) -> list[str]:
+    """The commands of CONTRIBUTING.md's 'Adding a lesson' after the scaffold, for this lesson."""
+    topic = name[3:]
+    return [f"make lint LESSON={topic}", f"write the lesson in solutions/{name}.ipynb (JupyterLab: make lab)",
+            f"make outputs LESSON={topic}", "make lessons", f"make lint LESSON={topic}", f"make test LESSON={topic}",
+            f"make sizing LESSON={topic}", "make test"]
+
+
 def new_lesson(name: str, title: str | None = None) -> list[Path]:
     """Write lesson ``name`` (notebook, checkers, tests, quiz, course.toml entry), execute and build it; return
     the files written."""
     from .outputs import run_in_place  # executing needs nbclient: imported only here
 
     course = metadata.load()
-    if not metadata.NAME.fullmatch(name):
-        raise ScaffoldError(f"NAME={name!r}: use two digits, an underscore and lower-case words, e.g. 10_hooks")
-    expected = f"{len(course.lessons):02d}"
-    if name[:2] != expected or name in course.names():
-        raise ScaffoldError(f"NAME={name}: the next lesson number is {expected} (lessons are numbered without gaps)")
+    name = lesson_name(name, course)
     topic, number = name[3:], name[:2]
     title = title or f"TODO {topic.replace('_', ' ')}: the title of the lesson"
     promise = "after this lesson you can TODO (one sentence)."
@@ -150,14 +169,15 @@ def new_lesson(name: str, title: str | None = None) -> list[Path]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="NN_topic, e.g. 10_hooks (NN is the next lesson number)")
+    parser.add_argument("name", help="a topic, e.g. hooks (given the next lesson number), or NN_topic")
     parser.add_argument("--title", help="the lesson's title (default: a TODO to fill in)")
 
 
 def run(args: argparse.Namespace) -> int:
-    for path in new_lesson(args.name, args.title):
+    name = lesson_name(args.name, metadata.load())
+    for path in new_lesson(name, args.title):
         print(f"wrote {paths.shown(path)}")
-    print(f"next: `make lint LESSON={args.name[:2]}` (it passes now); write the lesson in solutions/{args.name}.ipynb, "
-          f"then `make outputs NB=solutions/{args.name}.ipynb`, `make lessons`, `make lint LESSON={args.name[:2]}` "
-          "(CONTRIBUTING.md, 'Adding a lesson')")
+    print(f"\n{name} passes every rule now. Next (CONTRIBUTING.md, 'Adding a lesson'):")
+    for k, step in enumerate(next_steps(name), start=2):
+        print(f"  {k}. {step}")
     return 0

@@ -2,6 +2,7 @@
 
     python -m gradflow_course test                          # the whole suite (make test)
     python -m gradflow_course test lessons/01_detach.ipynb  # only the paths you name (nbval options kept)
+    python -m gradflow_course test --lesson hooks           # one lesson: solution, lesson, checker tests (make test LESSON=hooks)
     python -m gradflow_course test -x                       # other options go on to pytest
 
 One pytest run, so the workers stay busy to the end. Solutions carry outputs: nbval compares them
@@ -42,12 +43,23 @@ def pytest_command(extra: list[str] | None = None) -> list[str]:
     return [sys.executable, "-m", "pytest", *OPTIONS, *(extra if named else targets() + extra)]
 
 
+def lesson_targets(name: str) -> list[str]:
+    """What tests one lesson: its solution, its built lesson and its checker tests (those that exist)."""
+    import gradflow_course.metadata as metadata
+
+    lesson = metadata.load().lesson(name)
+    files = [f"solutions/{lesson.name}.ipynb", f"lessons/{lesson.name}.ipynb", f"tests/test_lesson{lesson.number}_checkers.py"]
+    return [f for f in files if (paths.root() / f).exists()]
+
+
 def add_arguments(parser) -> None:
+    parser.add_argument("--lesson", action="append", default=[], help="one lesson's name, number or topic (repeatable)")
     # anything this command does not know goes on to pytest (paths, -x, -k ...)
     parser.set_defaults(passthrough=True, extra=[])
 
 
 def run(args) -> int:
-    command = pytest_command(args.extra)
+    extra = [target for name in args.lesson for target in lesson_targets(name)] + list(args.extra)
+    command = pytest_command(extra)
     print("running:", " ".join(command[1:]), flush=True)
     return subprocess.call(command, cwd=paths.root())
