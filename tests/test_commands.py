@@ -122,3 +122,21 @@ def test_diff_defines_nbdimes_driver_for_one_git_call_only():
     assert command == ["git", "-c", "diff.jupyternotebook.command=git-nbdiffdriver diff", "diff", "main", "--",
                        "solutions/01_detach.ipynb"]
     assert "*.ipynb diff=jupyternotebook" in (ROOT / ".gitattributes").read_text()
+
+
+def test_tool_processes_skip_the_slow_iri_grammar_and_still_validate_notebooks():
+    import subprocess
+    import sys
+
+    import nbformat
+
+    # pyproject's `-p gradflow_course.fast_start` ran before nbval imported nbformat (and so jsonschema)
+    assert sys.modules.get("rfc3987_syntax", "imported or absent") is None
+    nbformat.validate(nbformat.read(ROOT / "solutions" / "01_detach.ipynb", as_version=4))
+    broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    broken.cells[0]["outputs"] = [{"output_type": "no such type"}]
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(broken)
+    # the gradflow-course command marks it too, before any command imports nbformat
+    probe = "import gradflow_course.cli, sys; print(sys.modules.get('rfc3987_syntax', 'imported or absent'))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "None"

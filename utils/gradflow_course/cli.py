@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+import gradflow_course.fast_start  # noqa: F401  (before any command imports nbformat)
 from gradflow_course.metadata import MetadataError
 
 #: command -> (module, one line of help); the order is the order of `--help`
