@@ -101,9 +101,11 @@ def stale_files(course: metadata.Course, root: Path) -> list[Path]:
 def write_facts(course: metadata.Course, root: Path) -> list[Path]:
     """Rewrite what differs; return the files written."""
     written = []
-    for path in stale_files(course, root):
+    for path, text in expected_files(course, root).items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(expected_files(course, root)[path], encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 

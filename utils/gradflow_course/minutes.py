@@ -22,6 +22,7 @@ section); the **exercises** are the exercise sections. Each part is priced with 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,9 @@ MINUTES_PER_EXERCISE = 6
 MINUTES_PER_ANSWER_LINE = 1.0
 
 _PROMPT = re.compile(r"\*\*Predict\b")
+#: a solution region that holds only a guess (comment lines, then `my_... = ...`): a prediction, not an exercise;
+#: each comment line ends at its newline (an optional newline here backtracked exponentially on long regions)
+_GUESS_ONLY = re.compile(r"\s*(?:#[^\n]*\n\s*)*my_\w+\s*=.*", re.S)
 _REGION = re.compile(rf"^[ \t]*{re.escape(BEGIN)}[ \t]*\n(.*?)^[ \t]*{re.escape(END)}", re.S | re.M)
 
 
@@ -102,14 +106,20 @@ def estimate(solution: nbformat.NotebookNode) -> tuple[Estimate, Estimate]:
             part.code_cells += 1
             if part is exercises:
                 part.answer_lines += sum(_answer_lines(a) for a in answers
-                                         if not re.fullmatch(r"\s*(?:#[^\n]*\n?\s*)*my_\w+\s*=.*", a.strip(), re.S))
+                                         if not _GUESS_ONLY.fullmatch(a.strip()))
                 part.exercise_count += len(re.findall(r"\bex\.\w+\(", shown))
     return core, exercises
 
 
 def lesson_minutes(name: str, root: Path | None = None) -> dict:
-    root = root or paths.root()
-    nb = nbformat.read(root / "solutions" / f"{name}.ipynb", as_version=4)
+    path = (root or paths.root()) / "solutions" / f"{name}.ipynb"
+    return dict(_minutes_of(path, path.stat().st_mtime_ns))  # a copy: the cached dict stays as computed
+
+
+@functools.lru_cache(maxsize=128)
+def _minutes_of(path: Path, mtime_ns: int) -> dict:
+    """One solution's figures, computed once per version of the file (the schedule, lint and tests ask again)."""
+    nb = nbformat.read(path, as_version=4)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     recap = sum(line.kind == "q" for line in status_line.parse(printed))  # the recap's verdict lines
     core, exercises = estimate(nb)
