@@ -92,22 +92,23 @@ def expected_files(course: metadata.Course, root: Path) -> dict[Path, str]:
     return out
 
 
+def _stale(course: metadata.Course, root: Path) -> dict[Path, str]:
+    """The generated files that differ from what they should read, with the text they should hold."""
+    return {path: text for path, text in expected_files(course, root).items()
+            if not path.exists() or path.read_text(encoding="utf-8") != text}
+
+
 def stale_files(course: metadata.Course, root: Path) -> list[Path]:
     """The generated files that differ from what :func:`write_facts` would write."""
-    return [path for path, text in expected_files(course, root).items()
-            if not path.exists() or path.read_text(encoding="utf-8") != text]
+    return list(_stale(course, root))
 
 
 def write_facts(course: metadata.Course, root: Path) -> list[Path]:
     """Rewrite what differs; return the files written."""
-    written = []
-    for path, text in expected_files(course, root).items():
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
+    for path, text in (stale := _stale(course, root)).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return list(stale)
 
 
 def timetable_mismatches(course: metadata.Course, root: Path) -> list[str]:

@@ -48,8 +48,9 @@ def lesson_targets(name: str) -> list[str]:
     import gradflow_course.metadata as metadata
 
     lesson = metadata.load().lesson(name)
-    files = [f"solutions/{lesson.name}.ipynb", f"lessons/{lesson.name}.ipynb", f"tests/test_lesson{lesson.number}_checkers.py"]
-    return [f for f in files if (paths.root() / f).exists()]
+    notebooks = [f"{folder}/{lesson.name}.ipynb" for folder in ("solutions", "lessons")]
+    tests = sorted(f"tests/{p.name}" for p in (paths.root() / "tests").glob(f"test_lesson{lesson.number}_*.py"))  # lint's rule
+    return [f for f in notebooks if (paths.root() / f).exists()] + tests
 
 
 def add_arguments(parser) -> None:
