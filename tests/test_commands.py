@@ -140,3 +140,26 @@ def test_tool_processes_skip_the_slow_iri_grammar_and_still_validate_notebooks()
     # the gradflow-course command marks it too, before any command imports nbformat
     probe = "import gradflow_course.cli, sys; print(sys.modules.get('rfc3987_syntax', 'imported or absent'))"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "None"
+
+
+def test_the_lab_server_skips_it_too_and_no_server_schema_needs_it():
+    import ast
+    import importlib.util
+    from pathlib import Path as P
+
+    from gradflow_course.lab import lab_command
+
+    # `make lab` starts JupyterLab's own entry point through lab_server, whose first import is fast_start
+    assert lab_command(P("/tmp/ws"), [])[1:3] == ["-m", "gradflow_course.lab_server"]
+    source = (ROOT / "utils" / "gradflow_course" / "lab_server.py").read_text()
+    imports = [n for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert ast.unparse(imports[0]) == "import gradflow_course.fast_start", "fast_start must come before jupyterlab"
+    assert "from jupyterlab.labapp import main" in source  # the function the `jupyter-lab` script calls
+    # what the skipped package serves, the iri formats, appears in no schema the server's packages ship
+    used = []
+    for package in ("jupyter_events", "jupyter_server", "jupyterlab", "jupyterlab_server", "jupyter_lsp"):
+        folder = P(importlib.util.find_spec(package).origin).parent
+        for path in (p for ext in ("json", "yaml", "yml") for p in folder.rglob(f"*.{ext}")):
+            if re.search(r"""["']?format["']?\s*:\s*["']?iri""", path.read_text(encoding="utf-8", errors="replace")):
+                used.append(str(path))
+    assert not used, used

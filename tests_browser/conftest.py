@@ -67,7 +67,7 @@ class Lab:
         settings = state / "settings" / "@jupyterlab" / "notebook-extension"
         settings.mkdir(parents=True, exist_ok=True)
         (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}\n')
-        command = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
+        command = [sys.executable, "-m", "gradflow_course.lab_server", "--no-browser",  # as make lab starts it
                    "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                    f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root_dir}",
                    f"--LabApp.workspaces_dir={state / 'workspaces'}",

@@ -22,7 +22,8 @@ OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false
 
 
 def lab_command(workspace: Path, extra: list[str]) -> list[str]:
-    command = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
+    # `jupyter lab` itself, less one slow import (gradflow_course/lab_server.py)
+    command = [sys.executable, "-m", "gradflow_course.lab_server", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.root_dir={workspace}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # Jupyter refuses root without it
         command.append("--allow-root")
