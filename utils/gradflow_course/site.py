@@ -20,6 +20,7 @@ heading of the text above it. Widget outputs need a kernel: the site shows their
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import shutil
@@ -29,6 +30,7 @@ from pathlib import Path
 import jinja2
 import jupyter_server_mathjax
 import nbformat
+import nbconvert.exporters.html as nbconvert_html
 from nbconvert import HTMLExporter
 
 import gradflow_course.metadata as metadata
@@ -97,7 +99,9 @@ MathJax.Hub.Config({
 });
 </script>
 <script src="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"></script>"""
-NO_ALT = 'alt="No description has been provided for this image"'
+NO_ALT = re.compile(r"<img(?![^>]*\balt=)")  # a picture without an alt text
+# the elements nbconvert's lab template draws for a cell's input and for each output
+FOCUSABLE = re.compile(r'<div class="(?:jp-Cell-inputWrapper|[^"]*\bjp-OutputArea-output\b[^"]*)"')
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
 
@@ -124,13 +128,19 @@ def alt_texts(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _with_alts(body: str, texts: list[str]) -> str:
-    pieces = body.split(NO_ALT)
+    """Each picture that has no alt text gets the next of ``texts`` (what nbconvert's own pass would have marked)."""
+    pieces = NO_ALT.split(body)
     if len(pieces) - 1 != len(texts):  # never a wrong alt on a picture: fall back to the heading-free form
         texts = (texts + ["a figure from this lesson"] * len(pieces))[: len(pieces) - 1]
     out = [pieces[0]]
     for text, piece in zip(texts, pieces[1:]):
-        out.append(f'alt="{html.escape(text, quote=True)}"{piece}')
+        out.append(f'<img alt="{html.escape(text, quote=True)}"{piece}')
     return "".join(out)
+
+
+def _focusable(body: str) -> str:
+    """A tabindex on every cell's input and output, as nbconvert's own pass gives them: keyboard users reach them."""
+    return FOCUSABLE.sub(r'\g<0> tabindex="0"', body)
 
 
 def copy_mathjax(out: Path) -> Path:
@@ -179,6 +189,31 @@ def _label(lesson: metadata.Lesson) -> str:
     return f"{lesson.number} · {lesson.title}"
 
 
+class _AsRendered:
+    """Stands in for BeautifulSoup in nbconvert's HTMLExporter, which re-parses every finished page (half of the
+    build's time) only to add an alt text to each picture and a tabindex to each cell's input and output. The
+    site does both on the page's text (``_with_alts``, ``_focusable``), so the page comes back as rendered."""
+
+    def __init__(self, markup: str, features: str | None = None):
+        self.markup = markup
+
+    def select(self, selector: str) -> list:
+        return []
+
+    def __str__(self) -> str:
+        return self.markup
+
+
+@contextlib.contextmanager
+def _as_rendered():
+    """nbconvert's HTMLExporter with _AsRendered in place of its BeautifulSoup, for the duration of a build."""
+    saved, nbconvert_html.BeautifulSoup = nbconvert_html.BeautifulSoup, _AsRendered
+    try:
+        yield
+    finally:
+        nbconvert_html.BeautifulSoup = saved
+
+
 def _exporter() -> HTMLExporter:
     loader = jinja2.DictLoader({TEMPLATE_NAME: TEMPLATE})
     # clean_html runs bleach over every highlighted code cell: a third of the build, spent distrusting the
@@ -209,24 +244,25 @@ def build_site(out: Path, course: metadata.Course | None = None, guide: bool = T
     or ``guide=False``, builds part of it (the browser test needs one lesson page and the index)."""
     course = metadata.load() if course is None else course
     lessons = [Page(lesson, paths.solution(lesson.name)) for lesson in course.lessons]
-    exporter = _exporter()
-    pages: dict[str, str] = {}
-    known = {page.lesson.name for page in lessons}
-    for index, page in enumerate(lessons):
-        nb = without_markers(nbformat.read(page.path, as_version=4))
-        body, _ = exporter.from_notebook_node(nb, resources={
-            "metadata": {"name": _label(page.lesson), "path": str(page.path.parent)},
-            "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS,
-            "gradflow_mathjax": MATHJAX})
+    with _as_rendered():
+        exporter = _exporter()
+        pages: dict[str, str] = {}
+        known = {page.lesson.name for page in lessons}
+        for index, page in enumerate(lessons):
+            nb = without_markers(nbformat.read(page.path, as_version=4))
+            body, _ = exporter.from_notebook_node(nb, resources={
+                "metadata": {"name": _label(page.lesson), "path": str(page.path.parent)},
+                "gradflow_nav": _nav(lessons, index), "gradflow_css": CSS,
+                "gradflow_mathjax": MATHJAX})
 
-        def relink(match: re.Match) -> str:  # links between lessons point at their pages
-            stem, anchor = match.group(1), match.group(2) or ""
-            return f'href="{stem}.html{anchor}"' if stem in known else match.group(0)
+            def relink(match: re.Match) -> str:  # links between lessons point at their pages
+                stem, anchor = match.group(1), match.group(2) or ""
+                return f'href="{stem}.html{anchor}"' if stem in known else match.group(0)
 
-        body = GUIDE_LINK.sub(lambda m: f'href="guide-{m.group(1)}.html{m.group(2) or ""}"', body)
-        pages[page.name] = _with_alts(LESSON_LINK.sub(relink, body), alt_texts(nb))
-    guide_pages = _guide_pages(exporter, known) if guide else {}
-    pages.update(guide_pages)
+            body = GUIDE_LINK.sub(lambda m: f'href="guide-{m.group(1)}.html{m.group(2) or ""}"', body)
+            pages[page.name] = _focusable(_with_alts(LESSON_LINK.sub(relink, body), alt_texts(nb)))
+        guide_pages = _guide_pages(exporter, known) if guide else {}
+        pages.update(guide_pages)
     pages["index.html"] = _index(lessons, course, sorted(guide_pages))
     if out.exists():
         shutil.rmtree(out)
@@ -254,7 +290,7 @@ def _guide_pages(exporter: HTMLExporter, lessons: set[str]) -> dict[str, str]:
         body = GUIDE_LESSON.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"'
                                 if m.group(1) in lessons else m.group(0), body)
         body = GUIDE_SIBLING.sub(lambda m: f'href="guide-{m.group(1)}.html{m.group(2) or ""}"', body)
-        pages[f"guide-{path.stem}.html"] = _with_alts(body, alt_texts(nb))
+        pages[f"guide-{path.stem}.html"] = _focusable(_with_alts(body, alt_texts(nb)))
     return pages
 
 
