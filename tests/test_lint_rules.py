@@ -115,3 +115,27 @@ def test_a_recap_needs_a_question_drawn_from_its_own_guide_entries(tmp_path):
         text = question + (f"guide = '{guide}'\n" if guide else "")
         problems = lint.recap_transfer(_recap_root(tmp_path / str(guide), text))
         assert [p.rule for p in problems] == ["recap-transfer"] and said in problems[0].message
+
+
+def test_a_checker_module_exports_its_checkers_and_what_the_notebook_calls(monkeypatch):
+    import sys
+    import types
+
+    from gradflow.checking import Exercise
+
+    module = types.ModuleType("gradflow.exercises.probe")
+    monkeypatch.setitem(sys.modules, "gradflow.exercises.probe", module)
+    files = Files(new_code_cell("ex.gradient_at(gradient_at)"), new_markdown_cell("Stuck? `ex.hint(1)`"))
+    files.topic, files.meta = "probe", object()
+
+    def gradient_at(fn):
+        return None
+
+    files.exercises = [Exercise("00_probe", 1, "a", gradient_at)]
+    assert [p.message for p in lint.exports(files)] and "no __all__" in lint.exports(files)[0].message
+    module.__all__ = ["gradient_at", "hint"]
+    assert lint.exports(files) == []
+    for exported, said in ((["gradient_at"], "leaves out ['hint']"), (["gradient_at", "hint", "_pattern"], "exports ['_pattern']")):
+        module.__all__ = exported
+        problems = lint.exports(files)
+        assert [p.rule for p in problems] == ["exports"] and said in problems[0].message, problems

@@ -378,6 +378,33 @@ def exercises(f: LessonFiles) -> list[Problem]:
     return out
 
 
+@rule("exports", "the checker module's __all__ names its checkers and what the notebook calls of it, nothing else")
+def exports(f: LessonFiles) -> list[Problem]:
+    if f.solution is None or f.meta is None:
+        return []
+    module_path = f"utils/gradflow/exercises/{f.topic}.py"
+    try:
+        module = importlib.import_module(f"gradflow.exercises.{f.topic}")
+    except Exception:  # a module that does not load: the exercises rule finds no checkers and says so
+        return []
+    # what the notebook calls as ex.<name> (markdown that names one counts: a learner may call it), and the checkers
+    used = set(re.findall(r"\bex\.(\w+)", "\n".join(c.source for c in f.solution.cells)))
+    wanted = used | {e.check.__name__ for e in f.exercises}
+    exported = getattr(module, "__all__", None)
+    if exported is None:
+        return [Problem("exports", module_path, "the checker module has no __all__ (tab completion on `ex.` and "
+                        "`from ... import *` show what it exports)", f"end it with __all__ = {sorted(wanted)!r}")]
+    out = []
+    if wanted - set(exported):
+        out.append(Problem("exports", module_path, f"__all__ leaves out {sorted(wanted - set(exported))}, which the "
+                           "notebook calls or which are checkers", "add them to __all__"))
+    if set(exported) - wanted:
+        out.append(Problem("exports", module_path, f"__all__ exports {sorted(set(exported) - wanted)}, which neither "
+                           "the notebook calls nor a checker is", "take them out of __all__ (helpers only tests use "
+                           "stay importable by name)"))
+    return out
+
+
 @rule("climb", "at most one exercise retypes code shown above, and at least one does not")
 def climb(f: LessonFiles) -> list[Problem]:
     if f.solution is None:
