@@ -6,6 +6,7 @@ On another version it prints one line with a route to 3.11 that works without on
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -75,6 +76,7 @@ def test_python_311_passes():
     assert python_check.refusal((3, 11, 7)) is None
 
 
+@functools.cache  # asked at collection (skipif) and by two tests: each candidate is started once
 def _other_pythons() -> list[str]:
     """Pythons 3.12/3.13 on PATH or installed by pyenv (a shim alone may refuse to run)."""
     candidates = [shutil.which(name) for name in ("python3.12", "python3.13")]

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import jupyter_server_mathjax
 import nbformat
 import nbconvert.exporters.html as nbconvert_html
 from nbconvert import HTMLExporter
@@ -145,6 +144,8 @@ def _focusable(body: str) -> str:
 
 def copy_mathjax(out: Path) -> Path:
     """MathJax 2's files from the jupyter-server-mathjax package into ``out/mathjax`` (no network)."""
+    import jupyter_server_mathjax  # imports jupyter_server: only when a site is written
+
     source = Path(jupyter_server_mathjax.__file__).parent / "static"
     shutil.copytree(source, out / "mathjax")
     return out / "mathjax"
