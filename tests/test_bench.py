@@ -66,3 +66,21 @@ def test_bench_explains_its_goals_and_a_slow_machine_is_no_failure(tmp_path, cap
     import os
 
     assert f"22.0 s in all, over {os.cpu_count()} cores = {22.0 / os.cpu_count():.1f} s" in out, out
+
+
+def test_the_suite_is_compared_with_the_floor_measured_before_and_after_it(tmp_path, capsys, monkeypatch):
+    # the machine slows down while the suite runs: the floor after it counts as much as the one before
+    import gradflow_course.bench as bench
+
+    passes = iter([4.0, 4.0, 4.0, 6.0, 6.0])  # bare, then two notebooks before the suite and two after
+    monkeypatch.setattr(bench, "_measure", lambda path: {"seconds": next(passes), "rss_mib": 300, "cpu_s": 3.0,
+                                                         "first_error": None})
+    monkeypatch.setattr(bench.subprocess, "call", lambda *a, **k: 0)
+    clock = iter([100.0, 112.0])  # the suite's start and end
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    assert cli.main(["bench", str(tmp_path / "01_a.ipynb"), str(tmp_path / "02_b.ipynb"), "--repeat", "1",
+                     "--suite"]) == 0
+    out = capsys.readouterr().out
+    # floor 4 s before (8 s / 2 cores), 6 s after: 12 s of suite is 2.4 x their mean of 5 s
+    assert "make test took 12.0 s = 2.40 x the floor (floor 4.0 s before the suite, 6.0 s after, 5.0 s their mean" in out, out
