@@ -9,8 +9,9 @@ notebook costs beyond the fixed price of any notebook. The suite's floor is what
 every notebook once must spend: the sum of their Run All times (kernel start included) spread over the
 cores; the goal is `make test` <= 1.5 x that floor, i.e. the unit tests, nbval's own work and uneven
 scheduling together add at most half. With --suite the floor is measured on both sides of the suite and
-the suite compared with their mean (a machine's speed drifts while it runs). Each notebook's goal is a Run All <= 15 s on a 2-core machine.
-This is a measurement, not a test: nothing fails because a machine is slow.
+the suite compared with their mean (a machine's speed drifts while it runs). Each notebook's goal is a
+Run All <= 15 s on a 2-core machine. This is a measurement, not a test: nothing fails because a machine
+is slow.
 
 Each notebook runs through sizing.measure_notebook, the measurement instructors/sizing.md sizes a
 workshop with: after Run All, the kernel's resident memory ("kernel MiB") and the CPU seconds the
