@@ -143,14 +143,12 @@ def test_tool_processes_skip_the_slow_iri_grammar_and_still_validate_notebooks()
 
 
 def test_the_lab_server_skips_it_too_and_no_server_schema_needs_it():
-    import ast
     import importlib.util
-    from pathlib import Path as P
 
     from gradflow_course.lab import lab_command
 
     # `make lab` starts JupyterLab's own entry point through lab_server, whose first import is fast_start
-    assert lab_command(P("/tmp/ws"), [])[1:3] == ["-m", "gradflow_course.lab_server"]
+    assert lab_command(Path("/tmp/ws"), [])[1:3] == ["-m", "gradflow_course.lab_server"]
     source = (ROOT / "utils" / "gradflow_course" / "lab_server.py").read_text()
     imports = [n for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert ast.unparse(imports[0]) == "import gradflow_course.fast_start", "fast_start must come before jupyterlab"
@@ -158,7 +156,7 @@ def test_the_lab_server_skips_it_too_and_no_server_schema_needs_it():
     # what the skipped package serves, the iri formats, appears in no schema the server's packages ship
     used = []
     for package in ("jupyter_events", "jupyter_server", "jupyterlab", "jupyterlab_server", "jupyter_lsp"):
-        folder = P(importlib.util.find_spec(package).origin).parent
+        folder = Path(importlib.util.find_spec(package).origin).parent
         for path in (p for ext in ("json", "yaml", "yml") for p in folder.rglob(f"*.{ext}")):
             if re.search(r"""["']?format["']?\s*:\s*["']?iri""", path.read_text(encoding="utf-8", errors="replace")):
                 used.append(str(path))

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'(bare: kernel + torch + matplotlib)':<40} {bare:>8.1f} {1.0:>7.2f} {bare_row['rss_mib']:>10.0f} "
           f"{bare_row['cpu_s']:>6.1f}")
     total = 0.0
-    failed = []
+    failed, measured = [], []  # notebook names that failed; paths that ran
     lessons = {}
     for path in notebooks:
         name = path.parent.name + "/" + path.name
@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         seconds = row["seconds"]
         total += seconds
+        measured.append(path)
         lessons[path.stem] = {"rss_mib": round(row["rss_mib"]), "peak_rss_mib": None, "cpu_s": round(row["cpu_s"], 1)}
         limit = NOTEBOOK_GOAL_S
         verdict = f"within {limit:.0f} s" if seconds <= limit else f"over {limit:.0f} s"
@@ -120,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
         suite = time.perf_counter() - start
         # a machine's speed drifts over minutes (a VM's by 20% and more): the floor is measured again after the
         # suite and the suite compared with the mean of both, so a drift during the run does not decide the ratio
-        measured = [p for p in notebooks if f"{p.parent.name}/{p.name}" not in failed]
         after = sum(_measure(path)["seconds"] for path in measured) / cores
         mean = (floor + after) / 2
         print(f"make test took {suite:.1f} s = {suite / mean:.2f} x the floor (floor {floor:.1f} s before the suite, "

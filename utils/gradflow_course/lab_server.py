@@ -4,7 +4,7 @@
 
 The one difference from `jupyter lab`: fast_start is imported first, so the server skips the 2-3 s import
 of ``rfc3987_syntax`` that jupyter-events' jsonschema would pay (no event schema of jupyter-server,
-jupyterlab or jupyter-lsp uses the ``iri`` formats it serves; tests/test_quiet.py checks that).
+jupyterlab or jupyter-lsp uses the ``iri`` formats it serves; tests/test_commands.py checks that).
 """
 
 import gradflow_course.fast_start  # noqa: F401  (first: before jupyter_server imports jsonschema)

@@ -137,9 +137,10 @@ def _with_alts(body: str, texts: list[str]) -> str:
     return "".join(out)
 
 
-def _focusable(body: str) -> str:
-    """A tabindex on every cell's input and output, as nbconvert's own pass gives them: keyboard users reach them."""
-    return FOCUSABLE.sub(r'\g<0> tabindex="0"', body)
+def _finished(body: str, nb: nbformat.NotebookNode) -> str:
+    """What nbconvert's own second pass would add, done on the text: an alt text on each picture (the site's,
+    from ``nb``) and a tabindex on every cell's input and output, so keyboard users reach them."""
+    return FOCUSABLE.sub(r'\g<0> tabindex="0"', _with_alts(body, alt_texts(nb)))
 
 
 def copy_mathjax(out: Path) -> Path:
@@ -193,7 +194,7 @@ def _label(lesson: metadata.Lesson) -> str:
 class _AsRendered:
     """Stands in for BeautifulSoup in nbconvert's HTMLExporter, which re-parses every finished page (half of the
     build's time) only to add an alt text to each picture and a tabindex to each cell's input and output. The
-    site does both on the page's text (``_with_alts``, ``_focusable``), so the page comes back as rendered."""
+    site does both on the page's text (``_finished``), so the page comes back as rendered."""
 
     def __init__(self, markup: str, features: str | None = None):
         self.markup = markup
@@ -261,7 +262,7 @@ def build_site(out: Path, course: metadata.Course | None = None, guide: bool = T
                 return f'href="{stem}.html{anchor}"' if stem in known else match.group(0)
 
             body = GUIDE_LINK.sub(lambda m: f'href="guide-{m.group(1)}.html{m.group(2) or ""}"', body)
-            pages[page.name] = _focusable(_with_alts(LESSON_LINK.sub(relink, body), alt_texts(nb)))
+            pages[page.name] = _finished(LESSON_LINK.sub(relink, body), nb)
         guide_pages = _guide_pages(exporter, known) if guide else {}
         pages.update(guide_pages)
     pages["index.html"] = _index(lessons, course, sorted(guide_pages))
@@ -291,7 +292,7 @@ def _guide_pages(exporter: HTMLExporter, lessons: set[str]) -> dict[str, str]:
         body = GUIDE_LESSON.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"'
                                 if m.group(1) in lessons else m.group(0), body)
         body = GUIDE_SIBLING.sub(lambda m: f'href="guide-{m.group(1)}.html{m.group(2) or ""}"', body)
-        pages[f"guide-{path.stem}.html"] = _focusable(_with_alts(body, alt_texts(nb)))
+        pages[f"guide-{path.stem}.html"] = _finished(body, nb)
     return pages
 
 
